@@ -1,0 +1,140 @@
+using BananaLab.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BananaLab.Core.Credits;
+
+/// <summary>
+/// The append-only credit ledger. Methods taking a <see cref="BananaLabDbContext"/> join the caller's
+/// transaction (a reservation is written together with its task); the others run their own.
+/// </summary>
+public sealed class CreditLedger(IDbContextFactory<BananaLabDbContext> dbFactory, IDatabaseProvider database, TimeProvider clock)
+{
+    public async Task<int> GetBalanceAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<CreditEntry>> GetEntriesAsync(Guid userId, int skip, int take,
+        CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.CreditEntries.AsNoTracking().Where(e => e.UserId == userId)
+            .OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Adds credits (sign-up grant, purchase, bootstrap).</summary>
+    public Task<int> GrantAsync(Guid userId, int credits, string reason, CancellationToken cancellationToken = default)
+    {
+        if (credits <= 0) throw new ArgumentOutOfRangeException(nameof(credits), "A grant must be positive.");
+        return ApplyStandaloneAsync(userId, CreditEntryKind.Grant, credits, reason, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// An admin's correction with a required reason; negative amounts remove credits but never below zero.
+    /// Returns the new balance, or null when the adjustment would make the balance negative.
+    /// </summary>
+    public async Task<int?> AdjustAsync(Guid userId, int amount, string reason, Guid actorUserId,
+        CancellationToken cancellationToken = default)
+    {
+        if (amount == 0) throw new ArgumentOutOfRangeException(nameof(amount), "An adjustment cannot be zero.");
+        if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException("An adjustment needs a reason.", nameof(reason));
+        try
+        {
+            return await ApplyStandaloneAsync(userId, CreditEntryKind.Adjustment, amount, reason, actorUserId, cancellationToken);
+        }
+        catch (InsufficientCreditsException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<int> ApplyStandaloneAsync(Guid userId, CreditEntryKind kind, int amount, string reason,
+        Guid? actor, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var balance = await MoveBalanceAsync(db, userId, amount, cancellationToken)
+            ?? throw new InsufficientCreditsException();
+        db.CreditEntries.Add(new CreditEntry
+        {
+            UserId = userId, Kind = kind, Amount = amount, Credits = Math.Abs(amount), BalanceAfter = balance,
+            Reason = reason, ActorUserId = actor, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return balance;
+    }
+
+    /// <summary>Holds the task's price. False when the balance is too small; nothing is written then.</summary>
+    public async Task<bool> ReserveAsync(BananaLabDbContext db, Guid userId, Guid taskId, int credits,
+        CancellationToken cancellationToken)
+    {
+        var balance = await MoveBalanceAsync(db, userId, -credits, cancellationToken);
+        if (balance is null) return false;
+        db.CreditEntries.Add(new CreditEntry
+        {
+            UserId = userId, Kind = CreditEntryKind.Reserve, Amount = -credits, Credits = credits,
+            BalanceAfter = balance.Value, TaskId = taskId, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        });
+        return true;
+    }
+
+    /// <summary>
+    /// Settles a task's reservation as a charge. Returns false when the task was already settled
+    /// (a duplicate after a crash or a race); the caller must then roll back.
+    /// </summary>
+    public async Task<bool> CaptureAsync(BananaLabDbContext db, Guid userId, Guid taskId, int credits,
+        CancellationToken cancellationToken)
+    {
+        var balance = await db.Users.Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
+        return await InsertSettlementAsync(db, new CreditEntry
+        {
+            UserId = userId, Kind = CreditEntryKind.Capture, Amount = 0, Credits = credits,
+            BalanceAfter = balance, TaskId = taskId, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives a task's reservation back. Returns false when the task was already settled; the caller
+    /// must then roll back, which also undoes the balance change made here.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(BananaLabDbContext db, Guid userId, Guid taskId, int credits, string reason,
+        CancellationToken cancellationToken)
+    {
+        var balance = await MoveBalanceAsync(db, userId, credits, cancellationToken)
+            ?? throw new InvalidOperationException("A release cannot make a balance negative.");
+        return await InsertSettlementAsync(db, new CreditEntry
+        {
+            UserId = userId, Kind = CreditEntryKind.Release, Amount = credits, Credits = credits,
+            BalanceAfter = balance, TaskId = taskId, Reason = reason, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        }, cancellationToken);
+    }
+
+    private async Task<bool> InsertSettlementAsync(BananaLabDbContext db, CreditEntry entry, CancellationToken cancellationToken)
+    {
+        db.CreditEntries.Add(entry);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException e) when (database.IsUniqueViolation(e))
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+
+    /// <summary>Changes the balance by <paramref name="delta"/> unless that would go below zero; returns the new balance.</summary>
+    private static async Task<int?> MoveBalanceAsync(BananaLabDbContext db, Guid userId, int delta, CancellationToken cancellationToken)
+    {
+        var updated = await db.Users
+            .Where(u => u.Id == userId && u.CreditBalance + delta >= 0)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.CreditBalance, u => u.CreditBalance + delta), cancellationToken);
+        if (updated == 0) return null;
+        return await db.Users.Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
+    }
+
+    private sealed class InsufficientCreditsException : Exception;
+}

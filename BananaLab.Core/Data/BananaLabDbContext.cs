@@ -1,0 +1,88 @@
+using BananaLab.Core.Credits;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace BananaLab.Core.Data;
+
+public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<GenerationTask> Tasks => Set<GenerationTask>();
+    public DbSet<TaskImage> TaskImages => Set<TaskImage>();
+    public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // Every timestamp is UTC; SQLite drops DateTime.Kind, so restore it on read.
+        builder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        builder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<User>(user =>
+        {
+            user.HasIndex(u => u.NormalizedEmail).IsUnique();
+            user.Property(u => u.Email).HasMaxLength(320);
+            user.Property(u => u.NormalizedEmail).HasMaxLength(320);
+            user.Property(u => u.DisplayName).HasMaxLength(200);
+            user.ToTable(t => t.HasCheckConstraint("CK_Users_CreditBalance_NotNegative", "\"CreditBalance\" >= 0"));
+        });
+
+        model.Entity<ApiKey>(key =>
+        {
+            key.HasIndex(k => k.Prefix);
+            key.HasIndex(k => k.KeyHash).IsUnique();
+            key.HasIndex(k => k.UserId);
+            key.Property(k => k.Prefix).HasMaxLength(32);
+            key.Property(k => k.KeyHash).HasMaxLength(64);
+            key.HasOne<User>().WithMany().HasForeignKey(k => k.UserId);
+        });
+
+        model.Entity<GenerationTask>(task =>
+        {
+            task.ToTable("Tasks");
+            task.HasOne<User>().WithMany().HasForeignKey(t => t.UserId);
+            // The claim query: oldest queued first.
+            task.HasIndex(t => new { t.Status, t.CreatedAt });
+            task.HasIndex(t => new { t.UserId, t.CreatedAt });
+            task.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
+            task.Property(t => t.ModelId).HasMaxLength(100);
+            task.Property(t => t.Provider).HasMaxLength(50);
+            task.Property(t => t.Prompt).HasMaxLength(4000);
+            task.Property(t => t.NegativePrompt).HasMaxLength(4000);
+            task.Property(t => t.WorkerName).HasMaxLength(200);
+            task.Property(t => t.ErrorCode).HasMaxLength(64);
+            task.Property(t => t.ErrorMessage).HasMaxLength(1000);
+            task.Property(t => t.Source).HasMaxLength(32);
+            task.Ignore(t => t.IsTerminal);
+            task.HasMany(t => t.Images).WithOne().HasForeignKey(i => i.TaskId);
+        });
+
+        model.Entity<TaskImage>(image =>
+        {
+            image.HasIndex(i => new { i.TaskId, i.Index }).IsUnique();
+            image.Property(i => i.Sha256).HasMaxLength(64);
+            image.Property(i => i.ContentType).HasMaxLength(64);
+        });
+
+        model.Entity<CreditEntry>(entry =>
+        {
+            entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId);
+            entry.HasIndex(e => new { e.UserId, e.Id });
+            // At most one reservation per task, and at most one settlement (capture or release):
+            // no crash, retry or race can charge or refund a task twice.
+            entry.HasIndex(e => e.TaskId, "UX_CreditEntries_Reserve").IsUnique().HasFilter("\"Kind\" = 1");
+            entry.HasIndex(e => e.TaskId, "UX_CreditEntries_Settlement").IsUnique().HasFilter("\"Kind\" IN (2, 3)");
+            entry.Property(e => e.Reason).HasMaxLength(500);
+        });
+    }
+
+}
+
+internal sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+    v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+    v => DateTime.SpecifyKind(v, DateTimeKind.Utc));

@@ -1,0 +1,56 @@
+using BananaLab.Core.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Core.Data;
+
+/// <summary>What /readyz reports: the database is migrated and the worker (if any) runs.</summary>
+public sealed class Readiness
+{
+    public volatile bool DatabaseReady;
+    public volatile bool WorkerRunning;
+    public bool WorkerExpected { get; set; }
+
+    public bool IsReady => DatabaseReady && (!WorkerExpected || WorkerRunning);
+}
+
+/// <summary>Applies migrations and creates the bootstrap admin before anything else starts.</summary>
+public sealed class DatabaseInitializer(
+    IDbContextFactory<BananaLabDbContext> dbFactory,
+    IDatabaseProvider database,
+    UserService users,
+    ApiKeyService apiKeys,
+    IOptions<BootstrapOptions> bootstrap,
+    Readiness readiness,
+    ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await database.PrepareAsync(db, cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        await BootstrapAdminAsync(cancellationToken);
+        readiness.DatabaseReady = true;
+    }
+
+    private async Task BootstrapAdminAsync(CancellationToken cancellationToken)
+    {
+        var options = bootstrap.Value;
+        if (string.IsNullOrWhiteSpace(options.AdminEmail)) return;
+        var admin = await users.FindByEmailAsync(options.AdminEmail, cancellationToken);
+        if (admin is null)
+        {
+            admin = await users.CreateAsync(options.AdminEmail, "Administrator", UserRole.Admin,
+                string.IsNullOrEmpty(options.AdminPassword) ? null : options.AdminPassword, options.InitialCredits, cancellationToken);
+            logger.LogInformation("Created the bootstrap admin {Email} with {Credits} credits", admin.Email, options.InitialCredits);
+        }
+        if (!string.IsNullOrWhiteSpace(options.AdminApiKey))
+            await apiKeys.EnsureAsync(admin.Id, "bootstrap", options.AdminApiKey.Trim(), cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,86 @@
+using System.Data.Common;
+using BananaLab.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Core.Data;
+
+/// <summary>SQLite in WAL mode with a busy timeout: every SQLite specific of the product is in this file.</summary>
+public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : IDatabaseProvider
+{
+    public const int BusyTimeoutMs = 10_000;
+
+    public string DatabasePath => Path.Combine(storage.Value.FullDataDirectory, "bananalab.db");
+
+    public string ConnectionString => new SqliteConnectionStringBuilder
+    {
+        DataSource = DatabasePath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Cache = SqliteCacheMode.Private,
+        Pooling = true,
+        DefaultTimeout = BusyTimeoutMs / 1000,
+    }.ToString();
+
+    public void Configure(DbContextOptionsBuilder options) =>
+        options.UseSqlite(ConnectionString).AddInterceptors(PragmaInterceptor.Instance);
+
+    public async Task PrepareAsync(BananaLabDbContext db, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(storage.Value.FullDataDirectory);
+        // WAL persists in the file: readers never block the writer and commits stay cheap.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    public async Task<Guid?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now,
+        DateTime leaseUntil, CancellationToken cancellationToken)
+    {
+        // One statement under SQLite's single write lock is atomic: no two workers get the same task.
+        var claimed = await db.Database.SqlQuery<Guid>($"""
+            UPDATE "Tasks"
+            SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},
+                "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {now})
+            WHERE "Id" = (
+                SELECT "Id" FROM "Tasks"
+                WHERE "Status" = 0 AND ("NotBefore" IS NULL OR "NotBefore" <= {now})
+                ORDER BY "CreatedAt", "Id"
+                LIMIT 1)
+            RETURNING "Id" AS "Value"
+            """).ToListAsync(cancellationToken);
+        return claimed.Count == 0 ? null : claimed[0];
+    }
+
+    public bool IsUniqueViolation(DbUpdateException exception) =>
+        exception.InnerException is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
+
+    /// <summary>Per-connection settings; journal mode is set once in <see cref="PrepareAsync"/>.</summary>
+    private sealed class PragmaInterceptor : DbConnectionInterceptor
+    {
+        public static readonly PragmaInterceptor Instance = new();
+        private const string Pragmas = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            command.ExecuteNonQuery();
+        }
+
+        public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData,
+            CancellationToken cancellationToken = default)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}

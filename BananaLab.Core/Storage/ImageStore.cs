@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Images;
+using BananaLab.Core.Tasks;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Core.Storage;
+
+/// <summary>Image files on disk under the data directory; the database only holds their paths and hashes.</summary>
+public sealed class ImageStore(IOptions<StorageOptions> options)
+{
+    private string Root => options.Value.FullDataDirectory;
+
+    public string FullPath(string relativePath) => Path.Combine(Root, relativePath);
+
+    public async Task<string> SaveReferenceAsync(Guid taskId, ImageHeader header, byte[] data, CancellationToken cancellationToken)
+    {
+        var relative = Path.Combine("references", taskId.ToString("N") + header.Extension);
+        var full = FullPath(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = full + ".tmp";
+        await File.WriteAllBytesAsync(temp, data, cancellationToken);
+        File.Move(temp, full, overwrite: true);
+        return relative;
+    }
+
+    /// <summary>A fresh set of output files for one run of a task; nothing is visible until <see cref="TaskImageWriter.Commit"/>.</summary>
+    public TaskImageWriter CreateOutput(GenerationTask task) =>
+        new(Root, Path.Combine("images", task.CreatedAt.ToString("yyyy-MM"), task.Id.ToString("N")), task.OutputFormat);
+
+    public void DeleteQuietly(string? relativePath)
+    {
+        if (relativePath is null) return;
+        try { File.Delete(FullPath(relativePath)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>
+/// Receives a generator's encoded images as they are written, hashing and counting bytes on the way,
+/// into temporary files that become the task's files only on commit.
+/// </summary>
+public sealed class TaskImageWriter(string root, string relativeDirectory, OutputFormat format) : IImageOutput, IDisposable
+{
+    private readonly Dictionary<int, HashingFileStream> _files = [];
+    private readonly string _attempt = Guid.NewGuid().ToString("N")[..8];
+
+    public Stream Create(int index)
+    {
+        if (_files.ContainsKey(index)) throw new InvalidOperationException($"Image {index} was already written.");
+        var directory = Path.Combine(root, relativeDirectory);
+        Directory.CreateDirectory(directory);
+        var stream = new HashingFileStream(Path.Combine(directory, $"{index}.{_attempt}.tmp"));
+        _files[index] = stream;
+        return stream;
+    }
+
+    /// <summary>Moves the written files to their final names and describes them for the database.</summary>
+    public IReadOnlyList<TaskImage> Commit(Guid taskId, IReadOnlyList<GeneratedImage> images)
+    {
+        var result = new List<TaskImage>(images.Count);
+        foreach (var image in images.OrderBy(i => i.Index))
+        {
+            if (!_files.TryGetValue(image.Index, out var file))
+                throw new GenerationException(TaskErrors.NoImageProduced, $"Image {image.Index} was reported but never written.");
+            file.Dispose();
+            if (file.Length == 0)
+                throw new GenerationException(TaskErrors.NoImageProduced, $"Image {image.Index} is empty.");
+            var relative = Path.Combine(relativeDirectory, $"{image.Index}{format.Extension()}");
+            File.Move(file.Path, Path.Combine(root, relative), overwrite: true);
+            result.Add(new TaskImage
+            {
+                TaskId = taskId, Index = image.Index, FilePath = relative, Width = image.Width, Height = image.Height,
+                ByteSize = file.Length, Sha256 = file.Sha256, ContentType = format.ContentType(),
+            });
+        }
+        _files.Clear();
+        return result;
+    }
+
+    /// <summary>Removes whatever a failed or abandoned run wrote.</summary>
+    public void Dispose()
+    {
+        foreach (var file in _files.Values)
+        {
+            file.Dispose();
+            try { File.Delete(file.Path); } catch (IOException) { }
+        }
+        _files.Clear();
+    }
+
+    private sealed class HashingFileStream(string path) : Stream
+    {
+        private readonly FileStream _inner = new(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private string? _sha256;
+        private long _length;
+
+        public string Path => path;
+        public string Sha256 => _sha256 ?? throw new InvalidOperationException("The file is still open.");
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _length;
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _inner.Write(buffer);
+            _hash.AppendData(buffer);
+            _length += buffer.Length;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _inner.WriteAsync(buffer, cancellationToken);
+            _hash.AppendData(buffer.Span);
+            _length += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => _inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _sha256 is null)
+            {
+                _inner.Dispose();
+                _sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());
+                _hash.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

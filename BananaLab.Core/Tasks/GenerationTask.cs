@@ -1,0 +1,119 @@
+namespace BananaLab.Core.Tasks;
+
+/// <summary>One image-generation request, from submission to its final state.</summary>
+public sealed class GenerationTask
+{
+    public Guid Id { get; set; }
+    public Guid UserId { get; set; }
+
+    public required string ModelId { get; set; }
+    public required string Provider { get; set; }
+    public required string Prompt { get; set; }
+    public string? NegativePrompt { get; set; }
+
+    public SizeTier SizeTier { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public int ImageCount { get; set; }
+    public long Seed { get; set; }
+    public int Steps { get; set; }
+    public double Guidance { get; set; }
+    public OutputFormat OutputFormat { get; set; }
+
+    /// <summary>Path of the stored reference image, relative to the data directory.</summary>
+    public string? ReferenceImagePath { get; set; }
+    public double? ReferenceStrength { get; set; }
+
+    public GenerationTaskStatus Status { get; set; }
+    public int ProgressPercent { get; set; }
+    public int Attempts { get; set; }
+    public bool CancelRequested { get; set; }
+
+    public int CreditsReserved { get; set; }
+    public int CreditsCharged { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    /// <summary>A retried task is not claimed before this time (backoff).</summary>
+    public DateTime? NotBefore { get; set; }
+
+    public string? WorkerName { get; set; }
+    public DateTime? LeaseExpiresAt { get; set; }
+
+    public long? ComputeDurationMs { get; set; }
+    public long? TotalDurationMs { get; set; }
+
+    public string? ErrorCode { get; set; }
+    public string? ErrorMessage { get; set; }
+
+    /// <summary>Where the task came from: studio, api, banana, openai, ...</summary>
+    public string Source { get; set; } = "api";
+
+    public List<TaskImage> Images { get; set; } = [];
+
+    public bool IsTerminal => Status is GenerationTaskStatus.Succeeded or GenerationTaskStatus.Failed
+        or GenerationTaskStatus.Canceled or GenerationTaskStatus.Blocked;
+}
+
+public enum GenerationTaskStatus
+{
+    Queued = 0,
+    Running = 1,
+    Succeeded = 2,
+    Failed = 3,
+    Canceled = 4,
+    /// <summary>Refused by moderation: never queued, never charged.</summary>
+    Blocked = 5,
+}
+
+public enum OutputFormat
+{
+    Png = 0,
+    Jpeg = 1,
+    Webp = 2,
+}
+
+public static class OutputFormats
+{
+    public static string ContentType(this OutputFormat format) => format switch
+    {
+        OutputFormat.Jpeg => "image/jpeg",
+        OutputFormat.Webp => "image/webp",
+        _ => "image/png",
+    };
+
+    public static string Extension(this OutputFormat format) => format switch
+    {
+        OutputFormat.Jpeg => ".jpg",
+        OutputFormat.Webp => ".webp",
+        _ => ".png",
+    };
+
+    public static bool TryParse(string? value, out OutputFormat format)
+    {
+        format = OutputFormat.Png;
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "png" or "image/png": return true;
+            case "jpg" or "jpeg" or "image/jpeg": format = OutputFormat.Jpeg; return true;
+            case "webp" or "image/webp": format = OutputFormat.Webp; return true;
+            default: return false;
+        }
+    }
+}
+
+/// <summary>One stored output image of a task.</summary>
+public sealed class TaskImage
+{
+    public long Id { get; set; }
+    public Guid TaskId { get; set; }
+    public int Index { get; set; }
+    /// <summary>Relative to the data directory.</summary>
+    public required string FilePath { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public long ByteSize { get; set; }
+    public required string Sha256 { get; set; }
+    public required string ContentType { get; set; }
+}

@@ -1,0 +1,39 @@
+namespace BananaLab.Core.Tasks;
+
+/// <summary>What every entry point (studio, native API, each dialect) hands to <see cref="TaskService"/>.</summary>
+public sealed record SubmitTaskRequest
+{
+    public string? ModelId { get; init; }
+    public string? Prompt { get; init; }
+    public string? NegativePrompt { get; init; }
+    /// <summary>"1K", "2K" or "4K"; ignored when <see cref="Width"/> and <see cref="Height"/> are given.</summary>
+    public string? Size { get; init; }
+    public string? AspectRatio { get; init; }
+    /// <summary>Exact output size in pixels (64..4096), priced at the tier that covers the longest edge.</summary>
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public int? ImageCount { get; init; }
+    public long? Seed { get; init; }
+    public int? Steps { get; init; }
+    public double? Guidance { get; init; }
+    public string? OutputFormat { get; init; }
+    public ReferenceImageUpload? ReferenceImage { get; init; }
+    public double? ReferenceStrength { get; init; }
+    public string Source { get; init; } = "api";
+}
+
+public sealed record ReferenceImageUpload(byte[] Data, string? FileName = null);
+
+/// <summary>A successful value or a <see cref="TaskError"/>, never both.</summary>
+public readonly record struct Outcome<T>(T? Value, TaskError? Error)
+{
+    public bool Succeeded => Error is null;
+    public static implicit operator Outcome<T>(T value) => new(value, null);
+    public static implicit operator Outcome<T>(TaskError error) => new(default, error);
+}
+
+/// <summary>The price of a request, computed exactly as a submission would be charged.</summary>
+public sealed record PriceQuote(string ModelId, SizeTier Tier, int Width, int Height, int ImageCount, int PricePerImage)
+{
+    public int Total => PricePerImage * ImageCount;
+}

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+
+namespace BananaLab.Core.Tasks;
+
+public enum TaskEventKind
+{
+    Queued,
+    Started,
+    Progress,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+public sealed record TaskEvent(
+    Guid TaskId,
+    Guid UserId,
+    TaskEventKind Kind,
+    GenerationTaskStatus Status,
+    int ProgressPercent,
+    int Step = 0,
+    int TotalSteps = 0,
+    byte[]? PreviewPng = null,
+    string? ErrorCode = null,
+    string? ErrorMessage = null);
+
+/// <summary>
+/// Pushes task events from the worker to whoever listens (Blazor circuits, the SignalR hub, long-polling
+/// endpoints). Subscriptions are disposable; handlers run on the worker's thread and must marshal
+/// (<c>InvokeAsync</c>) and return quickly.
+/// </summary>
+public sealed class TaskNotifier
+{
+    private readonly ConcurrentDictionary<Guid, ImmutableHandlers> _byTask = new();
+    private ImmutableHandlers _all = ImmutableHandlers.Empty;
+    private readonly ConcurrentDictionary<Guid, TaskEvent> _latestProgress = new();
+
+    public IDisposable Subscribe(Guid taskId, Action<TaskEvent> handler)
+    {
+        _byTask.AddOrUpdate(taskId, _ => ImmutableHandlers.Empty.Add(handler), (_, list) => list.Add(handler));
+        return new Subscription(() =>
+        {
+            while (_byTask.TryGetValue(taskId, out var list))
+            {
+                var updated = list.Remove(handler);
+                if (updated.IsEmpty ? _byTask.TryRemove(new(taskId, list)) : _byTask.TryUpdate(taskId, updated, list)) break;
+            }
+        });
+    }
+
+    public IDisposable SubscribeAll(Action<TaskEvent> handler)
+    {
+        lock (this) _all = _all.Add(handler);
+        return new Subscription(() => { lock (this) _all = _all.Remove(handler); });
+    }
+
+    /// <summary>The last progress event of a running task (with its preview), if any.</summary>
+    public TaskEvent? LatestProgress(Guid taskId) => _latestProgress.GetValueOrDefault(taskId);
+
+    public void Publish(TaskEvent taskEvent)
+    {
+        if (taskEvent.Kind is TaskEventKind.Progress or TaskEventKind.Started)
+            _latestProgress[taskEvent.TaskId] = taskEvent;
+        else if (taskEvent.Kind is not TaskEventKind.Queued)
+            _latestProgress.TryRemove(taskEvent.TaskId, out _);
+
+        if (_byTask.TryGetValue(taskEvent.TaskId, out var handlers)) handlers.Invoke(taskEvent);
+        _all.Invoke(taskEvent);
+    }
+
+    private sealed class ImmutableHandlers(Action<TaskEvent>[] handlers)
+    {
+        public static readonly ImmutableHandlers Empty = new([]);
+        public bool IsEmpty => handlers.Length == 0;
+        public ImmutableHandlers Add(Action<TaskEvent> handler) => new([.. handlers, handler]);
+        public ImmutableHandlers Remove(Action<TaskEvent> handler)
+        {
+            var index = Array.IndexOf(handlers, handler);
+            return index < 0 ? this : new([.. handlers[..index], .. handlers[(index + 1)..]]);
+        }
+
+        public void Invoke(TaskEvent taskEvent)
+        {
+            foreach (var handler in handlers)
+            {
+                try { handler(taskEvent); }
+                catch { /* a broken listener must never stop the worker or other listeners */ }
+            }
+        }
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private int _disposed;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose();
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using BananaLab.Core.Credits;
+using BananaLab.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace BananaLab.Core.Tasks;
+
+/// <summary>
+/// The worker's side of the task engine: claim under a lease, renew, and settle every run exactly once
+/// (success captures the reservation; failure, cancel or giving up releases it).
+/// </summary>
+public sealed class TaskQueue(
+    IDbContextFactory<BananaLabDbContext> dbFactory,
+    IDatabaseProvider database,
+    CreditLedger ledger,
+    TaskNotifier notifier,
+    TimeProvider clock,
+    ILogger<TaskQueue> logger)
+{
+    public async Task<GenerationTask?> ClaimAsync(string workerName, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var id = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, cancellationToken);
+        if (id is null) return null;
+        var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id, cancellationToken);
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0));
+        return task;
+    }
+
+    /// <summary>Extends the lease; returns false when this worker no longer owns the task, and whether a cancel was asked.</summary>
+    public async Task<(bool Owned, bool CancelRequested)> RenewLeaseAsync(Guid taskId, string workerName, TimeSpan lease,
+        CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var until = clock.GetUtcNow().UtcDateTime + lease;
+        var owned = await OwnedBy(db, taskId, workerName)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.LeaseExpiresAt, until), cancellationToken) == 1;
+        var cancel = owned && await db.Tasks.Where(t => t.Id == taskId).Select(t => t.CancelRequested).SingleAsync(cancellationToken);
+        return (owned, cancel);
+    }
+
+    public async Task SaveProgressAsync(Guid taskId, string workerName, int percent, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await OwnedBy(db, taskId, workerName).ExecuteUpdateAsync(s => s.SetProperty(t => t.ProgressPercent, percent), cancellationToken);
+    }
+
+    /// <summary>Stores the images and charges the reservation in one transaction. False when the lease was lost.</summary>
+    public async Task<bool> CompleteAsync(GenerationTask task, string workerName, IReadOnlyList<TaskImage> images,
+        long computeMs, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var total = (long)(now - task.CreatedAt).TotalMilliseconds;
+        var updated = await OwnedBy(db, task.Id, workerName).ExecuteUpdateAsync(s => s
+            .SetProperty(t => t.Status, GenerationTaskStatus.Succeeded)
+            .SetProperty(t => t.ProgressPercent, 100)
+            .SetProperty(t => t.FinishedAt, now)
+            .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(t => t.CreditsCharged, task.CreditsReserved)
+            .SetProperty(t => t.ComputeDurationMs, computeMs)
+            .SetProperty(t => t.TotalDurationMs, total)
+            .SetProperty(t => t.ErrorCode, (string?)null)
+            .SetProperty(t => t.ErrorMessage, (string?)null), cancellationToken);
+        if (updated != 1 || !await ledger.CaptureAsync(db, task.UserId, task.Id, task.CreditsReserved, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            logger.LogWarning("Task {TaskId}: {Worker} lost its lease before completing; the result is discarded", task.Id, workerName);
+            return false;
+        }
+        db.TaskImages.AddRange(images);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100));
+        return true;
+    }
+
+    /// <summary>
+    /// Ends a run that did not produce images. A transient failure with attempts left goes back to the
+    /// queue after a backoff; anything else fails (or cancels) the task and releases its credits.
+    /// </summary>
+    public async Task FailAsync(GenerationTask task, string workerName, string code, string message, bool transient,
+        int maxAttempts, TimeSpan retryBaseDelay, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var attempts = await db.Tasks.Where(t => t.Id == task.Id).Select(t => t.Attempts).SingleAsync(cancellationToken);
+        if (transient && attempts < maxAttempts)
+        {
+            var delay = retryBaseDelay * Math.Pow(2, attempts - 1);
+            var requeued = await OwnedBy(db, task.Id, workerName).ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
+                .SetProperty(t => t.WorkerName, (string?)null)
+                .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
+                .SetProperty(t => t.NotBefore, now + delay)
+                .SetProperty(t => t.ProgressPercent, 0)
+                .SetProperty(t => t.ErrorCode, code)
+                .SetProperty(t => t.ErrorMessage, message), cancellationToken);
+            if (requeued == 1)
+            {
+                logger.LogWarning("Task {TaskId} attempt {Attempt} failed ({Code}); retrying in {Delay}", task.Id, attempts, code, delay);
+                notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Queued, GenerationTaskStatus.Queued, 0));
+            }
+            return;
+        }
+
+        var status = code == TaskErrors.Canceled ? GenerationTaskStatus.Canceled : GenerationTaskStatus.Failed;
+        await SettleUnsuccessfulAsync(db, task, OwnedBy(db, task.Id, workerName), status, code, message, cancellationToken);
+    }
+
+    /// <summary>Gives a task back to the queue untouched when its worker shuts down gracefully.</summary>
+    public async Task ReleaseToQueueAsync(Guid taskId, string workerName, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await OwnedBy(db, taskId, workerName).ExecuteUpdateAsync(s => s
+            .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
+            .SetProperty(t => t.WorkerName, (string?)null)
+            .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(t => t.ProgressPercent, 0)
+            .SetProperty(t => t.Attempts, t => t.Attempts - 1), cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts tasks whose worker vanished (lease expired: a crashed or killed process) back in the queue,
+    /// or fails them once they have used all their attempts. Returns how many were recovered.
+    /// Tasks held by <paramref name="orphanedBy"/> count as expired at once: a worker that just
+    /// started under that name cannot be running them.
+    /// </summary>
+    public async Task<int> RecoverExpiredLeasesAsync(int maxAttempts, CancellationToken cancellationToken, string? orphanedBy = null)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var expired = await db.Tasks.AsNoTracking()
+            .Where(t => t.Status == GenerationTaskStatus.Running && (t.LeaseExpiresAt < now || t.WorkerName == orphanedBy))
+            .ToListAsync(cancellationToken);
+        foreach (var task in expired)
+        {
+            var stillExpired = db.Tasks.Where(t => t.Id == task.Id && t.Status == GenerationTaskStatus.Running
+                && t.WorkerName == task.WorkerName && t.LeaseExpiresAt == task.LeaseExpiresAt);
+            if (task.CancelRequested || task.Attempts >= maxAttempts)
+            {
+                var (status, code, message) = task.CancelRequested
+                    ? (GenerationTaskStatus.Canceled, TaskErrors.Canceled, "Canceled while running; the credits were returned.")
+                    : (GenerationTaskStatus.Failed, TaskErrors.LeaseExpired, "The worker running this task stopped responding; the credits were returned.");
+                await SettleUnsuccessfulAsync(db, task, stillExpired, status, code, message, cancellationToken);
+                continue;
+            }
+            var requeued = await stillExpired.ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
+                .SetProperty(t => t.WorkerName, (string?)null)
+                .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
+                .SetProperty(t => t.ProgressPercent, 0), cancellationToken);
+            if (requeued == 1)
+            {
+                logger.LogWarning("Task {TaskId}: lease of {Worker} expired; re-queued", task.Id, task.WorkerName);
+                notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Queued, GenerationTaskStatus.Queued, 0));
+            }
+        }
+        return expired.Count;
+    }
+
+    private async Task SettleUnsuccessfulAsync(BananaLabDbContext db, GenerationTask task, IQueryable<GenerationTask> guard,
+        GenerationTaskStatus status, string code, string message, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var updated = await guard.ExecuteUpdateAsync(s => s
+            .SetProperty(t => t.Status, status)
+            .SetProperty(t => t.FinishedAt, now)
+            .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(t => t.TotalDurationMs, (long)(now - task.CreatedAt).TotalMilliseconds)
+            .SetProperty(t => t.ErrorCode, code)
+            .SetProperty(t => t.ErrorMessage, message), cancellationToken);
+        if (updated != 1 || !await ledger.ReleaseAsync(db, task.UserId, task.Id, task.CreditsReserved, code, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        var kind = status == GenerationTaskStatus.Canceled ? TaskEventKind.Canceled : TaskEventKind.Failed;
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, kind, status, task.ProgressPercent, ErrorCode: code, ErrorMessage: message));
+    }
+
+    private static IQueryable<GenerationTask> OwnedBy(BananaLabDbContext db, Guid taskId, string workerName) =>
+        db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running && t.WorkerName == workerName);
+}

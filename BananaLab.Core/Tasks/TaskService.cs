@@ -1,0 +1,267 @@
+using BananaLab.Core.Catalog;
+using BananaLab.Core.Credits;
+using BananaLab.Core.Data;
+using BananaLab.Core.Images;
+using BananaLab.Core.Moderation;
+using BananaLab.Core.Storage;
+using BananaLab.Core.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Core.Tasks;
+
+/// <summary>
+/// The one task engine behind every entry point: validate → moderate → price → reserve credits and
+/// insert the task in one transaction → wake the worker. Also reads, cancels and serves tasks.
+/// </summary>
+public sealed class TaskService(
+    IDbContextFactory<BananaLabDbContext> dbFactory,
+    ModelCatalog catalog,
+    IPromptModerator moderator,
+    CreditLedger ledger,
+    ImageStore imageStore,
+    TaskNotifier notifier,
+    TaskQueueSignal queueSignal,
+    RunningTasks runningTasks,
+    IOptions<StorageOptions> storage,
+    TimeProvider clock,
+    ILogger<TaskService> logger)
+{
+    public const int MaxPromptLength = 4000;
+
+    /// <summary>The credit cost of a request, exactly as <see cref="SubmitAsync"/> would reserve it.</summary>
+    public Outcome<PriceQuote> Quote(string? modelId, string? size, int? imageCount, string? aspectRatio = null,
+        int? width = null, int? height = null)
+    {
+        if (string.IsNullOrWhiteSpace(modelId)) return TaskErrors.ModelRequired();
+        var model = catalog.Find(modelId);
+        if (model is null) return TaskErrors.ModelNotFound(modelId);
+
+        SizeTier tier;
+        int pixelWidth, pixelHeight;
+        if (width is not null || height is not null)
+        {
+            if (width is null || height is null)
+                return TaskErrors.InvalidSize("Give both width and height, or neither.");
+            if (width < SizeTiers.MinEdge || width > SizeTiers.MaxEdge || height < SizeTiers.MinEdge || height > SizeTiers.MaxEdge)
+                return TaskErrors.InvalidSize($"Width and height must be between {SizeTiers.MinEdge} and {SizeTiers.MaxEdge} pixels.");
+            (pixelWidth, pixelHeight) = (width.Value, height.Value);
+            tier = SizeTiers.Covering(pixelWidth, pixelHeight);
+        }
+        else
+        {
+            if (!SizeTiers.TryParse(string.IsNullOrWhiteSpace(size) ? "1K" : size, out tier))
+                return TaskErrors.InvalidSize($"'{size}' is not a size; use 1K, 2K or 4K.");
+            if (!AspectRatio.TryParse(aspectRatio, out var ratio)) return TaskErrors.InvalidAspectRatio(aspectRatio!);
+            (pixelWidth, pixelHeight) = SizeTiers.PixelSize(tier, ratio);
+        }
+        if (!model.Offers(tier))
+            return TaskErrors.SizeNotOffered(model.Id, tier.Label(), model.OfferedTiers.Select(t => t.Label()));
+
+        var count = imageCount ?? 1;
+        if (count < 1 || count > model.MaxImages) return TaskErrors.CountOutOfRange(model.MaxImages);
+        return new PriceQuote(model.Id, tier, pixelWidth, pixelHeight, count, model.PriceOf(tier));
+    }
+
+    public async Task<Outcome<TaskView>> SubmitAsync(Guid userId, SubmitTaskRequest request, CancellationToken cancellationToken)
+    {
+        var validated = Validate(request);
+        if (!validated.Succeeded) return validated.Error!;
+        var (quote, model, reference, format) = validated.Value!;
+
+        var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var task = new GenerationTask
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = userId,
+            ModelId = model.Id,
+            Provider = model.Provider,
+            Prompt = request.Prompt!.Trim(),
+            NegativePrompt = string.IsNullOrWhiteSpace(request.NegativePrompt) ? null : request.NegativePrompt.Trim(),
+            SizeTier = quote.Tier,
+            Width = quote.Width,
+            Height = quote.Height,
+            ImageCount = quote.ImageCount,
+            Seed = request.Seed ?? Random.Shared.NextInt64(0, uint.MaxValue + 1L),
+            Steps = request.Steps ?? model.DefaultSteps,
+            Guidance = request.Guidance ?? model.DefaultGuidance,
+            OutputFormat = format,
+            ReferenceStrength = reference is null ? null : request.ReferenceStrength ?? 0.75,
+            Status = GenerationTaskStatus.Queued,
+            CreatedAt = now,
+            Source = request.Source,
+        };
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
+        if (user is null || user.Disabled) return TaskErrors.UserDisabled();
+
+        if (!decision.Allowed)
+        {
+            // Kept for the admin's moderation review; never queued, never charged.
+            task.Status = GenerationTaskStatus.Blocked;
+            task.FinishedAt = now;
+            task.ErrorCode = TaskErrors.ModerationBlocked().Code;
+            task.ErrorMessage = TaskErrors.ModerationBlocked().Message;
+            db.Tasks.Add(task);
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogInformation("Task {TaskId} blocked by moderation: {Rules}", task.Id, string.Join(", ", decision.MatchedRules));
+            return TaskErrors.ModerationBlocked();
+        }
+
+        string? referenceFile = null;
+        if (reference is not null)
+        {
+            referenceFile = await imageStore.SaveReferenceAsync(task.Id, reference.Value.Header, reference.Value.Data, cancellationToken);
+            task.ReferenceImagePath = referenceFile;
+        }
+
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            task.CreditsReserved = quote.Total;
+            if (!await ledger.ReserveAsync(db, userId, task.Id, quote.Total, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                imageStore.DeleteQuietly(referenceFile);
+                var balance = await db.Users.Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
+                return TaskErrors.InsufficientCredits(quote.Total, balance);
+            }
+            db.Tasks.Add(task);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            imageStore.DeleteQuietly(referenceFile);
+            throw;
+        }
+
+        queueSignal.Notify();
+        var position = await QueuePositionAsync(db, task, cancellationToken);
+        notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
+        return new TaskView(task, position);
+    }
+
+    private Outcome<(PriceQuote Quote, ModelDefinition Model, (ImageHeader Header, byte[] Data)? Reference, OutputFormat Format)> Validate(
+        SubmitTaskRequest request)
+    {
+        var priced = Quote(request.ModelId, request.Size, request.ImageCount, request.AspectRatio, request.Width, request.Height);
+        if (!priced.Succeeded) return priced.Error!;
+        var quote = priced.Value!;
+        var model = catalog.Find(quote.ModelId)!;
+
+        if (string.IsNullOrWhiteSpace(request.Prompt)) return TaskErrors.PromptRequired();
+        if (request.Prompt.Length > MaxPromptLength || request.NegativePrompt?.Length > MaxPromptLength)
+            return TaskErrors.PromptTooLong(MaxPromptLength);
+        if (request.Steps is { } steps && (steps < 1 || steps > model.MaxSteps)) return TaskErrors.InvalidSteps(model.MaxSteps);
+        if (request.Guidance is { } guidance && (double.IsNaN(guidance) || guidance < 0 || guidance > 30)) return TaskErrors.InvalidGuidance();
+        if (request.Seed is { } seed && (seed < 0 || seed > uint.MaxValue)) return TaskErrors.InvalidSeed();
+        if (!OutputFormats.TryParse(request.OutputFormat, out var format)) return TaskErrors.InvalidOutputFormat(request.OutputFormat!);
+        if (request.ReferenceStrength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
+            return TaskErrors.InvalidStrength();
+
+        (ImageHeader, byte[])? reference = null;
+        if (request.ReferenceImage is { } upload)
+        {
+            if (!model.AcceptsReferenceImage) return TaskErrors.ReferenceNotAccepted(model.Id);
+            if (upload.Data.Length == 0) return TaskErrors.ReferenceImageMissing();
+            var limits = storage.Value;
+            if (upload.Data.Length > limits.MaxReferenceImageBytes)
+                return TaskErrors.ReferenceImageUnreadable($"the file is larger than {limits.MaxReferenceImageBytes / (1024 * 1024)} MB.");
+            if (!ImageHeader.TryRead(upload.Data, out var header, out var error)) return TaskErrors.ReferenceImageUnreadable(error);
+            if (header!.Pixels > limits.MaxReferenceImagePixels)
+                return TaskErrors.ReferenceImageUnreadable($"{header.Width}×{header.Height} is more than {limits.MaxReferenceImagePixels:N0} pixels.");
+            reference = (header, upload.Data);
+        }
+        return (quote, model, reference, format);
+    }
+
+    /// <summary>A task by id; with an owner given, someone else's task is reported as not found.</summary>
+    public async Task<TaskView?> GetAsync(Guid taskId, Guid? ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
+            .SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
+        if (task is null || (ownerId is not null && task.UserId != ownerId)) return null;
+        return new TaskView(task, await QueuePositionAsync(db, task, cancellationToken));
+    }
+
+    /// <summary>Waits until the task is terminal or the timeout passes, then returns it (for long-polling dialects).</summary>
+    public async Task<TaskView?> WaitAsync(Guid taskId, Guid? ownerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = notifier.Subscribe(taskId, e =>
+        {
+            if (e.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Canceled) finished.TrySetResult();
+        });
+        var view = await GetAsync(taskId, ownerId, cancellationToken);
+        if (view is null || view.Task.IsTerminal || timeout <= TimeSpan.Zero) return view;
+        try
+        {
+            await finished.Task.WaitAsync(timeout, clock, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+        return await GetAsync(taskId, ownerId, cancellationToken);
+    }
+
+    public async Task<Outcome<TaskView>> CancelAsync(Guid taskId, Guid? ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
+        if (task is null || (ownerId is not null && task.UserId != ownerId)) return TaskErrors.TaskNotFound();
+
+        if (task.Status == GenerationTaskStatus.Queued)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var canceled = await db.Tasks
+                .Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Queued)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(t => t.Status, GenerationTaskStatus.Canceled)
+                    .SetProperty(t => t.FinishedAt, now)
+                    .SetProperty(t => t.ErrorCode, TaskErrors.Canceled)
+                    .SetProperty(t => t.ErrorMessage, "Canceled before it started; the credits were returned."), cancellationToken);
+            if (canceled == 1 && await ledger.ReleaseAsync(db, task.UserId, taskId, task.CreditsReserved, "canceled", cancellationToken))
+            {
+                await transaction.CommitAsync(cancellationToken);
+                notifier.Publish(new TaskEvent(taskId, task.UserId, TaskEventKind.Canceled, GenerationTaskStatus.Canceled, task.ProgressPercent));
+                return (await GetAsync(taskId, ownerId, cancellationToken))!;
+            }
+            await transaction.RollbackAsync(cancellationToken);
+            // The worker claimed it in between: cancel it as a running task.
+            task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, cancellationToken);
+        }
+
+        if (task.Status == GenerationTaskStatus.Running)
+        {
+            await db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.CancelRequested, true), cancellationToken);
+            runningTasks.Cancel(taskId);
+            return (await GetAsync(taskId, ownerId, cancellationToken))!;
+        }
+        return TaskErrors.NotCancelable(task.Status);
+    }
+
+    /// <summary>An output image's record and absolute file path, checked against its owner.</summary>
+    public async Task<(TaskImage Image, string FullPath)?> GetImageAsync(Guid taskId, int index, Guid? ownerId,
+        CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var image = await (from i in db.TaskImages.AsNoTracking()
+                           join t in db.Tasks on i.TaskId equals t.Id
+                           where i.TaskId == taskId && i.Index == index && (ownerId == null || t.UserId == ownerId)
+                           select i).SingleOrDefaultAsync(cancellationToken);
+        return image is null ? null : (image, imageStore.FullPath(image.FilePath));
+    }
+
+    private static async Task<int> QueuePositionAsync(BananaLabDbContext db, GenerationTask task, CancellationToken cancellationToken)
+    {
+        if (task.Status != GenerationTaskStatus.Queued) return 0;
+        return await db.Tasks.CountAsync(t => t.Status == GenerationTaskStatus.Queued && t.CreatedAt <= task.CreatedAt, cancellationToken);
+    }
+}

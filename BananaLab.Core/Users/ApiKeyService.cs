@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text;
+using BananaLab.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BananaLab.Core.Users;
+
+/// <summary>API keys: shown once at creation, stored only as a SHA-256 hash, found by their prefix.</summary>
+public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactory, TimeProvider clock)
+{
+    public const string KeyMarker = "bl_";
+    public const int PrefixLength = 12;
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public sealed record CreatedKey(ApiKey Key, string Secret);
+
+    public sealed record Authenticated(User User, ApiKey Key);
+
+    public async Task<CreatedKey> CreateAsync(Guid userId, string name, CancellationToken cancellationToken = default)
+    {
+        const string alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        var secret = KeyMarker + RandomNumberGenerator.GetString(alphabet, 40);
+        return new CreatedKey(await StoreAsync(userId, name, secret, cancellationToken), secret);
+    }
+
+    /// <summary>Accepts an exact, externally chosen key (bootstrap automation); idempotent.</summary>
+    public async Task<ApiKey> EnsureAsync(Guid userId, string name, string secret, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var hash = Hash(secret);
+        return await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.KeyHash == hash, cancellationToken)
+            ?? await StoreAsync(userId, name, secret, cancellationToken);
+    }
+
+    private async Task<ApiKey> StoreAsync(Guid userId, string name, string secret, CancellationToken cancellationToken)
+    {
+        var key = new ApiKey
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = userId,
+            Name = string.IsNullOrWhiteSpace(name) ? "API key" : name.Trim(),
+            Prefix = PrefixOf(secret),
+            KeyHash = Hash(secret),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        return key;
+    }
+
+    /// <summary>The key's user when the key exists, is not revoked and its user is enabled.</summary>
+    public async Task<Authenticated?> AuthenticateAsync(string? secret, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(secret) || secret.Length > 200) return null;
+        secret = secret.Trim();
+        var prefix = PrefixOf(secret);
+        var hash = Convert.FromHexString(Hash(secret));
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Prefix == prefix && k.RevokedAt == null)
+            .Join(db.Users, k => k.UserId, u => u.Id, (k, u) => new { Key = k, User = u })
+            .ToListAsync(cancellationToken);
+        var match = candidates.FirstOrDefault(c => CryptographicOperations.FixedTimeEquals(Convert.FromHexString(c.Key.KeyHash), hash));
+        if (match is null || match.User.Disabled) return null;
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (match.Key.LastUsedAt is null || now - match.Key.LastUsedAt > LastUsedResolution)
+            await db.ApiKeys.Where(k => k.Id == match.Key.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        return new Authenticated(match.User, match.Key);
+    }
+
+    public async Task<IReadOnlyList<ApiKey>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId)
+            .OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    public async Task<bool> RevokeAsync(Guid userId, Guid keyId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
+    }
+
+    private static string PrefixOf(string secret) => secret.Length <= PrefixLength ? secret : secret[..PrefixLength];
+
+    private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+}

@@ -1,0 +1,30 @@
+using BananaLab.Core.Tasks;
+
+namespace BananaLab.Web.Api;
+
+/// <summary>Turns a <see cref="TaskError"/> into an RFC 7807 problem with a stable <c>code</c>.</summary>
+public static class ApiProblems
+{
+    public static IResult From(TaskError error) =>
+        TypedResults.Problem(statusCode: StatusFor(error.Code), title: TitleFor(error.Code), detail: error.Message,
+            extensions: new Dictionary<string, object?> { ["code"] = error.Code });
+
+    public static int StatusFor(string code) => code switch
+    {
+        "insufficient_credits" => StatusCodes.Status402PaymentRequired,
+        "moderation_blocked" => StatusCodes.Status422UnprocessableEntity,
+        "task_not_found" or "image_not_found" => StatusCodes.Status404NotFound,
+        "not_cancelable" => StatusCodes.Status409Conflict,
+        "user_disabled" => StatusCodes.Status403Forbidden,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
+    private static string TitleFor(string code) => code switch
+    {
+        "insufficient_credits" => "Not enough credits",
+        "moderation_blocked" => "Prompt refused",
+        "task_not_found" or "image_not_found" => "Not found",
+        "not_cancelable" => "Cannot cancel",
+        _ => "Invalid request",
+    };
+}

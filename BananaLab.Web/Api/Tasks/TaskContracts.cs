@@ -1,0 +1,74 @@
+using BananaLab.Core.Tasks;
+
+namespace BananaLab.Web.Api.Tasks;
+
+/// <summary>Body of <c>POST /api/v1/tasks</c>.</summary>
+public sealed record CreateTaskBody
+{
+    public string? Model { get; init; }
+    public string? Prompt { get; init; }
+    public string? NegativePrompt { get; init; }
+    public string? Size { get; init; }
+    public string? AspectRatio { get; init; }
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public int? Count { get; init; }
+    public long? Seed { get; init; }
+    public int? Steps { get; init; }
+    public double? Guidance { get; init; }
+    public string? OutputFormat { get; init; }
+    /// <summary>Base64-encoded PNG, JPEG or WebP.</summary>
+    public string? ReferenceImage { get; init; }
+    public double? ReferenceStrength { get; init; }
+}
+
+public sealed record TaskResponse(
+    Guid Id,
+    string Status,
+    string Model,
+    string Provider,
+    string Prompt,
+    string? NegativePrompt,
+    string Size,
+    int Width,
+    int Height,
+    int Count,
+    long Seed,
+    int Steps,
+    double Guidance,
+    string OutputFormat,
+    bool HasReferenceImage,
+    int Progress,
+    int QueuePosition,
+    int Attempts,
+    int CreditsReserved,
+    int CreditsCharged,
+    DateTime CreatedAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    string? WorkerName,
+    long? ComputeDurationMs,
+    long? TotalDurationMs,
+    TaskErrorResponse? Error,
+    IReadOnlyList<TaskImageResponse> Images)
+{
+    public static TaskResponse From(TaskView view)
+    {
+        var t = view.Task;
+        return new TaskResponse(t.Id, StatusName(t.Status), t.ModelId, t.Provider, t.Prompt, t.NegativePrompt,
+            t.SizeTier.Label(), t.Width, t.Height, t.ImageCount, t.Seed, t.Steps, t.Guidance,
+            t.OutputFormat.ToString().ToLowerInvariant(), t.ReferenceImagePath is not null, t.ProgressPercent,
+            view.QueuePosition, t.Attempts, t.CreditsReserved, t.CreditsCharged, t.CreatedAt, t.StartedAt, t.FinishedAt,
+            t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs,
+            t.ErrorCode is null || t.Status is GenerationTaskStatus.Queued or GenerationTaskStatus.Running or GenerationTaskStatus.Succeeded
+                ? null : new TaskErrorResponse(t.ErrorCode, t.ErrorMessage ?? ""),
+            t.Images.Select(i => new TaskImageResponse(i.Index, $"/api/v1/tasks/{t.Id}/images/{i.Index}", i.Width, i.Height,
+                i.ByteSize, i.Sha256, i.ContentType)).ToList());
+    }
+
+    public static string StatusName(GenerationTaskStatus status) => status.ToString().ToLowerInvariant();
+}
+
+public sealed record TaskErrorResponse(string Code, string Message);
+
+public sealed record TaskImageResponse(int Index, string Url, int Width, int Height, long ByteSize, string Sha256, string ContentType);

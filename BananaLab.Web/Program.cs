@@ -1,0 +1,37 @@
+using BananaLab.Core;
+using BananaLab.Web.Api.Catalog;
+using BananaLab.Web.Api.Credits;
+using BananaLab.Web.Api.Tasks;
+using BananaLab.Web.Auth;
+using BananaLab.Web.Commands;
+using BananaLab.Web.Health;
+using BananaLab.Worker;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddBananaLabCore();
+builder.AddBananaLabWorker();
+builder.AddBananaLabAuth();
+builder.AddBananaLabHealth();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+if (CreateApiKeyCommand.IsRequested(args))
+    return await CreateApiKeyCommand.RunAsync(app, args);
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealthEndpoints();
+app.MapTasksApi();
+app.MapModelsApi();
+app.MapCreditsApi();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Exposed for WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using BananaLab.Core.Catalog;
+using BananaLab.Core.Data;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Storage;
+using BananaLab.Core.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Worker.Queue;
+
+/// <summary>
+/// Claims queued tasks and runs them with the generator of their provider, <c>Worker:Concurrency</c>
+/// at a time. A failure of one task never stops the loop.
+/// </summary>
+public sealed class TaskWorker(
+    TaskQueue queue,
+    TaskQueueSignal signal,
+    TaskNotifier notifier,
+    RunningTasks runningTasks,
+    ModelCatalog catalog,
+    ImageStore imageStore,
+    IServiceProvider services,
+    Readiness readiness,
+    IOptions<WorkerOptions> options,
+    ILogger<TaskWorker> logger) : BackgroundService
+{
+    private readonly WorkerOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!readiness.DatabaseReady) await Task.Delay(20, stoppingToken);
+        var recovered = await queue.RecoverExpiredLeasesAsync(_options.MaxAttempts, stoppingToken, orphanedBy: _options.Name);
+        if (recovered > 0) logger.LogWarning("Recovered {Count} tasks left running by a stopped worker", recovered);
+
+        var loops = Enumerable.Range(0, _options.Concurrency).Select(_ => ClaimLoopAsync(stoppingToken)).ToList();
+        loops.Add(RecoveryLoopAsync(stoppingToken));
+        readiness.WorkerRunning = true;
+        logger.LogInformation("Worker {Name} running {Concurrency} task(s) at a time", _options.Name, _options.Concurrency);
+        try
+        {
+            await Task.WhenAll(loops);
+        }
+        finally
+        {
+            readiness.WorkerRunning = false;
+        }
+    }
+
+    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromMilliseconds(_options.PollIntervalMs);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var task = await queue.ClaimAsync(_options.Name, _options.Lease, stoppingToken);
+                if (task is null)
+                {
+                    await signal.WaitAsync(poll, stoppingToken);
+                    continue;
+                }
+                signal.Notify(); // another idle loop may take the next one
+                await RunAsync(task, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Worker loop error; continuing");
+                await Task.Delay(poll, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task RecoveryLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.RecoveryIntervalSeconds));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    if (await queue.RecoverExpiredLeasesAsync(_options.MaxAttempts, stoppingToken) > 0) signal.Notify();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Lease recovery failed; will retry");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunAsync(GenerationTask task, CancellationToken stoppingToken)
+    {
+        var retryDelay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs);
+        Task Fail(string code, string message, bool transient) =>
+            queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None);
+
+        var model = catalog.Find(task.ModelId);
+        var generator = services.GetKeyedService<IImageGenerator>(task.Provider);
+        if (model is null || generator is null)
+        {
+            await Fail(TaskErrors.GeneratorUnavailable,
+                model is null ? $"The model '{task.ModelId}' is no longer offered." : $"No generator is installed for provider '{task.Provider}'.",
+                transient: false);
+            return;
+        }
+
+        using var run = runningTasks.Register(task.Id, stoppingToken);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(model.TimeoutSeconds));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(run.Token, timeout.Token);
+        var progress = new ProgressReporter(task, notifier);
+        var heartbeat = new Heartbeat(queue, task.Id, _options, progress, run);
+        var heartbeatLoop = heartbeat.RunAsync(linked.Token);
+        using var output = imageStore.CreateOutput(task);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var request = new GenerationRequest(task.Id, model, task.Prompt, task.NegativePrompt, task.Width, task.Height,
+                task.ImageCount, task.Seed, task.Steps, task.Guidance, task.OutputFormat,
+                task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75);
+            var result = await generator.GenerateAsync(request, progress, output, linked.Token);
+            var computeMs = clock.ElapsedMilliseconds;
+            await StopHeartbeatAsync();
+
+            if (result.Images.Count != task.ImageCount)
+            {
+                await Fail(TaskErrors.NoImageProduced, result.Images.Count == 0
+                    ? "The model finished without producing an image."
+                    : $"The model produced {result.Images.Count} of {task.ImageCount} images.", transient: true);
+                return;
+            }
+            var images = output.Commit(task.Id, result.Images);
+            if (!await queue.CompleteAsync(task, _options.Name, images, computeMs, CancellationToken.None))
+                foreach (var image in images) imageStore.DeleteQuietly(image.FilePath);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            await StopHeartbeatAsync();
+            await queue.ReleaseToQueueAsync(task.Id, _options.Name, CancellationToken.None);
+            logger.LogInformation("Task {TaskId} returned to the queue: the worker is stopping", task.Id);
+        }
+        catch (OperationCanceledException) when (heartbeat.LeaseLost)
+        {
+            await StopHeartbeatAsync();
+            logger.LogWarning("Task {TaskId} abandoned: the lease was lost", task.Id);
+        }
+        catch (OperationCanceledException) when (run.IsCancellationRequested)
+        {
+            await StopHeartbeatAsync();
+            await Fail(TaskErrors.Canceled, "Canceled while running; the credits were returned.", transient: false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            await StopHeartbeatAsync();
+            await Fail(TaskErrors.ProviderTimeout, $"The model did not finish within {model.TimeoutSeconds} seconds.", transient: true);
+        }
+        catch (GenerationException e)
+        {
+            await StopHeartbeatAsync();
+            logger.LogWarning(e, "Task {TaskId} failed: {Code}", task.Id, e.Code);
+            await Fail(e.Code, e.Message, e.Transient);
+        }
+        catch (Exception e)
+        {
+            await StopHeartbeatAsync();
+            logger.LogError(e, "Task {TaskId} failed unexpectedly", task.Id);
+            await Fail(TaskErrors.GenerationFailed, "The model failed while generating this image.", transient: true);
+        }
+        finally
+        {
+            runningTasks.Unregister(task.Id);
+        }
+
+        async Task StopHeartbeatAsync()
+        {
+            heartbeat.Stop();
+            await heartbeatLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Forwards each step to listeners at once; the percent reaches the database with the next heartbeat.</summary>
+    private sealed class ProgressReporter(GenerationTask task, TaskNotifier notifier) : IGenerationProgress
+    {
+        public volatile int Percent;
+
+        public void Report(GenerationProgress progress)
+        {
+            Percent = progress.Percent;
+            notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Progress, GenerationTaskStatus.Running,
+                progress.Percent, progress.Step, progress.TotalSteps, progress.PreviewPng));
+        }
+    }
+
+    /// <summary>Renews the lease, saves progress and notices cancel requests from other processes.</summary>
+    private sealed class Heartbeat(TaskQueue queue, Guid taskId, WorkerOptions options, ProgressReporter progress,
+        CancellationTokenSource run)
+    {
+        private readonly CancellationTokenSource _stop = new();
+        public bool LeaseLost { get; private set; }
+
+        public void Stop() => _stop.Cancel();
+
+        public async Task RunAsync(CancellationToken runToken)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(runToken, _stop.Token);
+            var interval = TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatMs, options.LeaseSeconds * 1000 / 3));
+            var savedPercent = 0;
+            using var timer = new PeriodicTimer(interval);
+            while (await timer.WaitForNextTickAsync(linked.Token))
+            {
+                var (owned, cancelRequested) = await queue.RenewLeaseAsync(taskId, options.Name, options.Lease, linked.Token);
+                if (!owned) { LeaseLost = true; await run.CancelAsync(); return; }
+                if (cancelRequested) { await run.CancelAsync(); return; }
+                var percent = progress.Percent;
+                if (percent != savedPercent)
+                {
+                    await queue.SaveProgressAsync(taskId, options.Name, percent, linked.Token);
+                    savedPercent = percent;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace BananaLab.Worker.Queue;
+
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Run the worker inside this process (the default); web-only nodes turn it off.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Names this worker in leases and task logs; must be unique among running workers.</summary>
+    [Required(ErrorMessage = "Worker:Name is required.")]
+    public string Name { get; set; } = Environment.MachineName;
+
+    [Range(1, 64, ErrorMessage = "Worker:Concurrency must be between 1 and 64.")]
+    public int Concurrency { get; set; } = 1;
+
+    [Range(1, 20, ErrorMessage = "Worker:MaxAttempts must be between 1 and 20.")]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How long a claim lasts without renewal; a crashed worker's tasks return to the queue after it.</summary>
+    [Range(1, 3600, ErrorMessage = "Worker:LeaseSeconds must be between 1 and 3600.")]
+    public int LeaseSeconds { get; set; } = 30;
+
+    [Range(10, 60_000, ErrorMessage = "Worker:PollIntervalMs must be between 10 and 60000.")]
+    public int PollIntervalMs { get; set; } = 2000;
+
+    [Range(10, 3_600_000, ErrorMessage = "Worker:RetryBaseDelayMs must be between 10 and 3600000.")]
+    public int RetryBaseDelayMs { get; set; } = 2000;
+
+    [Range(1, 3600, ErrorMessage = "Worker:RecoveryIntervalSeconds must be between 1 and 3600.")]
+    public int RecoveryIntervalSeconds { get; set; } = 15;
+
+    /// <summary>How often a running task's progress is written to the database and its lease checked.</summary>
+    [Range(50, 60_000, ErrorMessage = "Worker:HeartbeatMs must be between 50 and 60000.")]
+    public int HeartbeatMs { get; set; } = 500;
+
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+}

@@ -1,4 +1,5 @@
 using BananaLab.Core;
+using BananaLab.Web.Api;
 using BananaLab.Web.Api.Catalog;
 using BananaLab.Web.Api.Credits;
 using BananaLab.Web.Api.Tasks;
@@ -14,6 +15,7 @@ builder.AddBananaLabWorker();
 builder.AddBananaLabAuth();
 builder.AddBananaLabHealth();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
 var app = builder.Build();
 

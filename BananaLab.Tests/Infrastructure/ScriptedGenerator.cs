@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Tasks;
+
+namespace BananaLab.Tests.Infrastructure;
+
+/// <summary>
+/// A test-only generator (provider "test") whose behaviour the prompt chooses, so engine tests can drive
+/// every path over real HTTP and real SQLite: "[fail]" fails for good, "[flaky:N]" fails transiently on
+/// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[steps:N]" sets the step count.
+/// </summary>
+public sealed partial class ScriptedGenerator : IImageGenerator
+{
+    public const string Provider = "test";
+
+    /// <summary>A valid 1×1 PNG; the test generator's output only has to be real bytes with a real hash.</summary>
+    public static readonly byte[] TinyPng = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
+
+    private readonly ConcurrentDictionary<Guid, int> _attempts = new();
+
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
+        IImageOutput output, CancellationToken cancellationToken)
+    {
+        var attempt = _attempts.AddOrUpdate(request.TaskId, 1, (_, n) => n + 1);
+        var prompt = request.Prompt;
+        if (prompt.Contains("[fail]")) throw new GenerationException("generation_failed", "The test model refused.");
+        if (Directive("flaky").Match(prompt) is { Success: true } flaky && attempt <= int.Parse(flaky.Groups[1].Value))
+            throw new GenerationException("provider_timeout", $"Transient test failure on attempt {attempt}.", transient: true);
+
+        var steps = Directive("steps").Match(prompt) is { Success: true } s ? int.Parse(s.Groups[1].Value) : 2;
+        var delay = Directive("slow").Match(prompt) is { Success: true } slow ? int.Parse(slow.Groups[1].Value) : 0;
+        for (var step = 1; step <= steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (delay > 0) await Task.Delay(delay, cancellationToken);
+            progress.Report(new GenerationProgress(step, steps, TinyPng));
+        }
+        if (prompt.Contains("[empty]")) return new GenerationResult([]);
+
+        var images = new List<GeneratedImage>();
+        for (var i = 0; i < request.ImageCount; i++)
+        {
+            await using (var stream = output.Create(i))
+                await stream.WriteAsync(TinyPng, cancellationToken);
+            images.Add(new GeneratedImage(i, request.Width, request.Height));
+        }
+        return new GenerationResult(images);
+    }
+
+    private static Regex Directive(string name) => new($@"\[{name}:(\d+)\]");
+}

@@ -66,11 +66,14 @@ public sealed class CreditLedger(IDbContextFactory<BananaLabDbContext> dbFactory
         return balance;
     }
 
-    /// <summary>Holds the task's price. False when the balance is too small; nothing is written then.</summary>
+    /// <summary>
+    /// Holds the task's price. False when the balance is too small or the account is disabled;
+    /// nothing is written then.
+    /// </summary>
     public async Task<bool> ReserveAsync(BananaLabDbContext db, Guid userId, Guid taskId, int credits,
         CancellationToken cancellationToken)
     {
-        var balance = await MoveBalanceAsync(db, userId, -credits, cancellationToken);
+        var balance = await MoveBalanceAsync(db, userId, -credits, cancellationToken, requireEnabled: true);
         if (balance is null) return false;
         db.CreditEntries.Add(new CreditEntry
         {
@@ -126,14 +129,20 @@ public sealed class CreditLedger(IDbContextFactory<BananaLabDbContext> dbFactory
         }
     }
 
-    /// <summary>Changes the balance by <paramref name="delta"/> unless that would go below zero; returns the new balance.</summary>
-    private static async Task<int?> MoveBalanceAsync(BananaLabDbContext db, Guid userId, int delta, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes the balance by <paramref name="delta"/> unless that would go below zero (or, for a
+    /// reservation, the account is disabled); returns the new balance. One statement, so two
+    /// concurrent reservations can never both spend the same credits.
+    /// </summary>
+    private static async Task<int?> MoveBalanceAsync(BananaLabDbContext db, Guid userId, int delta, CancellationToken cancellationToken,
+        bool requireEnabled = false)
     {
-        var updated = await db.Users
-            .Where(u => u.Id == userId && u.CreditBalance + delta >= 0)
-            .ExecuteUpdateAsync(s => s.SetProperty(u => u.CreditBalance, u => u.CreditBalance + delta), cancellationToken);
-        if (updated == 0) return null;
-        return await db.Users.Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
+        var balances = await db.Database.SqlQuery<int>($"""
+            UPDATE "Users" SET "CreditBalance" = "CreditBalance" + {delta}
+            WHERE "Id" = {userId} AND "CreditBalance" + {delta} >= 0 AND ({!requireEnabled} OR NOT "Disabled")
+            RETURNING "CreditBalance" AS "Value"
+            """).ToListAsync(cancellationToken);
+        return balances.Count == 0 ? null : balances[0];
     }
 
     private sealed class InsufficientCreditsException : Exception;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using BananaLab.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,7 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
         Mode = SqliteOpenMode.ReadWriteCreate,
         Cache = SqliteCacheMode.Private,
         Pooling = true,
+        ForeignKeys = true,
         DefaultTimeout = BusyTimeoutMs / 1000,
     }.ToString();
 
@@ -62,14 +64,19 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
     public bool IsUniqueViolation(DbUpdateException exception) =>
         exception.InnerException is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
-    /// <summary>Per-connection settings; journal mode is set once in <see cref="PrepareAsync"/>.</summary>
+    /// <summary>
+    /// Per-connection settings, applied once per physical connection (pooled connections keep them);
+    /// journal mode is set once per file in <see cref="PrepareAsync"/>.
+    /// </summary>
     private sealed class PragmaInterceptor : DbConnectionInterceptor
     {
         public static readonly PragmaInterceptor Instance = new();
-        private const string Pragmas = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+        private const string Pragmas = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;";
+        private static readonly ConditionalWeakTable<object, object> Initialized = new();
 
         public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
         {
+            if (!NeedsPragmas(connection)) return;
             using var command = connection.CreateCommand();
             command.CommandText = Pragmas;
             command.ExecuteNonQuery();
@@ -78,9 +85,13 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
         public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData,
             CancellationToken cancellationToken = default)
         {
+            if (!NeedsPragmas(connection)) return;
             await using var command = connection.CreateCommand();
             command.CommandText = Pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        private static bool NeedsPragmas(DbConnection connection) =>
+            connection is not SqliteConnection { Handle: { } handle } || Initialized.TryAdd(handle, Instance);
     }
 }

@@ -95,11 +95,9 @@ public sealed class TaskService(
         };
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
-        if (user is null || user.Disabled) return TaskErrors.UserDisabled();
-
         if (!decision.Allowed)
         {
+            if (!await db.Users.AnyAsync(u => u.Id == userId && !u.Disabled, cancellationToken)) return TaskErrors.UserDisabled();
             // Kept for the admin's moderation review; never queued, never charged.
             task.Status = GenerationTaskStatus.Blocked;
             task.FinishedAt = now;
@@ -126,8 +124,10 @@ public sealed class TaskService(
             {
                 await transaction.RollbackAsync(cancellationToken);
                 imageStore.DeleteQuietly(referenceFile);
-                var balance = await db.Users.Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
-                return TaskErrors.InsufficientCredits(quote.Total, balance);
+                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
+                return user is null || user.Disabled
+                    ? TaskErrors.UserDisabled()
+                    : TaskErrors.InsufficientCredits(quote.Total, user.CreditBalance);
             }
             db.Tasks.Add(task);
             await db.SaveChangesAsync(cancellationToken);

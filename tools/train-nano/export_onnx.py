@@ -60,7 +60,7 @@ def main():
     ck = torch.load(a.ckpt, map_location="cpu")
     c = ck["cfg"]
     te = TextEncoder(c["vocab_size"], c["d"]).eval(); te.load_state_dict(ck["ema_te"])
-    un = UNet(c["d"], c["c1"], c["c2"]).eval(); un.load_state_dict(ck["ema_unet"])
+    un = UNet(c["d"], c["c1"], c["c2"], attn16=c.get("attn16", "cross")).eval(); un.load_state_dict(ck["ema_unet"])
     ae = AE().eval(); ae.load_state_dict(torch.load(a.vae, map_location="cpu")["model"])
     sf = float(ck["scaling_factor"])
     tok = CLIPTokenizer.load(os.path.join(a.out, "tokenizer"))

@@ -110,12 +110,12 @@ class ResBlock(nn.Module):
 
 
 class SpatialTransformer(nn.Module):
-    def __init__(self, c, ctx_dim, heads=4):
+    def __init__(self, c, ctx_dim, heads=4, self_attn=True):
         super().__init__()
         self.norm = nn.GroupNorm(8, c)
         self.proj_in = nn.Linear(c, c)
-        self.ln1 = nn.LayerNorm(c)
-        self.self_attn = Attention(c, heads)
+        self.ln1 = nn.LayerNorm(c) if self_attn else None
+        self.self_attn = Attention(c, heads) if self_attn else None
         self.ln2 = nn.LayerNorm(c)
         self.cross_attn = Attention(c, heads, ctx_dim)
         self.ln3 = nn.LayerNorm(c)
@@ -127,7 +127,8 @@ class SpatialTransformer(nn.Module):
         B, C, H, W = x.shape
         h = self.norm(x).reshape(B, C, H * W).transpose(1, 2)
         h = self.proj_in(h)
-        h = h + self.self_attn(self.ln1(h))
+        if self.self_attn is not None:
+            h = h + self.self_attn(self.ln1(h))
         h = h + self.cross_attn(self.ln2(h), ctx)
         h = h + self.ff(self.ln3(h))
         h = self.proj_out(h).transpose(1, 2).reshape(B, C, H, W)
@@ -135,13 +136,13 @@ class SpatialTransformer(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, ctx_dim=128, c1=64, c2=128, tdim=256, attn16=True):
+    def __init__(self, ctx_dim=128, c1=64, c2=128, tdim=256, attn16="cross"):
         super().__init__()
         self.tdim0 = c1
         self.temb = nn.Sequential(nn.Linear(c1, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
         self.conv_in = nn.Conv2d(4, c1, 3, padding=1)
         self.d16 = ResBlock(c1, c1, tdim)
-        self.a16d = SpatialTransformer(c1, ctx_dim) if attn16 else None
+        self.a16d = SpatialTransformer(c1, ctx_dim, self_attn=(attn16 == "full")) if attn16 else None
         self.down = nn.Conv2d(c1, c1, 3, stride=2, padding=1)
         self.d8 = ResBlock(c1, c2, tdim)
         self.a8d = SpatialTransformer(c2, ctx_dim)
@@ -152,7 +153,7 @@ class UNet(nn.Module):
         self.a8u = SpatialTransformer(c2, ctx_dim)
         self.up = nn.Conv2d(c2, c1, 3, padding=1)
         self.u16 = ResBlock(c1 + c1, c1, tdim)
-        self.a16u = SpatialTransformer(c1, ctx_dim) if attn16 else None
+        self.a16u = SpatialTransformer(c1, ctx_dim, self_attn=(attn16 == "full")) if attn16 else None
         self.norm_out = nn.GroupNorm(8, c1)
         self.conv_out = nn.Conv2d(c1, 4, 3, padding=1)
         nn.init.zeros_(self.conv_out.weight); nn.init.zeros_(self.conv_out.bias)

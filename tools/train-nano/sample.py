@@ -48,7 +48,7 @@ class NanoPipeline:
         ck = torch.load(ckpt, map_location="cpu")
         c = ck["cfg"]
         self.te = TextEncoder(c["vocab_size"], c["d"]).eval()
-        self.unet = UNet(c["d"], c["c1"], c["c2"]).eval()
+        self.unet = UNet(c["d"], c["c1"], c["c2"], attn16=c.get("attn16", "cross")).eval()
         self.te.load_state_dict(ck["ema_te" if ema else "te"])
         self.unet.load_state_dict(ck["ema_unet" if ema else "unet"])
         self.ae = AE().eval()

@@ -24,6 +24,7 @@ ap.add_argument("--resume", action="store_true")
 ap.add_argument("--d", type=int, default=128)
 ap.add_argument("--c1", type=int, default=64)
 ap.add_argument("--c2", type=int, default=128)
+ap.add_argument("--attn16", default="cross", help="full | cross | none")
 args = ap.parse_args()
 torch.set_num_threads(2)
 torch.manual_seed(args.seed)
@@ -34,13 +35,13 @@ lat = D["latents"] * D["scaling_factor"]  # [B, N, 4, 16, 16], unit std
 ids = D["ids"]
 empty = D["empty_ids"]
 NB, N = lat.shape[:2]
-vocab = int(ids.max().item()) + 1
 from clip_bpe import CLIPTokenizer
 vocab = len(CLIPTokenizer.load("/work/main/models/banana-nano/tokenizer").encoder)
 ac = alphas_cumprod()
-cfg = dict(vocab_size=vocab, d=args.d, c1=args.c1, c2=args.c2)
+attn16 = None if args.attn16 == "none" else args.attn16
+cfg = dict(vocab_size=vocab, d=args.d, c1=args.c1, c2=args.c2, attn16=attn16)
 te = TextEncoder(vocab, args.d)
-un = UNet(args.d, args.c1, args.c2)
+un = UNet(args.d, args.c1, args.c2, attn16=attn16)
 params = list(te.parameters()) + list(un.parameters())
 opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.99))
 ema_te, ema_un = copy.deepcopy(te), copy.deepcopy(un)

@@ -1,6 +1,8 @@
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
+using BananaLab.Core.Idempotency;
+using BananaLab.Core.Sessions;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
@@ -33,6 +35,8 @@ public static class CoreServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelCatalogOptions>, ModelCatalogOptionsValidator>();
         services.AddOptions<ModerationOptions>().Bind(configuration.GetSection(ModerationOptions.Section));
+        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IDatabaseProvider, SqliteDatabaseProvider>();
@@ -52,6 +56,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<TaskQueue>();
         services.AddSingleton<TaskService>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<ClientSessionService>();
         return builder;
     }
 }

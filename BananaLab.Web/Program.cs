@@ -2,6 +2,8 @@ using BananaLab.Core;
 using BananaLab.Web.Api;
 using BananaLab.Web.Api.Catalog;
 using BananaLab.Web.Api.Credits;
+using BananaLab.Web.Api.Docs;
+using BananaLab.Web.Api.Keys;
 using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using BananaLab.Web.Commands;
@@ -14,6 +16,7 @@ builder.AddBananaLabCore();
 builder.AddBananaLabWorker();
 builder.AddBananaLabAuth();
 builder.AddBananaLabHealth();
+builder.AddBananaLabApiDocs();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
@@ -31,6 +34,8 @@ app.MapHealthEndpoints();
 app.MapTasksApi();
 app.MapModelsApi();
 app.MapCreditsApi();
+app.MapKeysApi();
+app.MapApiDocs();
 
 await app.RunAsync();
 return 0;

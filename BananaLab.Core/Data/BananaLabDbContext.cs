@@ -1,4 +1,6 @@
 using BananaLab.Core.Credits;
+using BananaLab.Core.Idempotency;
+using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using Microsoft.EntityFrameworkCore;
@@ -67,6 +69,24 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             image.HasIndex(i => new { i.TaskId, i.Index }).IsUnique();
             image.Property(i => i.Sha256).HasMaxLength(64);
             image.Property(i => i.ContentType).HasMaxLength(64);
+        });
+
+        model.Entity<IdempotencyRecord>(record =>
+        {
+            record.HasIndex(r => new { r.UserId, r.Key }).IsUnique();
+            record.Property(r => r.Key).HasMaxLength(IdempotencyStore.MaxKeyLength);
+            record.Property(r => r.Scope).HasMaxLength(100);
+            record.Property(r => r.RequestHash).HasMaxLength(64);
+            record.HasOne<User>().WithMany().HasForeignKey(r => r.UserId);
+        });
+
+        model.Entity<ClientSession>(session =>
+        {
+            session.HasIndex(s => s.KeyHash).IsUnique();
+            session.Property(s => s.KeyHash).HasMaxLength(64);
+            session.Property(s => s.ModelId).HasMaxLength(100);
+            session.Property(s => s.ClientVersion).HasMaxLength(100);
+            session.HasOne<User>().WithMany().HasForeignKey(s => s.UserId);
         });
 
         model.Entity<CreditEntry>(entry =>

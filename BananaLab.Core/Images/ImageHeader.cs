@@ -8,6 +8,8 @@ namespace BananaLab.Core.Images;
 /// </summary>
 public sealed record ImageHeader(string ContentType, string Extension, int Width, int Height)
 {
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
     public long Pixels => (long)Width * Height;
 
     public static bool TryRead(ReadOnlySpan<byte> data, out ImageHeader? header, out string error)
@@ -15,7 +17,7 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
         header = null;
         if (data.Length < 16) { error = "the file is too short to be an image."; return false; }
 
-        if (data.StartsWith("\x89PNG\r\n\x1a\n"u8)) return TryReadPng(data, out header, out error);
+        if (data.StartsWith(PngSignature)) return TryReadPng(data, out header, out error);
         if (data[0] == 0xFF && data[1] == 0xD8) return TryReadJpeg(data, out header, out error);
         if (data.StartsWith("RIFF"u8) && data[8..].StartsWith("WEBP"u8)) return TryReadWebp(data, out header, out error);
 

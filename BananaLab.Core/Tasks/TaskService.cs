@@ -189,6 +189,34 @@ public sealed class TaskService(
         return new TaskView(task, await QueuePositionAsync(db, task, cancellationToken));
     }
 
+    /// <summary>
+    /// A page of tasks, newest first. With an owner given only that owner's tasks are listed;
+    /// without one (admins) <see cref="TaskQuery.UserId"/> may narrow it.
+    /// </summary>
+    public async Task<TaskPage> ListAsync(Guid? ownerId, TaskQuery query, CancellationToken cancellationToken)
+    {
+        var page = Math.Max(1, query.Page);
+        var pageSize = Math.Clamp(query.PageSize, 1, TaskQuery.MaxPageSize);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var tasks = db.Tasks.AsNoTracking();
+        if ((ownerId ?? query.UserId) is { } userId) tasks = tasks.Where(t => t.UserId == userId);
+        if (query.Status is { } status) tasks = tasks.Where(t => t.Status == status);
+        if (!string.IsNullOrWhiteSpace(query.ModelId)) tasks = tasks.Where(t => t.ModelId == query.ModelId);
+        if (query.CreatedFrom is { } from) tasks = tasks.Where(t => t.CreatedAt >= from);
+        if (query.CreatedTo is { } to) tasks = tasks.Where(t => t.CreatedAt < to);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var pattern = "%" + query.Search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            tasks = tasks.Where(t => EF.Functions.Like(t.Prompt, pattern, "\\"));
+        }
+        var total = await tasks.CountAsync(cancellationToken);
+        var items = await tasks.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize)
+            .Include(t => t.Images.OrderBy(i => i.Index))
+            .ToListAsync(cancellationToken);
+        return new TaskPage(items, total, page, pageSize);
+    }
+
     /// <summary>Waits until the task is terminal or the timeout passes, then returns it (for long-polling dialects).</summary>
     public async Task<TaskView?> WaitAsync(Guid taskId, Guid? ownerId, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -9,6 +9,11 @@ public static class ApiProblems
         TypedResults.Problem(statusCode: StatusFor(error.Code), title: TitleFor(error.Code), detail: error.Message,
             extensions: new Dictionary<string, object?> { ["code"] = error.Code });
 
+    /// <summary>A request-level problem that is not a task error (headers, body size, paging).</summary>
+    public static IResult Invalid(string detail, string code, int status = StatusCodes.Status400BadRequest) =>
+        TypedResults.Problem(statusCode: status, title: status == 409 ? "Conflict" : "Invalid request", detail: detail,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+
     public static int StatusFor(string code) => code switch
     {
         "insufficient_credits" => StatusCodes.Status402PaymentRequired,

@@ -72,3 +72,20 @@ public sealed record TaskResponse(
 public sealed record TaskErrorResponse(string Code, string Message);
 
 public sealed record TaskImageResponse(int Index, string Url, int Width, int Height, long ByteSize, string Sha256, string ContentType);
+
+public sealed record TaskListResponse(IReadOnlyList<TaskResponse> Items, int Total, int Page, int PageSize);
+
+/// <summary>Query string of <c>GET /api/v1/tasks</c>.</summary>
+public sealed record TaskListQuery(string? Status, string? Model, DateTime? From, DateTime? To, string? Search, int? Page, int? PageSize)
+{
+    public TaskQuery ToTaskQuery() => new()
+    {
+        Status = Enum.TryParse<GenerationTaskStatus>(Status, ignoreCase: true, out var status) ? status : null,
+        ModelId = Model,
+        CreatedFrom = From?.ToUniversalTime(),
+        CreatedTo = To?.ToUniversalTime(),
+        Search = Search,
+        Page = Page ?? 1,
+        PageSize = PageSize ?? 20,
+    };
+}

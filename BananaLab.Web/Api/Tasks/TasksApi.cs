@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,33 +13,44 @@ public static class TasksApi
     public static IEndpointRouteBuilder MapTasksApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/tasks").RequireAuthorization().WithTags("Tasks");
-        group.MapPost("/", CreateTask);
+        group.MapPost("/", CreateTask)
+            .Accepts<CreateTaskBody>("application/json", "multipart/form-data")
+            .Produces<TaskResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", ListTasks);
         group.MapGet("/{id:guid}", GetTask);
         group.MapPost("/{id:guid}/cancel", CancelTask);
         group.MapGet("/{id:guid}/images/{index:int}", GetImage);
         return routes;
     }
 
-    public static async Task<IResult> CreateTask(CreateTaskBody body, ClaimsPrincipal caller, TaskService tasks,
-        CancellationToken cancellationToken)
+    /// <summary>Creates a task from JSON or multipart/form-data (with a <c>referenceImage</c> file part).</summary>
+    public static async Task<IResult> CreateTask(HttpRequest request, ClaimsPrincipal caller, TaskService tasks,
+        IdempotencyStore idempotency, CancellationToken cancellationToken)
     {
-        ReferenceImageUpload? reference = null;
-        if (body.ReferenceImage is not null)
+        var body = await RequestBodies.ReadAsync(request, cancellationToken);
+        if (body is null) return ApiProblems.Invalid("The request body is too large.", "body_too_large", StatusCodes.Status413PayloadTooLarge);
+
+        return await Idempotent.RunAsync(request, caller.UserId(), "tasks.create", body, idempotency, async () =>
         {
-            if (!TryDecodeBase64(body.ReferenceImage, out var bytes))
-                return ApiProblems.From(TaskErrors.ReferenceImageUnreadable("the referenceImage field is not valid base64."));
-            reference = new ReferenceImageUpload(bytes);
-        }
-        var outcome = await tasks.SubmitAsync(caller.UserId(), new SubmitTaskRequest
-        {
-            ModelId = body.Model, Prompt = body.Prompt, NegativePrompt = body.NegativePrompt, Size = body.Size,
-            AspectRatio = body.AspectRatio, Width = body.Width, Height = body.Height, ImageCount = body.Count,
-            Seed = body.Seed, Steps = body.Steps, Guidance = body.Guidance, OutputFormat = body.OutputFormat,
-            ReferenceImage = reference, ReferenceStrength = body.ReferenceStrength, Source = "api",
+            var parsed = await CreateTaskRequests.ParseAsync(request, body, cancellationToken);
+            if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
+            var outcome = await tasks.SubmitAsync(caller.UserId(), parsed.Value! with { Source = "api" }, cancellationToken);
+            if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!);
+            var response = TaskResponse.From(outcome.Value!);
+            return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
         }, cancellationToken);
-        if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!);
-        var response = TaskResponse.From(outcome.Value!);
-        return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
+    }
+
+    public static async Task<Ok<TaskListResponse>> ListTasks([AsParameters] TaskListQuery query, ClaimsPrincipal caller,
+        TaskService tasks, CancellationToken cancellationToken)
+    {
+        var page = await tasks.ListAsync(OwnerFilter(caller), query.ToTaskQuery(), cancellationToken);
+        return TypedResults.Ok(new TaskListResponse(page.Items.Select(t => TaskResponse.From(new TaskView(t, 0))).ToList(),
+            page.Total, page.Page, page.PageSize));
     }
 
     public static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetTask(Guid id, ClaimsPrincipal caller,
@@ -71,19 +83,4 @@ public static class TasksApi
     private static ProblemHttpResult NotFound() =>
         TypedResults.Problem(statusCode: 404, title: "Not found", detail: TaskErrors.TaskNotFound().Message,
             extensions: new Dictionary<string, object?> { ["code"] = TaskErrors.TaskNotFound().Code });
-
-    internal static bool TryDecodeBase64(string value, out byte[] bytes)
-    {
-        // Accept data URLs as browsers produce them.
-        var comma = value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) ? value.IndexOf(',') : -1;
-        var payload = comma >= 0 ? value[(comma + 1)..] : value;
-        bytes = new byte[payload.Length * 3 / 4 + 3];
-        if (Convert.TryFromBase64String(payload.Trim(), bytes, out var written))
-        {
-            bytes = bytes[..written];
-            return true;
-        }
-        bytes = [];
-        return false;
-    }
 }

@@ -1,9 +1,16 @@
 using BananaLab.Core;
 using BananaLab.Web.Api;
+using BananaLab.Web.Api.Banana;
+using BananaLab.Web.Api.Bento;
 using BananaLab.Web.Api.Catalog;
 using BananaLab.Web.Api.Credits;
+using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Api.Docs;
+using BananaLab.Web.Api.FastDeploy;
+using BananaLab.Web.Api.Files;
 using BananaLab.Web.Api.Keys;
+using BananaLab.Web.Api.OpenAI;
+using BananaLab.Web.Api.Sessions;
 using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using BananaLab.Web.Commands;
@@ -17,6 +24,7 @@ builder.AddBananaLabWorker();
 builder.AddBananaLabAuth();
 builder.AddBananaLabHealth();
 builder.AddBananaLabApiDocs();
+builder.AddBananaLabDialects();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
@@ -35,6 +43,12 @@ app.MapTasksApi();
 app.MapModelsApi();
 app.MapCreditsApi();
 app.MapKeysApi();
+app.MapSignedFiles();
+app.MapBananaApi();
+app.MapSessionApi();
+app.MapFastDeployApi();
+app.MapGenerateApi();
+app.MapOpenAiImagesApi();
 app.MapApiDocs();
 
 await app.RunAsync();

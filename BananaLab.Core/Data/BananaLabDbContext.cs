@@ -60,6 +60,8 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             task.Property(t => t.ErrorCode).HasMaxLength(64);
             task.Property(t => t.ErrorMessage).HasMaxLength(1000);
             task.Property(t => t.Source).HasMaxLength(32);
+            task.Property(t => t.BatchKey).HasMaxLength(260);
+            task.HasIndex(t => t.BatchId);
             task.Ignore(t => t.IsTerminal);
             task.HasMany(t => t.Images).WithOne().HasForeignKey(i => i.TaskId);
         });

@@ -50,6 +50,12 @@ public sealed class GenerationTask
     /// <summary>Where the task came from: studio, api, banana, openai, ...</summary>
     public string Source { get; set; } = "api";
 
+    /// <summary>Tasks submitted together (a fastDeploy batch) share a batch id; the index keeps their order.</summary>
+    public Guid? BatchId { get; set; }
+    public int BatchIndex { get; set; }
+    /// <summary>The caller's name for this item of the batch (a file name of a FILE request).</summary>
+    public string? BatchKey { get; set; }
+
     public List<TaskImage> Images { get; set; } = [];
 
     public bool IsTerminal => Status is GenerationTaskStatus.Succeeded or GenerationTaskStatus.Failed

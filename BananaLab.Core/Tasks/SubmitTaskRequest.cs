@@ -20,6 +20,8 @@ public sealed record SubmitTaskRequest
     public ReferenceImageUpload? ReferenceImage { get; init; }
     public double? ReferenceStrength { get; init; }
     public string Source { get; init; } = "api";
+    /// <summary>The caller's name for this item when submitted in a batch.</summary>
+    public string? BatchKey { get; init; }
 }
 
 public sealed record ReferenceImageUpload(byte[] Data, string? FileName = null);

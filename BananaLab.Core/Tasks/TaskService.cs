@@ -66,83 +66,128 @@ public sealed class TaskService(
 
     public async Task<Outcome<TaskView>> SubmitAsync(Guid userId, SubmitTaskRequest request, CancellationToken cancellationToken)
     {
-        var validated = Validate(request);
-        if (!validated.Succeeded) return validated.Error!;
-        var (quote, model, reference, format) = validated.Value!;
+        var submitted = await SubmitBatchAsync(userId, [request], cancellationToken);
+        return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
+    }
 
-        var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
+    /// <summary>
+    /// Submits several tasks all or nothing: every item is validated and moderated first, then all
+    /// reservations and tasks are written in one transaction. Errors name the failing item.
+    /// </summary>
+    public async Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+        CancellationToken cancellationToken, bool alwaysBatch = false)
+    {
+        if (requests.Count == 0) return new TaskError("invalid_request", "Send at least one item.");
+        TaskError ForItem(int index, TaskError error) =>
+            requests.Count == 1 ? error : error with { Message = $"Item {index + 1}: {error.Message}" };
+
         var now = clock.GetUtcNow().UtcDateTime;
-        var task = new GenerationTask
+        Guid? batchId = requests.Count > 1 || alwaysBatch ? Guid.CreateVersion7() : null;
+        var prepared = new List<(GenerationTask Task, (ImageHeader Header, byte[] Data)? Reference)>(requests.Count);
+        var blocked = new List<GenerationTask>();
+        for (var i = 0; i < requests.Count; i++)
         {
-            Id = Guid.CreateVersion7(),
-            UserId = userId,
-            ModelId = model.Id,
-            Provider = model.Provider,
-            Prompt = request.Prompt!.Trim(),
-            NegativePrompt = string.IsNullOrWhiteSpace(request.NegativePrompt) ? null : request.NegativePrompt.Trim(),
-            SizeTier = quote.Tier,
-            Width = quote.Width,
-            Height = quote.Height,
-            ImageCount = quote.ImageCount,
-            Seed = request.Seed ?? Random.Shared.NextInt64(0, uint.MaxValue + 1L),
-            Steps = request.Steps ?? model.DefaultSteps,
-            Guidance = request.Guidance ?? model.DefaultGuidance,
-            OutputFormat = format,
-            ReferenceStrength = reference is null ? null : request.ReferenceStrength ?? 0.75,
-            Status = GenerationTaskStatus.Queued,
-            CreatedAt = now,
-            Source = request.Source,
-        };
+            var request = requests[i];
+            var validated = Validate(request);
+            if (!validated.Succeeded) return ForItem(i, validated.Error!);
+            var (quote, model, reference, format) = validated.Value!;
+            var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
+            var task = new GenerationTask
+            {
+                Id = Guid.CreateVersion7(),
+                UserId = userId,
+                ModelId = model.Id,
+                Provider = model.Provider,
+                Prompt = request.Prompt!.Trim(),
+                NegativePrompt = string.IsNullOrWhiteSpace(request.NegativePrompt) ? null : request.NegativePrompt.Trim(),
+                SizeTier = quote.Tier,
+                Width = quote.Width,
+                Height = quote.Height,
+                ImageCount = quote.ImageCount,
+                Seed = request.Seed ?? Random.Shared.NextInt64(0, uint.MaxValue + 1L),
+                Steps = request.Steps ?? model.DefaultSteps,
+                Guidance = request.Guidance ?? model.DefaultGuidance,
+                OutputFormat = format,
+                ReferenceStrength = reference is null ? null : request.ReferenceStrength ?? 0.75,
+                Status = GenerationTaskStatus.Queued,
+                CreatedAt = now,
+                Source = request.Source,
+                BatchId = batchId,
+                BatchIndex = i,
+                BatchKey = request.BatchKey,
+                CreditsReserved = quote.Total,
+            };
+            if (!decision.Allowed)
+            {
+                task.Status = GenerationTaskStatus.Blocked;
+                task.CreditsReserved = 0;
+                task.FinishedAt = now;
+                task.ErrorCode = TaskErrors.ModerationBlocked().Code;
+                task.ErrorMessage = TaskErrors.ModerationBlocked().Message;
+                blocked.Add(task);
+                logger.LogInformation("Task {TaskId} blocked by moderation: {Rules}", task.Id, string.Join(", ", decision.MatchedRules));
+            }
+            prepared.Add((task, reference));
+        }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (!decision.Allowed)
+        if (blocked.Count > 0)
         {
+            // Kept for the admin's moderation review; never queued, never charged; the rest of the batch is not submitted.
             if (!await db.Users.AnyAsync(u => u.Id == userId && !u.Disabled, cancellationToken)) return TaskErrors.UserDisabled();
-            // Kept for the admin's moderation review; never queued, never charged.
-            task.Status = GenerationTaskStatus.Blocked;
-            task.FinishedAt = now;
-            task.ErrorCode = TaskErrors.ModerationBlocked().Code;
-            task.ErrorMessage = TaskErrors.ModerationBlocked().Message;
-            db.Tasks.Add(task);
+            db.Tasks.AddRange(blocked);
             await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Task {TaskId} blocked by moderation: {Rules}", task.Id, string.Join(", ", decision.MatchedRules));
-            return TaskErrors.ModerationBlocked();
+            return ForItem(prepared.FindIndex(p => p.Task.Status == GenerationTaskStatus.Blocked), TaskErrors.ModerationBlocked());
         }
 
-        string? referenceFile = null;
-        if (reference is not null)
-        {
-            referenceFile = await imageStore.SaveReferenceAsync(task.Id, reference.Value.Header, reference.Value.Data, cancellationToken);
-            task.ReferenceImagePath = referenceFile;
-        }
-
+        var savedReferences = new List<string>();
         try
         {
+            foreach (var (task, reference) in prepared)
+                if (reference is { } r)
+                {
+                    task.ReferenceImagePath = await imageStore.SaveReferenceAsync(task.Id, r.Header, r.Data, cancellationToken);
+                    savedReferences.Add(task.ReferenceImagePath);
+                }
+
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            task.CreditsReserved = quote.Total;
-            if (!await ledger.ReserveAsync(db, userId, task.Id, quote.Total, cancellationToken))
+            foreach (var (task, _) in prepared)
             {
+                if (await ledger.ReserveAsync(db, userId, task.Id, task.CreditsReserved, cancellationToken)) continue;
                 await transaction.RollbackAsync(cancellationToken);
-                imageStore.DeleteQuietly(referenceFile);
+                savedReferences.ForEach(imageStore.DeleteQuietly);
                 var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
                 return user is null || user.Disabled
                     ? TaskErrors.UserDisabled()
-                    : TaskErrors.InsufficientCredits(quote.Total, user.CreditBalance);
+                    : TaskErrors.InsufficientCredits(prepared.Sum(p => p.Task.CreditsReserved), user.CreditBalance);
             }
-            db.Tasks.Add(task);
+            db.Tasks.AddRange(prepared.Select(p => p.Task));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch
         {
-            imageStore.DeleteQuietly(referenceFile);
+            savedReferences.ForEach(imageStore.DeleteQuietly);
             throw;
         }
 
         queueSignal.Notify();
-        var position = await QueuePositionAsync(db, task, cancellationToken);
-        notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
-        return new TaskView(task, position);
+        var views = new List<TaskView>(prepared.Count);
+        foreach (var (task, _) in prepared)
+        {
+            views.Add(new TaskView(task, await QueuePositionAsync(db, task, cancellationToken)));
+            notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
+        }
+        return new SubmittedBatch(batchId, views);
+    }
+
+    /// <summary>The tasks of a batch in submission order, checked against their owner.</summary>
+    public async Task<IReadOnlyList<GenerationTask>?> GetBatchAsync(Guid batchId, Guid ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var tasks = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
+            .Where(t => t.BatchId == batchId && t.UserId == ownerId).OrderBy(t => t.BatchIndex).ToListAsync(cancellationToken);
+        return tasks.Count == 0 ? null : tasks;
     }
 
     private Outcome<(PriceQuote Quote, ModelDefinition Model, (ImageHeader Header, byte[] Data)? Reference, OutputFormat Format)> Validate(
@@ -186,6 +231,9 @@ public sealed class TaskService(
         var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
             .SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
         if (task is null || (ownerId is not null && task.UserId != ownerId)) return null;
+        // The database holds progress as of the last heartbeat; a worker in this process knows the current step.
+        if (task.Status == GenerationTaskStatus.Running && notifier.LatestProgress(task.Id) is { } live && live.ProgressPercent > task.ProgressPercent)
+            task.ProgressPercent = live.ProgressPercent;
         return new TaskView(task, await QueuePositionAsync(db, task, cancellationToken));
     }
 

@@ -45,6 +45,7 @@ public class BananaLabFactory : WebApplicationFactory<Program>
             ["Bootstrap:AdminApiKey"] = AdminApiKey,
             ["Bootstrap:InitialCredits"] = "1000",
             ["Credits:SignupGrant"] = "100",
+            ["Api:DefaultModel"] = TestModel,
             ["Worker:Name"] = "test-worker-" + Guid.NewGuid().ToString("N")[..6],
             ["Worker:PollIntervalMs"] = "100",
             ["Worker:RetryBaseDelayMs"] = "20",

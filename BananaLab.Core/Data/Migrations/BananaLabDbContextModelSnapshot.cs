@@ -155,6 +155,16 @@ namespace BananaLab.Core.Data.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("BatchId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("BatchIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BatchKey")
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("INTEGER");
 
@@ -261,6 +271,8 @@ namespace BananaLab.Core.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("BatchId");
 
                     b.HasIndex("Status", "CreatedAt");
 

@@ -1,0 +1,70 @@
+using BananaLab.Core.Storage;
+using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Dialects;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Web.Api.Files;
+
+/// <summary>
+/// Time-limited, tamper-proof image URLs for clients that fetch results without an API key
+/// (OpenAI's <c>url</c> response format, Banana's <c>image_url</c>): <c>/files/{token}</c>.
+/// </summary>
+public sealed class SignedImageUrls(IDataProtectionProvider protection, IOptions<ApiOptions> options)
+{
+    private readonly ITimeLimitedDataProtector _protector =
+        protection.CreateProtector("BananaLab.SignedImageUrls").ToTimeLimitedDataProtector();
+
+    public string For(HttpRequest request, Guid taskId, int index)
+    {
+        var token = _protector.Protect($"{taskId:N}.{index}", TimeSpan.FromMinutes(options.Value.ImageUrlLifetimeMinutes));
+        return $"{request.Scheme}://{request.Host}{request.PathBase}/files/{token}";
+    }
+
+    public bool TryRead(string token, out Guid taskId, out int index)
+    {
+        taskId = Guid.Empty;
+        index = -1;
+        try
+        {
+            var parts = _protector.Unprotect(token).Split('.');
+            return parts.Length == 2 && Guid.TryParseExact(parts[0], "N", out taskId) && int.TryParse(parts[1], out index);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
+}
+
+public static class SignedFilesEndpoints
+{
+    public static IHostApplicationBuilder AddSignedImageUrls(this IHostApplicationBuilder builder)
+    {
+        // Keys live in the data directory, so signed URLs survive a restart.
+        builder.Services.AddDataProtection().SetApplicationName("BananaLab");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>, ILoggerFactory>((keys, storage, logging) =>
+            keys.XmlRepository = new FileSystemXmlRepository(
+                new DirectoryInfo(Path.Combine(storage.Value.FullDataDirectory, "keys")), logging));
+        builder.Services.AddSingleton<SignedImageUrls>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapSignedFiles(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/files/{token}", GetFile).WithTags("Files").AllowAnonymous();
+        return routes;
+    }
+
+    public static async Task<IResult> GetFile(string token, SignedImageUrls urls, TaskService tasks, CancellationToken cancellationToken)
+    {
+        if (!urls.TryRead(token, out var taskId, out var index))
+            return ApiProblems.Invalid("This link is invalid or has expired.", "link_expired", StatusCodes.Status404NotFound);
+        var found = await tasks.GetImageAsync(taskId, index, ownerId: null, cancellationToken);
+        if (found is not { } image || !File.Exists(image.FullPath)) return ApiProblems.From(TaskErrors.ImageNotFound());
+        return TypedResults.PhysicalFile(image.FullPath, image.Image.ContentType, enableRangeProcessing: true,
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{image.Image.Sha256}\""));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.Files;
+using BananaLab.Web.Auth;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Web.Api.OpenAI;
+
+/// <summary>
+/// OpenAI-compatible images API (<c>/v1/images/generations</c>, <c>/v1/images/edits</c>), so OpenAI SDK
+/// clients work by changing the base URL. Errors use OpenAI's <c>{"error": {...}}</c> envelope.
+/// </summary>
+public static class OpenAiImagesApi
+{
+    public static IEndpointRouteBuilder MapOpenAiImagesApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/images").WithTags("OpenAI images").AllowAnonymous();
+        group.MapPost("/generations", Generations);
+        group.MapPost("/edits", Edits).DisableAntiforgery();
+        return routes;
+    }
+
+    public static async Task<IResult> Generations(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
+        SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    {
+        if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
+        var bytes = await RequestBodies.ReadAsync(request, cancellationToken);
+        if (bytes is null) return Error(StatusCodes.Status413PayloadTooLarge, "The request body is too large.", null, "body_too_large");
+        JsonElement body;
+        try
+        {
+            body = JsonDocument.Parse(bytes).RootElement;
+            if (body.ValueKind != JsonValueKind.Object) return Error(400, "The request body must be a JSON object.", null, "invalid_request");
+        }
+        catch (JsonException e)
+        {
+            return Error(400, $"We could not parse the JSON body of your request ({e.Message}).", null, "invalid_json");
+        }
+        try
+        {
+            var fields = new Fields(
+                GenerationFields.String(body, "model"), GenerationFields.String(body, "prompt"),
+                body.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null ? (n.TryGetInt32(out var count) ? count : throw new GenerationFields.FieldException("'n' must be a whole number.")) : null,
+                GenerationFields.String(body, "size"), GenerationFields.String(body, "response_format"),
+                GenerationFields.String(body, "output_format"), null);
+            return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
+        }
+        catch (GenerationFields.FieldException e)
+        {
+            return Error(400, e.Message, null, "invalid_type");
+        }
+    }
+
+    public static async Task<IResult> Edits(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
+        SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    {
+        if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
+        if (!request.HasFormContentType) return Error(400, "Send multipart/form-data with an 'image' file and a 'prompt'.", null, "invalid_request");
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            return Error(400, $"The multipart body could not be read: {e.Message}", null, "invalid_request");
+        }
+        if (form.Files.GetFile("mask") is not null) return Error(400, "Masks are not supported; send the whole image to edit.", "mask", "unsupported_parameter");
+        var file = form.Files.GetFile("image") ?? form.Files.GetFile("image[]");
+        if (file is null) return Error(400, "'image' is required.", "image", "missing_required_parameter");
+        using var stream = new MemoryStream();
+        await file.CopyToAsync(stream, cancellationToken);
+
+        int? n = null;
+        if (form.TryGetValue("n", out var nText) && !string.IsNullOrWhiteSpace(nText))
+        {
+            if (!int.TryParse(nText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return Error(400, "'n' must be a whole number.", "n", "invalid_type");
+            n = parsed;
+        }
+        var fields = new Fields(form["model"].ToString().NullIfEmpty(), form["prompt"].ToString().NullIfEmpty(), n,
+            form["size"].ToString().NullIfEmpty(), form["response_format"].ToString().NullIfEmpty(),
+            form["output_format"].ToString().NullIfEmpty(), new ReferenceImageUpload(stream.ToArray(), file.FileName));
+        return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
+    }
+
+    private sealed record Fields(string? Model, string? Prompt, int? N, string? Size, string? ResponseFormat, string? OutputFormat,
+        ReferenceImageUpload? Image);
+
+    private static async Task<IResult> RunAsync(Fields fields, HttpRequest request, ClaimsPrincipal caller, TaskService tasks,
+        TaskOutputs outputs, SignedImageUrls urls, ApiOptions options, CancellationToken cancellationToken)
+    {
+        var responseFormat = fields.ResponseFormat ?? "url";
+        if (responseFormat is not ("url" or "b64_json"))
+            return Error(400, $"'{responseFormat}' is not one of ['url', 'b64_json'] - 'response_format'", "response_format", "invalid_value");
+        int? width = null, height = null;
+        if (fields.Size is { } size && size != "auto")
+        {
+            var parts = size.Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h))
+                return Error(400, $"'{size}' is not a size like '1024x1024'.", "size", "invalid_value");
+            (width, height) = (w, h);
+        }
+
+        var submitted = await tasks.SubmitAsync(caller.UserId(), new SubmitTaskRequest
+        {
+            ModelId = fields.Model ?? options.DefaultModel, Prompt = fields.Prompt, ImageCount = fields.N, Width = width, Height = height,
+            OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, Source = "openai",
+        }, cancellationToken);
+        if (!submitted.Succeeded)
+        {
+            var error = submitted.Error!;
+            var param = error.Code switch
+            {
+                "model_not_found" or "model_required" => "model", "prompt_required" or "prompt_too_long" or "moderation_blocked" => "prompt",
+                "count_out_of_range" => "n", "invalid_size" or "size_not_offered" => "size", _ when error.Code.StartsWith("reference") => "image", _ => null,
+            };
+            return Error(ApiProblems.StatusFor(error.Code), error.Message, param, error.Code == "moderation_blocked" ? "content_policy_violation" : error.Code);
+        }
+
+        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), TimeSpan.FromSeconds(options.SyncWaitSeconds), cancellationToken);
+        var task = view!.Task;
+        if (task.Status != GenerationTaskStatus.Succeeded)
+            return Error(task.IsTerminal ? StatusCodes.Status502BadGateway : StatusCodes.Status504GatewayTimeout,
+                task.IsTerminal ? task.ErrorMessage ?? "The image could not be generated." : $"Still generating; follow it at /api/v1/tasks/{task.Id}.",
+                null, task.ErrorCode ?? "timeout", "server_error");
+
+        var data = new JsonArray();
+        var base64 = responseFormat == "b64_json" ? await outputs.Base64Async(task, cancellationToken) : null;
+        foreach (var image in task.Images.OrderBy(i => i.Index))
+            data.Add(base64 is null
+                ? new JsonObject { ["url"] = urls.For(request, task.Id, image.Index), ["revised_prompt"] = task.Prompt }
+                : new JsonObject { ["b64_json"] = base64[image.Index], ["revised_prompt"] = task.Prompt });
+        return Results.Json(new JsonObject
+        {
+            ["created"] = new DateTimeOffset(task.CreatedAt).ToUnixTimeSeconds(),
+            ["data"] = data,
+            ["output_format"] = task.OutputFormat.ToString().ToLowerInvariant(),
+            ["size"] = $"{task.Width}x{task.Height}",
+        });
+    }
+
+    private static IResult Unauthorized() =>
+        Error(StatusCodes.Status401Unauthorized, "Incorrect API key provided. Send it as 'Authorization: Bearer <key>'.", null, "invalid_api_key");
+
+    private static IResult Error(int status, string message, string? param, string code, string type = "invalid_request_error") =>
+        Results.Json(new JsonObject
+        {
+            ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code },
+        }, statusCode: status);
+
+    private static string? NullIfEmpty(this string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -15,6 +15,8 @@ using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using BananaLab.Web.Commands;
 using BananaLab.Web.Health;
+using BananaLab.Web.Metrics;
+using BananaLab.Web.RateLimits;
 using BananaLab.Worker;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -25,6 +27,8 @@ builder.AddBananaLabAuth();
 builder.AddBananaLabHealth();
 builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();
+builder.AddBananaLabMetrics();
+builder.AddBananaLabRateLimits();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
@@ -35,10 +39,14 @@ if (CreateApiKeyCommand.IsRequested(args))
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRouting();
+app.UseBananaLabHttpMetrics();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapHealthEndpoints();
+app.MapBananaLabMetrics();
 app.MapTasksApi();
 app.MapModelsApi();
 app.MapCreditsApi();

@@ -22,7 +22,9 @@ public sealed record TaskEvent(
     int TotalSteps = 0,
     byte[]? PreviewPng = null,
     string? ErrorCode = null,
-    string? ErrorMessage = null);
+    string? ErrorMessage = null,
+    string? ModelId = null,
+    long? ComputeMs = null);
 
 /// <summary>
 /// Pushes task events from the worker to whoever listens (Blazor circuits, the SignalR hub, long-polling

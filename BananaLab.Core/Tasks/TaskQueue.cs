@@ -73,7 +73,8 @@ public sealed class TaskQueue(
         db.TaskImages.AddRange(images);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100));
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100,
+            ModelId: task.ModelId, ComputeMs: computeMs));
         return true;
     }
 

@@ -46,6 +46,8 @@ public class BananaLabFactory : WebApplicationFactory<Program>
             ["Bootstrap:InitialCredits"] = "1000",
             ["Credits:SignupGrant"] = "100",
             ["Api:DefaultModel"] = TestModel,
+            ["RateLimits:Burst"] = "100000",
+            ["RateLimits:PermitsPerSecond"] = "100000",
             ["Worker:Name"] = "test-worker-" + Guid.NewGuid().ToString("N")[..6],
             ["Worker:PollIntervalMs"] = "100",
             ["Worker:RetryBaseDelayMs"] = "20",

@@ -21,7 +21,9 @@ public sealed class ApiKeyAuthenticationHandler(
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
         var authenticated = await apiKeys.AuthenticateAsync(header["Bearer ".Length..], Context.RequestAborted);
         if (authenticated is null) return AuthenticateResult.Fail("The API key is unknown, revoked or belongs to a disabled account.");
-        return AuthenticateResult.Success(new AuthenticationTicket(CallerPrincipal.Create(authenticated.User, SchemeName), SchemeName));
+        var principal = CallerPrincipal.Create(authenticated.User, SchemeName);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(CallerPrincipal.KeyIdClaim, authenticated.Key.Id.ToString()));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -42,6 +44,9 @@ public sealed class ApiKeyAuthenticationHandler(
 
 public static class CallerPrincipal
 {
+    /// <summary>The API key a request was made with (rate limits are per key).</summary>
+    public const string KeyIdClaim = "bananalab:key_id";
+
     public static ClaimsPrincipal Create(User user, string scheme) => new(new ClaimsIdentity(
     [
         new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()),

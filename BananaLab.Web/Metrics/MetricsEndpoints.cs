@@ -1,0 +1,107 @@
+using BananaLab.Core.Data;
+using BananaLab.Core.Tasks;
+using Microsoft.EntityFrameworkCore;
+using Prometheus;
+
+namespace BananaLab.Web.Metrics;
+
+public sealed class MetricsOptions
+{
+    public const string Section = "Metrics";
+
+    /// <summary>Require an API key for <c>/metrics</c> (off by default, as Prometheus scrapers usually send none).</summary>
+    public bool RequireApiKey { get; set; }
+}
+
+/// <summary>The collectors of one app instance, in a registry of its own (several hosts may share a process in tests).</summary>
+public sealed class BananaLabMetrics
+{
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+    public IMetricFactory Factory { get; }
+    public Gauge QueueDepth { get; }
+    public Gauge TasksByStatus { get; }
+    public Counter CreditsCharged { get; }
+    public Histogram GenerationSeconds { get; }
+
+    public BananaLabMetrics()
+    {
+        Factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        QueueDepth = Factory.CreateGauge("bananalab_queue_depth", "Queued tasks per model.", ["model"]);
+        TasksByStatus = Factory.CreateGauge("bananalab_tasks", "Tasks in the database by status.", ["status"]);
+        CreditsCharged = Factory.CreateCounter("bananalab_credits_charged_total", "Credits captured for succeeded tasks.");
+        GenerationSeconds = Factory.CreateHistogram("bananalab_generation_seconds", "Model compute time of succeeded tasks run by this process.",
+            new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 14) });
+    }
+}
+
+/// <summary>
+/// <c>/metrics</c> in Prometheus text: requests and latency per route (prometheus-net's HTTP metrics),
+/// queue depth per model, tasks by status, generation time and credits charged.
+/// </summary>
+public static class MetricsEndpoints
+{
+    public static IHostApplicationBuilder AddBananaLabMetrics(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MetricsOptions>().Bind(builder.Configuration.GetSection(MetricsOptions.Section));
+        builder.Services.AddSingleton<BananaLabMetrics>();
+        builder.Services.AddHostedService<GenerationTimeRecorder>();
+        return builder;
+    }
+
+    /// <summary>Counts and times every request by route; goes right after routing.</summary>
+    public static WebApplication UseBananaLabHttpMetrics(this WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<BananaLabMetrics>();
+        app.UseHttpMetrics(options => options.SetMetricFactory(metrics.Factory));
+        return app;
+    }
+
+    public static WebApplication MapBananaLabMetrics(this WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<BananaLabMetrics>();
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>();
+        metrics.Registry.AddBeforeCollectCallback(cancellationToken => RefreshFromDatabaseAsync(metrics, dbFactory, cancellationToken));
+        var endpoint = app.MapMetrics("/metrics", metrics.Registry);
+        if (app.Configuration.GetValue<bool>($"{MetricsOptions.Section}:{nameof(MetricsOptions.RequireApiKey)}")) endpoint.RequireAuthorization();
+        return app;
+    }
+
+    private static async Task RefreshFromDatabaseAsync(BananaLabMetrics metrics, IDbContextFactory<BananaLabDbContext> dbFactory,
+        CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var byStatus = await db.Tasks.GroupBy(t => t.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        foreach (var status in Enum.GetValues<GenerationTaskStatus>())
+            metrics.TasksByStatus.WithLabels(status.ToString().ToLowerInvariant()).Set(byStatus.FirstOrDefault(s => s.Key == status)?.Count ?? 0);
+
+        var queued = await db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued)
+            .GroupBy(t => t.ModelId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        foreach (var label in metrics.QueueDepth.GetAllLabelValues().Select(l => l[0]).Except(queued.Select(q => q.Key)).ToList())
+            metrics.QueueDepth.WithLabels(label).Set(0);
+        foreach (var model in queued) metrics.QueueDepth.WithLabels(model.Key).Set(model.Count);
+
+        // The database total only grows, so it can drive a counter that survives restarts.
+        metrics.CreditsCharged.IncTo(await db.Tasks.SumAsync(t => (long)t.CreditsCharged, cancellationToken));
+    }
+
+    private sealed class GenerationTimeRecorder(TaskNotifier notifier, BananaLabMetrics metrics) : IHostedService
+    {
+        private IDisposable? _subscription;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _subscription = notifier.SubscribeAll(e =>
+            {
+                if (e is { Kind: TaskEventKind.Succeeded, ComputeMs: { } ms, ModelId: { } model })
+                    metrics.GenerationSeconds.WithLabels(model).Observe(ms / 1000.0);
+            });
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            _subscription?.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+}

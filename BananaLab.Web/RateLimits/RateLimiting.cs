@@ -1,0 +1,80 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using System.Threading.RateLimiting;
+using BananaLab.Web.Auth;
+
+namespace BananaLab.Web.RateLimits;
+
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Sustained requests per second for one API key (or one address, before a key is known).</summary>
+    [Range(1, 100_000, ErrorMessage = "RateLimits:PermitsPerSecond must be between 1 and 100000.")]
+    public int PermitsPerSecond { get; set; } = 20;
+
+    /// <summary>How many requests a key may make at once before the sustained rate applies.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "RateLimits:Burst must be between 1 and 1000000.")]
+    public int Burst { get; set; } = 100;
+}
+
+/// <summary>
+/// A token bucket per API key (per client address for body-authenticated dialects). A refusal is a 429
+/// with Retry-After, in the envelope of the dialect that was called.
+/// </summary>
+public static class RateLimiting
+{
+    private static readonly string[] Exempt = ["/livez", "/readyz", "/metrics"];
+
+    public static IHostApplicationBuilder AddBananaLabRateLimits(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (!options.Enabled || Exempt.Any(p => context.Request.Path.StartsWithSegments(p)))
+                    return RateLimitPartition.GetNoLimiter("exempt");
+                var partition = context.User.FindFirstValue(CallerPrincipal.KeyIdClaim) is { } keyId
+                    ? "key:" + keyId
+                    : "ip:" + context.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = options.Burst,
+                    TokensPerPeriod = options.PermitsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            limiter.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, cancellationToken);
+        });
+        return builder;
+    }
+
+    private static async ValueTask RejectAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        const string message = "Too many requests for this API key; slow down and retry after the time in Retry-After.";
+        context.Response.Headers.RetryAfter = "1";
+        var path = context.Request.Path;
+        var (status, body) = path switch
+        {
+            _ when path.StartsWithSegments("/start") || path.StartsWithSegments("/check") =>
+                (StatusCodes.Status200OK, new JsonObject { ["message"] = "error: " + message, ["finished"] = true }),
+            _ when path.StartsWithSegments("/sync") || path.StartsWithSegments("/async") || path.StartsWithSegments("/result") =>
+                (429, new JsonObject { ["success"] = false, ["reason"] = message }),
+            _ when path.StartsWithSegments("/login") || path.StartsWithSegments("/endpoint") =>
+                (429, new JsonObject { ["success"] = false, ["error"] = message, ["message"] = message }),
+            _ when path.StartsWithSegments("/v1") =>
+                (429, new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "rate_limit_error", ["param"] = null, ["code"] = "rate_limit_exceeded" } }),
+            _ => (429, new JsonObject { ["title"] = "Too many requests", ["status"] = 429, ["detail"] = message, ["code"] = "rate_limited" }),
+        };
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(body, cancellationToken);
+    }
+}

@@ -15,6 +15,7 @@ using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using BananaLab.Web.Commands;
 using BananaLab.Web.Health;
+using BananaLab.Web.Hubs;
 using BananaLab.Web.Metrics;
 using BananaLab.Web.RateLimits;
 using BananaLab.Worker;
@@ -29,6 +30,7 @@ builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();
 builder.AddBananaLabMetrics();
 builder.AddBananaLabRateLimits();
+builder.AddBananaLabHubs();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
@@ -57,6 +59,7 @@ app.MapSessionApi();
 app.MapFastDeployApi();
 app.MapGenerateApi();
 app.MapOpenAiImagesApi();
+app.MapBananaLabHubs();
 app.MapApiDocs();
 
 await app.RunAsync();

@@ -7,7 +7,7 @@ namespace BananaLab.Tests.Infrastructure;
 
 /// <summary>
 /// A test-only generator (provider "test") whose behaviour the prompt chooses, so engine tests can drive
-/// every path over real HTTP and real SQLite: "[fail]" fails for good, "[flaky:N]" fails transiently on
+/// every path over real HTTP and real SQLite: "[fail]" fails for good after its steps, "[flaky:N]" fails transiently on
 /// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[steps:N]" sets the step count.
 /// </summary>
 public sealed partial class ScriptedGenerator : IImageGenerator
@@ -25,7 +25,6 @@ public sealed partial class ScriptedGenerator : IImageGenerator
     {
         var attempt = _attempts.AddOrUpdate(request.TaskId, 1, (_, n) => n + 1);
         var prompt = request.Prompt;
-        if (prompt.Contains("[fail]")) throw new GenerationException("generation_failed", "The test model refused.");
         if (Directive("flaky").Match(prompt) is { Success: true } flaky && attempt <= int.Parse(flaky.Groups[1].Value))
             throw new GenerationException("provider_timeout", $"Transient test failure on attempt {attempt}.", transient: true);
 
@@ -37,6 +36,7 @@ public sealed partial class ScriptedGenerator : IImageGenerator
             if (delay > 0) await Task.Delay(delay, cancellationToken);
             progress.Report(new GenerationProgress(step, steps, TinyPng));
         }
+        if (prompt.Contains("[fail]")) throw new GenerationException("generation_failed", "The test model refused.");
         if (prompt.Contains("[empty]")) return new GenerationResult([]);
 
         var images = new List<GeneratedImage>();

@@ -18,8 +18,11 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        var authenticated = await apiKeys.AuthenticateAsync(header["Bearer ".Length..], Context.RequestAborted);
+        string? secret = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..] : null;
+        // Browsers cannot set headers on WebSockets, so SignalR sends the key as a query parameter.
+        if (secret is null && Request.Path.StartsWithSegments("/hubs")) secret = Request.Query["access_token"];
+        if (string.IsNullOrEmpty(secret)) return AuthenticateResult.NoResult();
+        var authenticated = await apiKeys.AuthenticateAsync(secret, Context.RequestAborted);
         if (authenticated is null) return AuthenticateResult.Fail("The API key is unknown, revoked or belongs to a disabled account.");
         var principal = CallerPrincipal.Create(authenticated.User, SchemeName);
         ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(CallerPrincipal.KeyIdClaim, authenticated.Key.Id.ToString()));

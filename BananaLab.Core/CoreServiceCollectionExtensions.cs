@@ -7,6 +7,7 @@ using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,12 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.AllowedNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "Webhooks:AllowedNetworks must list CIDR networks such as 127.0.0.1/32.")
+            .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), "Webhooks:PublicBaseUrl must be an absolute URL.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IDatabaseProvider, SqliteDatabaseProvider>();
         services.AddPooledDbContextFactory<BananaLabDbContext>((provider, options) =>
@@ -57,6 +64,11 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TaskQueue>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton(provider => new OutboundAddressPolicy(provider.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks));
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<WebhookDeliveryStore>();
+        services.AddSingleton<WebhookAccounts>();
         services.AddSingleton<ClientSessionService>();
         return builder;
     }

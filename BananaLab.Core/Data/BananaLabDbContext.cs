@@ -3,6 +3,7 @@ using BananaLab.Core.Idempotency;
 using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -31,6 +32,8 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             user.Property(u => u.Email).HasMaxLength(320);
             user.Property(u => u.NormalizedEmail).HasMaxLength(320);
             user.Property(u => u.DisplayName).HasMaxLength(200);
+            user.Property(u => u.WebhookUrl).HasMaxLength(2000);
+            user.Property(u => u.WebhookSecret).HasMaxLength(100);
             user.ToTable(t => t.HasCheckConstraint("CK_Users_CreditBalance_NotNegative", "\"CreditBalance\" >= 0"));
         });
 
@@ -62,6 +65,7 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             task.Property(t => t.Source).HasMaxLength(32);
             task.Property(t => t.BatchKey).HasMaxLength(260);
             task.HasIndex(t => t.BatchId);
+            task.Property(t => t.WebhookUrl).HasMaxLength(2000);
             task.Ignore(t => t.IsTerminal);
             task.HasMany(t => t.Images).WithOne().HasForeignKey(i => i.TaskId);
         });
@@ -89,6 +93,18 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             session.Property(s => s.ModelId).HasMaxLength(100);
             session.Property(s => s.ClientVersion).HasMaxLength(100);
             session.HasOne<User>().WithMany().HasForeignKey(s => s.UserId);
+        });
+
+        model.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.HasIndex(d => new { d.Status, d.NextAttemptAt });
+            delivery.HasIndex(d => d.TaskId);
+            // One batch result per batch, however many of its tasks finish at once.
+            delivery.HasIndex(d => d.BatchId, "UX_WebhookDeliveries_Batch").IsUnique().HasFilter("\"BatchId\" IS NOT NULL");
+            delivery.Property(d => d.Url).HasMaxLength(2000);
+            delivery.Property(d => d.EventType).HasMaxLength(50);
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            delivery.HasOne<User>().WithMany().HasForeignKey(d => d.UserId);
         });
 
         model.Entity<CreditEntry>(entry =>

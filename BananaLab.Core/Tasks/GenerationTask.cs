@@ -56,6 +56,10 @@ public sealed class GenerationTask
     /// <summary>The caller's name for this item of the batch (a file name of a FILE request).</summary>
     public string? BatchKey { get; set; }
 
+    /// <summary>Called when the task ends (in <see cref="WebhookFormat"/>), besides the account's webhook.</summary>
+    public string? WebhookUrl { get; set; }
+    public Webhooks.WebhookFormat WebhookFormat { get; set; }
+
     public List<TaskImage> Images { get; set; } = [];
 
     public bool IsTerminal => Status is GenerationTaskStatus.Succeeded or GenerationTaskStatus.Failed

@@ -22,6 +22,8 @@ public sealed record SubmitTaskRequest
     public string Source { get; init; } = "api";
     /// <summary>The caller's name for this item when submitted in a batch.</summary>
     public string? BatchKey { get; init; }
+    public string? WebhookUrl { get; init; }
+    public Webhooks.WebhookFormat WebhookFormat { get; init; }
 }
 
 public sealed record ReferenceImageUpload(byte[] Data, string? FileName = null);

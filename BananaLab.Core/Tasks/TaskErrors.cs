@@ -25,6 +25,7 @@ public static class TaskErrors
     public static TaskError InvalidStrength() => new("invalid_strength", "The reference strength must be between 0 and 1.");
     public static TaskError InvalidOutputFormat(string value) =>
         new("invalid_output_format", $"'{Trim(value)}' is not an output format; use png, jpeg or webp.");
+    public static TaskError InvalidWebhookUrl(string detail) => new("invalid_webhook_url", detail);
     public static TaskError ReferenceNotAccepted(string model) =>
         new("reference_not_accepted", $"The model '{model}' does not take a reference image.");
     public static TaskError ReferenceImageMissing() => new("reference_image_missing", "The reference image upload was empty.");

@@ -1,5 +1,6 @@
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
+using BananaLab.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +14,7 @@ public sealed class TaskQueue(
     IDbContextFactory<BananaLabDbContext> dbFactory,
     IDatabaseProvider database,
     CreditLedger ledger,
+    WebhookOutbox webhooks,
     TaskNotifier notifier,
     TimeProvider clock,
     ILogger<TaskQueue> logger)
@@ -72,6 +74,7 @@ public sealed class TaskQueue(
         }
         db.TaskImages.AddRange(images);
         await db.SaveChangesAsync(cancellationToken);
+        await webhooks.EnqueueAsync(db, task, GenerationTaskStatus.Succeeded, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100,
             ModelId: task.ModelId, ComputeMs: computeMs));
@@ -179,6 +182,7 @@ public sealed class TaskQueue(
             await transaction.RollbackAsync(cancellationToken);
             return;
         }
+        await webhooks.EnqueueAsync(db, task, status, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var kind = status == GenerationTaskStatus.Canceled ? TaskEventKind.Canceled : TaskEventKind.Failed;
         notifier.Publish(new TaskEvent(task.Id, task.UserId, kind, status, task.ProgressPercent, ErrorCode: code, ErrorMessage: message));

@@ -5,6 +5,7 @@ using BananaLab.Core.Images;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Users;
+using BananaLab.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,8 @@ public sealed class TaskService(
     TaskNotifier notifier,
     TaskQueueSignal queueSignal,
     RunningTasks runningTasks,
+    WebhookOutbox webhooks,
+    OutboundAddressPolicy outboundAddresses,
     IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<TaskService> logger)
@@ -115,6 +118,8 @@ public sealed class TaskService(
                 BatchId = batchId,
                 BatchIndex = i,
                 BatchKey = request.BatchKey,
+                WebhookUrl = request.WebhookUrl,
+                WebhookFormat = request.WebhookFormat,
                 CreditsReserved = quote.Total,
             };
             if (!decision.Allowed)
@@ -207,6 +212,8 @@ public sealed class TaskService(
         if (!OutputFormats.TryParse(request.OutputFormat, out var format)) return TaskErrors.InvalidOutputFormat(request.OutputFormat!);
         if (request.ReferenceStrength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
             return TaskErrors.InvalidStrength();
+        if (request.WebhookUrl is not null && !outboundAddresses.TryValidateUrl(request.WebhookUrl, out var webhookError))
+            return TaskErrors.InvalidWebhookUrl(webhookError);
 
         (ImageHeader, byte[])? reference = null;
         if (request.ReferenceImage is { } upload)
@@ -304,6 +311,7 @@ public sealed class TaskService(
                     .SetProperty(t => t.ErrorMessage, "Canceled before it started; the credits were returned."), cancellationToken);
             if (canceled == 1 && await ledger.ReleaseAsync(db, task.UserId, taskId, task.CreditsReserved, "canceled", cancellationToken))
             {
+                await webhooks.EnqueueAsync(db, task, GenerationTaskStatus.Canceled, now, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 notifier.Publish(new TaskEvent(taskId, task.UserId, TaskEventKind.Canceled, GenerationTaskStatus.Canceled, task.ProgressPercent));
                 return (await GetAsync(taskId, ownerId, cancellationToken))!;

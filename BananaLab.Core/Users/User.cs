@@ -13,6 +13,10 @@ public sealed class User
     /// <summary>Spendable credits; always equals the sum of the user's ledger amounts and never goes below zero.</summary>
     public int CreditBalance { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>Called for every task of this account when it ends.</summary>
+    public string? WebhookUrl { get; set; }
+    /// <summary>Signs this account's webhook bodies (HMAC-SHA256); created on first use.</summary>
+    public string? WebhookSecret { get; set; }
 }
 
 public enum UserRole

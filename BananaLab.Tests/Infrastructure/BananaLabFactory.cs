@@ -47,6 +47,11 @@ public class BananaLabFactory : WebApplicationFactory<Program>
             ["Credits:SignupGrant"] = "100",
             ["Api:DefaultModel"] = TestModel,
             ["RateLimits:Burst"] = "100000",
+            // Webhook tests receive on loopback; every other private or reserved address stays refused.
+            ["Webhooks:AllowedNetworks:0"] = "127.0.0.1/32",
+            ["Webhooks:BaseDelaySeconds"] = "1",
+            ["Webhooks:PollIntervalMs"] = "100",
+            ["Webhooks:TimeoutSeconds"] = "5",
             ["RateLimits:PermitsPerSecond"] = "100000",
             ["Worker:Name"] = "test-worker-" + Guid.NewGuid().ToString("N")[..6],
             ["Worker:PollIntervalMs"] = "100",

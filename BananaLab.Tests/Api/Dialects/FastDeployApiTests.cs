@@ -82,7 +82,7 @@ public sealed class FastDeployApiTests(BananaLabFactory factory) : IClassFixture
     [InlineData("{\"data\": {\"a.png\": \"not base64!\"}, \"params\": {\"prompt\": \"x\"}}")]
     [InlineData("{\"data\": {\"a.png\": 12}}")]
     [InlineData("{\"data\": [\"ok\"], \"model\": \"nope\"}")]
-    [InlineData("{\"data\": [\"ok\"], \"webhook\": \"http://127.0.0.1:1/hook\"}")]
+    [InlineData("{\"data\": [\"ok\"], \"webhook\": \"http://10.0.0.1/hook\"}")]
     [InlineData("{\"unique_id\": \"zzz\"}")]
     [InlineData("not json")]
     public async Task Bad_requests_answer_success_false_with_a_reason_and_create_nothing(string body)

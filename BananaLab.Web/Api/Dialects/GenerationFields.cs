@@ -6,7 +6,7 @@ namespace BananaLab.Web.Api.Dialects;
 /// <summary>
 /// The snake_case generation fields the dialects share (Banana modelInputs, the session interface,
 /// fastDeploy items, BentoML /generate): prompt, negative_prompt, size, width, height, aspect_ratio,
-/// num_images, seed, num_inference_steps, guidance_scale, reference_image (base64), strength, output_format.
+/// num_images, seed, num_inference_steps, guidance_scale, reference_image (base64), strength, output_format, webhook_url.
 /// Wrong types are reported by field name; the engine validates the values.
 /// </summary>
 public static class GenerationFields
@@ -39,6 +39,7 @@ public static class GenerationFields
                 OutputFormat = String(fields, "output_format"),
                 ReferenceImage = reference,
                 ReferenceStrength = Double(fields, "strength"),
+                WebhookUrl = String(fields, "webhook_url"),
                 Source = source,
             };
         }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BananaLab.Core.Tasks;
+using BananaLab.Core.Webhooks;
 using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Auth;
 using Microsoft.Extensions.Options;
@@ -34,16 +35,13 @@ public static class FastDeployApi
             foreach (var view in submitted.Batch!.Tasks)
                 await tasks.WaitAsync(view.Id, userId, deadline - clock.Elapsed, cancellationToken);
             var finished = await tasks.GetBatchAsync(submitted.Batch.BatchId!.Value, userId, cancellationToken);
-            return await PredictionsAsync(finished!, submitted.FileInput, outputs, includeStatus: false, cancellationToken);
+            return Results.Json(await ReplyAsync(finished!, submitted.FileInput, outputs, includeStatus: false, cancellationToken));
         });
 
     public static Task<IResult> Async(HttpRequest request, ClaimsPrincipal caller, TaskService tasks,
         IOptions<ApiOptions> options, CancellationToken cancellationToken) => Handle(request, caller, async (body, userId) =>
         {
-            if (body.TryGetProperty("webhook", out var webhook) && webhook.ValueKind != JsonValueKind.Null)
-                return Failure(StatusCodes.Status400BadRequest,
-                    "webhook delivery is not available on this server yet; poll /result with the unique_id instead.");
-            var submitted = await SubmitAsync(body, userId, tasks, options.Value, cancellationToken);
+            var submitted = await SubmitAsync(body, userId, tasks, options.Value, cancellationToken, GenerationFields.String(body, "webhook"));
             if (submitted.Error is { } error) return error;
             return Results.Json(new JsonObject { ["unique_id"] = submitted.Batch!.BatchId!.Value.ToString("N"), ["success"] = true });
         });
@@ -56,13 +54,13 @@ public static class FastDeployApi
                 return Failure(StatusCodes.Status400BadRequest, "unique_id is missing or malformed.");
             var batch = await tasks.GetBatchAsync(batchId, userId, cancellationToken);
             if (batch is null) return Failure(StatusCodes.Status404NotFound, "There is no request with this unique_id.");
-            return await PredictionsAsync(batch, batch[0].BatchKey is not null, outputs, includeStatus: true, cancellationToken);
+            return Results.Json(await ReplyAsync(batch, batch[0].BatchKey is not null, outputs, includeStatus: true, cancellationToken));
         });
 
     private sealed record Submitted(SubmittedBatch? Batch, bool FileInput, IResult? Error);
 
     private static async Task<Submitted> SubmitAsync(JsonElement body, Guid userId, TaskService tasks, ApiOptions options,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? webhook = null)
     {
         if (!body.TryGetProperty("data", out var data))
             return new(null, false, Failure(StatusCodes.Status400BadRequest, "'data' is required: a list of inputs or a map of file name to base64 image."));
@@ -104,13 +102,16 @@ public static class FastDeployApi
         if (requests.Count is 0 or > 64)
             return new(null, fileInput, Failure(StatusCodes.Status400BadRequest, "'data' must hold between 1 and 64 inputs."));
 
+        if (webhook is not null)
+            requests = requests.Select(r => r with { WebhookUrl = webhook, WebhookFormat = WebhookFormat.FastDeploy }).ToList();
         var submitted = await tasks.SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch: true);
         return submitted.Succeeded
             ? new(submitted.Value, fileInput, null)
             : new(null, fileInput, Failure(ApiProblems.StatusFor(submitted.Error!.Code), submitted.Error.Message));
     }
 
-    private static async Task<IResult> PredictionsAsync(IReadOnlyList<GenerationTask> batch, bool fileInput, TaskOutputs outputs,
+    /// <summary>The /sync body (with <c>status</c> for /result and the webhook) for a batch's current state.</summary>
+    internal static async Task<JsonObject> ReplyAsync(IReadOnlyList<GenerationTask> batch, bool fileInput, TaskOutputs outputs,
         bool includeStatus, CancellationToken cancellationToken)
     {
         var list = new JsonArray();
@@ -145,7 +146,7 @@ public static class FastDeployApi
         else if (pending && !includeStatus)
             reply["reason"] = "still processing; poll /result with the task ids";
         if (includeStatus) reply["status"] = pending ? "processing" : failed.Count == 0 ? "done" : "failed";
-        return Results.Json(reply);
+        return reply;
     }
 
     private static JsonElement Merge(JsonElement defaults, JsonObject item)

@@ -17,10 +17,13 @@ public sealed class SignedImageUrls(IDataProtectionProvider protection, IOptions
     private readonly ITimeLimitedDataProtector _protector =
         protection.CreateProtector("BananaLab.SignedImageUrls").ToTimeLimitedDataProtector();
 
-    public string For(HttpRequest request, Guid taskId, int index)
+    public string For(HttpRequest request, Guid taskId, int index) =>
+        For($"{request.Scheme}://{request.Host}{request.PathBase}", taskId, index);
+
+    public string For(string baseUrl, Guid taskId, int index)
     {
         var token = _protector.Protect($"{taskId:N}.{index}", TimeSpan.FromMinutes(options.Value.ImageUrlLifetimeMinutes));
-        return $"{request.Scheme}://{request.Host}{request.PathBase}/files/{token}";
+        return $"{baseUrl.TrimEnd('/')}/files/{token}";
     }
 
     public bool TryRead(string token, out Guid taskId, out int index)

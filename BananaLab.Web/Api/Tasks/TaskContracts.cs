@@ -20,6 +20,8 @@ public sealed record CreateTaskBody
     /// <summary>Base64-encoded PNG, JPEG or WebP.</summary>
     public string? ReferenceImage { get; init; }
     public double? ReferenceStrength { get; init; }
+    /// <summary>Called with the task's final state, signed with the account's webhook secret.</summary>
+    public string? WebhookUrl { get; init; }
 }
 
 public sealed record TaskResponse(

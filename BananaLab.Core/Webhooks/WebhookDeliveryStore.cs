@@ -1,0 +1,56 @@
+using BananaLab.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Core.Webhooks;
+
+/// <summary>The dispatcher's view of the outbox: claim due deliveries, record each attempt, read the log.</summary>
+public sealed class WebhookDeliveryStore(IDbContextFactory<BananaLabDbContext> dbFactory, IOptions<WebhookOptions> options, TimeProvider clock)
+{
+    /// <summary>Due deliveries, each pushed out of reach of other dispatchers for the length of one attempt.</summary>
+    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var hold = now.AddSeconds(options.Value.TimeoutSeconds * 3);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var due = await db.Set<WebhookDelivery>().AsNoTracking()
+            .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now)
+            .OrderBy(d => d.NextAttemptAt).Take(max).ToListAsync(cancellationToken);
+        var claimed = new List<WebhookDelivery>(due.Count);
+        foreach (var delivery in due)
+        {
+            var won = await db.Set<WebhookDelivery>()
+                .Where(d => d.Id == delivery.Id && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt == delivery.NextAttemptAt)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, hold), cancellationToken) == 1;
+            if (won) claimed.Add(delivery);
+        }
+        return claimed;
+    }
+
+    /// <summary>Records one attempt: delivered on a 2xx, else retried with exponential backoff until too old.</summary>
+    public async Task RecordAttemptAsync(WebhookDelivery delivery, int? statusCode, string? error, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var attempts = delivery.Attempts + 1;
+        var delivered = statusCode is >= 200 and < 300;
+        var delay = TimeSpan.FromSeconds(Math.Min(3600, options.Value.BaseDelaySeconds * Math.Pow(2, attempts - 1)));
+        var expired = now + delay > delivery.CreatedAt.AddHours(options.Value.MaxAgeHours);
+        var status = delivered ? WebhookDeliveryStatus.Delivered : expired ? WebhookDeliveryStatus.Failed : WebhookDeliveryStatus.Pending;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Set<WebhookDelivery>().Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(d => d.Attempts, attempts)
+            .SetProperty(d => d.Status, status)
+            .SetProperty(d => d.LastStatusCode, statusCode)
+            .SetProperty(d => d.LastError, error == null ? null : error.Length > 500 ? error.Substring(0, 500) : error)
+            .SetProperty(d => d.DeliveredAt, delivered ? now : null)
+            .SetProperty(d => d.NextAttemptAt, now + delay), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<WebhookDelivery>> ForTaskAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Set<WebhookDelivery>().AsNoTracking()
+            .Where(d => d.TaskId == taskId || (d.BatchId != null && db.Tasks.Any(t => t.Id == taskId && t.BatchId == d.BatchId)))
+            .OrderBy(d => d.Id).ToListAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Security.Claims;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Webhooks;
+using BananaLab.Web.Api.Tasks;
+using BananaLab.Web.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BananaLab.Web.Api.Webhooks;
+
+public sealed record WebhookSettingsResponse(string? Url, string Secret, string SignatureHeader);
+
+public sealed record WebhookSettingsBody(string? Url);
+
+public sealed record WebhookDeliveryResponse(long Id, string Url, string EventType, string Status, int Attempts, DateTime CreatedAt,
+    DateTime? DeliveredAt, DateTime NextAttemptAt, int? LastStatusCode, string? LastError);
+
+/// <summary>The account webhook (URL and signing secret) and each task's delivery log.</summary>
+public static class WebhooksApi
+{
+    public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1").RequireAuthorization().WithTags("Webhooks");
+        group.MapGet("/webhook", GetSettings);
+        group.MapPut("/webhook", SetUrl);
+        group.MapPost("/webhook/rotate-secret", RotateSecret);
+        group.MapGet("/tasks/{id:guid}/webhooks", GetDeliveries);
+        return routes;
+    }
+
+    public static async Task<Ok<WebhookSettingsResponse>> GetSettings(ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
+    {
+        var settings = await accounts.GetAsync(caller.UserId(), cancellationToken);
+        return TypedResults.Ok(new WebhookSettingsResponse(settings.Url, settings.Secret, "BananaLab-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">"));
+    }
+
+    public static async Task<IResult> SetUrl(WebhookSettingsBody body, ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
+    {
+        var error = await accounts.SetUrlAsync(caller.UserId(), body.Url, cancellationToken);
+        return error is null ? await GetSettings(caller, accounts, cancellationToken) : ApiProblems.From(TaskErrors.InvalidWebhookUrl(error));
+    }
+
+    public static async Task<Ok<WebhookSettingsResponse>> RotateSecret(ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
+    {
+        await accounts.RotateSecretAsync(caller.UserId(), onlyIfMissing: false, cancellationToken);
+        return await GetSettings(caller, accounts, cancellationToken);
+    }
+
+    public static async Task<IResult> GetDeliveries(Guid id, ClaimsPrincipal caller, TaskService tasks, WebhookDeliveryStore deliveries,
+        CancellationToken cancellationToken)
+    {
+        if (await tasks.GetAsync(id, TasksApi.OwnerFilter(caller), cancellationToken) is null) return ApiProblems.From(TaskErrors.TaskNotFound());
+        var log = await deliveries.ForTaskAsync(id, cancellationToken);
+        return TypedResults.Ok(log.Select(d => new WebhookDeliveryResponse(d.Id, d.Url, d.EventType, d.Status.ToString().ToLowerInvariant(),
+            d.Attempts, d.CreatedAt, d.DeliveredAt, d.NextAttemptAt, d.LastStatusCode, d.LastError)).ToList());
+    }
+}

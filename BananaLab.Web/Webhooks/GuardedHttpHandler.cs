@@ -1,0 +1,43 @@
+using System.Net;
+using System.Net.Sockets;
+using BananaLab.Core.Webhooks;
+
+namespace BananaLab.Web.Webhooks;
+
+/// <summary>
+/// The only way webhooks reach the network: every connection, the first and each redirect's, resolves the
+/// host itself and connects only to an address the <see cref="OutboundAddressPolicy"/> allows, so DNS
+/// tricks and redirects cannot steer a webhook into the private network.
+/// </summary>
+public static class GuardedHttpHandler
+{
+    public static SocketsHttpHandler Create(OutboundAddressPolicy policy) => new()
+    {
+        AllowAutoRedirect = true,
+        MaxAutomaticRedirections = 3,
+        UseProxy = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var host = context.DnsEndPoint.Host;
+            var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(host, cancellationToken);
+            var allowed = addresses.Where(policy.IsAllowed).ToArray();
+            if (allowed.Length == 0)
+                throw new HttpRequestException($"Refused to connect to {host}: it resolves only to private or reserved addresses.");
+
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+}

@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Webhooks;
+using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.FastDeploy;
+using BananaLab.Web.Api.Files;
+using BananaLab.Web.Api.Tasks;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Web.Webhooks;
+
+/// <summary>
+/// Sends due webhook deliveries from the outbox: a JSON body signed with HMAC-SHA256 over
+/// <c>timestamp.body</c> in <c>BananaLab-Signature: t=…,v1=…</c>, retried with exponential backoff
+/// for <c>Webhooks:MaxAgeHours</c>. Rows survive restarts, so nothing is lost when the process stops.
+/// </summary>
+public sealed class WebhookDispatcher(
+    WebhookDeliveryStore store,
+    WebhookSignal signal,
+    WebhookAccounts accounts,
+    TaskService tasks,
+    TaskOutputs outputs,
+    SignedImageUrls urls,
+    IHttpClientFactory httpClients,
+    IOptions<WebhookOptions> options,
+    IOptions<JsonOptions> json,
+    TimeProvider clock,
+    ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "webhooks";
+    public const string SignatureHeader = "BananaLab-Signature";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromMilliseconds(options.Value.PollIntervalMs);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var due = await store.ClaimDueAsync(16, stoppingToken);
+                await Task.WhenAll(due.Select(d => DeliverAsync(d, stoppingToken)));
+                if (due.Count == 0) await signal.WaitAsync(poll, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Webhook dispatch failed; retrying");
+                await Task.Delay(poll, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task DeliverAsync(WebhookDelivery delivery, CancellationToken stoppingToken)
+    {
+        int? status = null;
+        string? error = null;
+        try
+        {
+            var body = await BuildBodyAsync(delivery, stoppingToken);
+            var secret = (await accounts.GetAsync(delivery.UserId, stoppingToken)).Secret;
+            var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add(SignatureHeader, $"t={timestamp},v1={Sign(secret, timestamp, body)}");
+            request.Headers.Add("BananaLab-Event", delivery.EventType);
+            request.Headers.Add("BananaLab-Delivery", delivery.Id.ToString());
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            status = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode) error = $"The receiver answered {status}.";
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            error = $"No answer within {options.Value.TimeoutSeconds} seconds.";
+        }
+        catch (HttpRequestException e)
+        {
+            error = e.Message;
+        }
+        await store.RecordAttemptAsync(delivery, status, error, CancellationToken.None);
+        if (error is not null) logger.LogInformation("Webhook {Id} to {Url} failed: {Error}", delivery.Id, delivery.Url, error);
+    }
+
+    /// <summary>Hex HMAC-SHA256 of <c>"{timestamp}.{body}"</c> with the account's secret.</summary>
+    public static string Sign(string secret, long timestamp, string body) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
+
+    private async Task<string> BuildBodyAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        if (delivery.BatchId is { } batchId)
+        {
+            var batch = await tasks.GetBatchAsync(batchId, delivery.UserId, cancellationToken) ?? [];
+            var reply = await FastDeployApi.ReplyAsync(batch, batch.FirstOrDefault()?.BatchKey is not null, outputs, includeStatus: true, cancellationToken);
+            reply["unique_id"] = batchId.ToString("N");
+            return reply.ToJsonString();
+        }
+
+        var view = await tasks.GetAsync(delivery.TaskId!.Value, delivery.UserId, cancellationToken)
+            ?? throw new HttpRequestException("The task of this delivery no longer exists.");
+        var baseUrl = options.Value.PublicBaseUrl.TrimEnd('/');
+        var task = TaskResponse.From(view);
+        task = task with
+        {
+            Images = task.Images.Select(i => i with { Url = urls.For(baseUrl, task.Id, i.Index) }).ToList(),
+        };
+        var payload = new JsonObject
+        {
+            ["id"] = $"evt_{delivery.Id}",
+            ["type"] = delivery.EventType,
+            ["created"] = new DateTimeOffset(delivery.CreatedAt).ToUnixTimeSeconds(),
+            ["data"] = new JsonObject { ["task"] = JsonSerializer.SerializeToNode(task, json.Value.SerializerOptions) },
+        };
+        return payload.ToJsonString();
+    }
+}
+
+public static class WebhookServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddBananaLabWebhooks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(services => GuardedHttpHandler.Create(services.GetRequiredService<OutboundAddressPolicy>()));
+        builder.Services.AddHostedService<WebhookDispatcher>();
+        return builder;
+    }
+}

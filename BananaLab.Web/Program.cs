@@ -34,7 +34,7 @@ builder.AddBananaLabMetrics();
 builder.AddBananaLabRateLimits();
 builder.AddBananaLabHubs();
 builder.AddBananaLabWebhooks();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(ApiProblems.DescribeStatusOnlyProblems);
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
 var app = builder.Build();

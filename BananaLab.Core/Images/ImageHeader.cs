@@ -29,6 +29,16 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
     {
         header = null;
         if (data.Length < 24 || !data[12..16].SequenceEqual("IHDR"u8)) { error = "the PNG header is damaged."; return false; }
+        // Walk the chunks to IEND: a truncated upload is refused now, not when the worker decodes it.
+        var offset = 8L;
+        while (true)
+        {
+            if (offset + 12 > data.Length) { error = "the PNG file is truncated."; return false; }
+            var length = BinaryPrimitives.ReadUInt32BigEndian(data[(int)offset..]);
+            var isEnd = data[(int)(offset + 4)..(int)(offset + 8)].SequenceEqual("IEND"u8);
+            offset += 12L + length;
+            if (isEnd) break;
+        }
         var width = BinaryPrimitives.ReadInt32BigEndian(data[16..]);
         var height = BinaryPrimitives.ReadInt32BigEndian(data[20..]);
         return Accept("image/png", ".png", width, height, out header, out error);
@@ -37,6 +47,7 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
     private static bool TryReadJpeg(ReadOnlySpan<byte> data, out ImageHeader? header, out string error)
     {
         header = null;
+        if (!data.TrimEnd((byte)0).EndsWith((ReadOnlySpan<byte>)[0xFF, 0xD9])) { error = "the JPEG file is truncated."; return false; }
         var i = 2;
         while (i + 9 < data.Length)
         {
@@ -63,6 +74,7 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
     {
         header = null;
         if (data.Length < 30) { error = "the WebP header is damaged."; return false; }
+        if (BinaryPrimitives.ReadUInt32LittleEndian(data[4..]) + 8L > data.Length) { error = "the WebP file is truncated."; return false; }
         var chunk = data[12..16];
         int width, height;
         if (chunk.SequenceEqual("VP8 "u8))

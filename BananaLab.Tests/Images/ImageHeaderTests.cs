@@ -18,7 +18,7 @@ public sealed class ImageHeaderTests
         byte[] jpeg =
         [
             0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
-            0xFF, 0xC0, 0x00, 0x11, 0x08, 0x02, 0x00, 0x03, 0x20, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0, 0,
+            0xFF, 0xC0, 0x00, 0x11, 0x08, 0x02, 0x00, 0x03, 0x20, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0, 0, 0xFF, 0xD9,
         ];
         Assert.True(ImageHeader.TryRead(jpeg, out var header, out var error), error);
         Assert.Equal(("image/jpeg", 800, 512), (header!.ContentType, header.Width, header.Height));
@@ -29,6 +29,7 @@ public sealed class ImageHeaderTests
     {
         var webp = new byte[32];
         "RIFF"u8.CopyTo(webp);
+        BitConverter.TryWriteBytes(webp.AsSpan(4), 24u);
         "WEBPVP8L"u8.CopyTo(webp.AsSpan(8));
         webp[20] = 0x2F;
         var bits = (uint)(640 - 1) | (uint)(480 - 1) << 14;
@@ -46,10 +47,13 @@ public sealed class ImageHeaderTests
         Assert.Contains(reason, error);
     }
 
-    [Fact]
-    public void Truncated_png_is_refused()
+    [Theory]
+    [InlineData(20, "damaged")]
+    [InlineData(40, "truncated")]
+    [InlineData(60, "truncated")]
+    public void Truncated_png_is_refused(int length, string reason)
     {
-        Assert.False(ImageHeader.TryRead(ScriptedGenerator.TinyPng[..20], out _, out var error));
-        Assert.Contains("damaged", error);
+        Assert.False(ImageHeader.TryRead(ScriptedGenerator.TinyPng[..length], out _, out var error));
+        Assert.Contains(reason, error);
     }
 }

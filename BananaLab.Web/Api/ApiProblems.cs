@@ -14,6 +14,22 @@ public static class ApiProblems
         TypedResults.Problem(statusCode: status, title: status == 409 ? "Conflict" : "Invalid request", detail: detail,
             extensions: new Dictionary<string, object?> { ["code"] = code });
 
+    /// <summary>Problems the framework writes itself (404 for an unknown route, 415, 405) get a sentence and a code too.</summary>
+    public static void DescribeStatusOnlyProblems(ProblemDetailsOptions options) => options.CustomizeProblemDetails = context =>
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Extensions.ContainsKey("code")) return;
+        (problem.Detail, var code) = problem.Status switch
+        {
+            404 => (problem.Detail ?? "There is nothing at this address.", "not_found"),
+            405 => (problem.Detail ?? "This address does not accept that HTTP method.", "method_not_allowed"),
+            413 => (problem.Detail ?? "The request body is too large.", "body_too_large"),
+            415 => (problem.Detail ?? "Send the body as application/json (or multipart/form-data where a file is uploaded).", "unsupported_media_type"),
+            _ => (problem.Detail, "error"),
+        };
+        problem.Extensions["code"] = code;
+    };
+
     public static int StatusFor(string code) => code switch
     {
         "insufficient_credits" => StatusCodes.Status402PaymentRequired,

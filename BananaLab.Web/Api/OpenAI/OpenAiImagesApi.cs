@@ -44,7 +44,9 @@ public static class OpenAiImagesApi
         {
             var fields = new Fields(
                 GenerationFields.String(body, "model"), GenerationFields.String(body, "prompt"),
-                body.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null ? (n.TryGetInt32(out var count) ? count : throw new GenerationFields.FieldException("'n' must be a whole number.")) : null,
+                body.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null
+                    ? n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var count) ? count : throw new GenerationFields.FieldException("'n' must be a whole number.")
+                    : null,
                 GenerationFields.String(body, "size"), GenerationFields.String(body, "response_format"),
                 GenerationFields.String(body, "output_format"), null);
             return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);

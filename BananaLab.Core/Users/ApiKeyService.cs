@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using BananaLab.Core.Data;
@@ -5,12 +6,19 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BananaLab.Core.Users;
 
-/// <summary>API keys: shown once at creation, stored only as a SHA-256 hash, found by their prefix.</summary>
+/// <summary>
+/// API keys: shown once at creation, stored only as a SHA-256 hash, found by their prefix. Successful
+/// look-ups are remembered for a few seconds so a polling client costs one query, not three; revoking
+/// a key forgets it at once in this process (other processes within <see cref="CacheLifetime"/>).
+/// </summary>
 public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactory, TimeProvider clock)
 {
     public const string KeyMarker = "bl_";
     public const int PrefixLength = 12;
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+    private const int MaxCachedKeys = 10_000;
+    private readonly ConcurrentDictionary<string, (Authenticated Caller, DateTime Until)> _recent = new();
 
     public sealed record CreatedKey(ApiKey Key, string Secret);
 
@@ -54,8 +62,11 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
     {
         if (string.IsNullOrWhiteSpace(secret) || secret.Length > 200) return null;
         secret = secret.Trim();
+        var hexHash = Hash(secret);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (_recent.TryGetValue(hexHash, out var cached) && cached.Until > now) return cached.Caller;
         var prefix = PrefixOf(secret);
-        var hash = Convert.FromHexString(Hash(secret));
+        var hash = Convert.FromHexString(hexHash);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var candidates = await db.ApiKeys.AsNoTracking()
@@ -65,11 +76,13 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
         var match = candidates.FirstOrDefault(c => CryptographicOperations.FixedTimeEquals(Convert.FromHexString(c.Key.KeyHash), hash));
         if (match is null || match.User.Disabled) return null;
 
-        var now = clock.GetUtcNow().UtcDateTime;
         if (match.Key.LastUsedAt is null || now - match.Key.LastUsedAt > LastUsedResolution)
             await db.ApiKeys.Where(k => k.Id == match.Key.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
-        return new Authenticated(match.User, match.Key);
+        var caller = new Authenticated(match.User, match.Key);
+        if (_recent.Count >= MaxCachedKeys) _recent.Clear();
+        _recent[hexHash] = (caller, now + CacheLifetime);
+        return caller;
     }
 
     public async Task<IReadOnlyList<ApiKey>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
@@ -83,8 +96,19 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        return await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
+        var revoked = await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
+        Forget(entry => entry.Key.Id == keyId);
+        return revoked;
+    }
+
+    /// <summary>Drops remembered look-ups of a user's keys (disabled account, role change).</summary>
+    public void ForgetUser(Guid userId) => Forget(entry => entry.User.Id == userId);
+
+    private void Forget(Func<Authenticated, bool> which)
+    {
+        foreach (var (hash, entry) in _recent)
+            if (which(entry.Caller)) _recent.TryRemove(hash, out _);
     }
 
     private static string PrefixOf(string secret) => secret.Length <= PrefixLength ? secret : secret[..PrefixLength];

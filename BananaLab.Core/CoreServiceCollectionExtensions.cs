@@ -35,7 +35,8 @@ public static class CoreServiceCollectionExtensions
             .Configure(options => configuration.GetSection(ModelCatalogOptions.Section).Bind(options.Models))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelCatalogOptions>, ModelCatalogOptionsValidator>();
-        services.AddOptions<ModerationOptions>().Bind(configuration.GetSection(ModerationOptions.Section));
+        services.AddOptions<ModerationOptions>().Bind(configuration.GetSection(ModerationOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
@@ -57,7 +58,11 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<UserService>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ImageStore>();
-        services.TryAddSingleton<IPromptModerator, TermListModerator>();
+        services.AddSingleton<PromptModerator>();
+        services.TryAddSingleton<IPromptModerator>(provider => provider.GetRequiredService<PromptModerator>());
+        services.TryAddSingleton<IImageModerator, NoImageClassifier>();
+        services.AddSingleton<ModerationTermsService>();
+        services.AddSingleton<ModerationLog>();
         services.AddSingleton<TaskNotifier>();
         services.AddSingleton<TaskQueueSignal>();
         services.AddSingleton<RunningTasks>();

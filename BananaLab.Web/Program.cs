@@ -1,5 +1,6 @@
 using BananaLab.Core;
 using BananaLab.Web.Api;
+using BananaLab.Web.Api.Admin;
 using BananaLab.Web.Api.Banana;
 using BananaLab.Web.Api.Bento;
 using BananaLab.Web.Api.Catalog;
@@ -57,6 +58,7 @@ app.MapModelsApi();
 app.MapCreditsApi();
 app.MapKeysApi();
 app.MapWebhooksApi();
+app.MapModerationAdminApi();
 app.MapSignedFiles();
 app.MapBananaApi();
 app.MapSessionApi();

@@ -1,5 +1,6 @@
 using BananaLab.Core.Credits;
 using BananaLab.Core.Idempotency;
+using BananaLab.Core.Moderation;
 using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
@@ -105,6 +106,27 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             delivery.Property(d => d.EventType).HasMaxLength(50);
             delivery.Property(d => d.LastError).HasMaxLength(500);
             delivery.HasOne<User>().WithMany().HasForeignKey(d => d.UserId);
+        });
+
+        model.Entity<ModerationTerm>(term =>
+        {
+            term.Property(t => t.Category).HasMaxLength(32);
+            term.Property(t => t.Term).HasMaxLength(100);
+            term.Property(t => t.Reason).HasMaxLength(500);
+        });
+
+        model.Entity<ModerationDecisionRecord>(record =>
+        {
+            record.ToTable("ModerationDecisions");
+            record.HasIndex(r => r.CreatedAt);
+            record.HasIndex(r => r.TaskId);
+            record.HasIndex(r => new { r.Allowed, r.CreatedAt });
+            record.Property(r => r.Subject).HasMaxLength(32);
+            record.Property(r => r.Categories).HasMaxLength(200);
+            record.Property(r => r.MatchedRules).HasMaxLength(1000);
+            record.Property(r => r.NormalizedText).HasMaxLength(2000);
+            record.Property(r => r.Note).HasMaxLength(500);
+            record.Property(r => r.Source).HasMaxLength(32);
         });
 
         model.Entity<CreditEntry>(entry =>

@@ -54,6 +54,14 @@ public sealed class TaskImageWriter(string root, string relativeDirectory, Outpu
         return stream;
     }
 
+    /// <summary>The encoded bytes written for one image so far (for the output image check before commit).</summary>
+    public byte[] ReadWritten(int index)
+    {
+        var file = _files[index];
+        file.Dispose();
+        return File.ReadAllBytes(file.Path);
+    }
+
     /// <summary>Moves the written files to their final names and describes them for the database.</summary>
     public IReadOnlyList<TaskImage> Commit(Guid taskId, IReadOnlyList<GeneratedImage> images)
     {

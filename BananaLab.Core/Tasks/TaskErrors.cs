@@ -31,8 +31,7 @@ public static class TaskErrors
     public static TaskError ReferenceImageMissing() => new("reference_image_missing", "The reference image upload was empty.");
     public static TaskError ReferenceImageUnreadable(string detail) =>
         new("reference_image_unreadable", $"The reference image could not be read: {detail}");
-    public static TaskError ModerationBlocked() =>
-        new("moderation_blocked", "This prompt can't be generated. Please revise it and try again.");
+    public static TaskError ModerationBlocked() => new("moderation_blocked", Moderation.ModerationDecision.NeutralMessage);
     public static TaskError InsufficientCredits(int needed, int balance) =>
         new("insufficient_credits", $"This needs {needed} credits, balance is {balance}.");
     public static TaskError UserDisabled() => new("user_disabled", "This account is disabled.");
@@ -48,6 +47,7 @@ public static class TaskErrors
     public const string GenerationFailed = "generation_failed";
     public const string LeaseExpired = "lease_expired";
     public const string Canceled = "canceled";
+    public const string OutputBlocked = "output_blocked";
 
     private static string Trim(string value) => value.Length > 60 ? value[..60] + "…" : value;
 }

@@ -20,6 +20,7 @@ public sealed class TaskService(
     IDbContextFactory<BananaLabDbContext> dbFactory,
     ModelCatalog catalog,
     IPromptModerator moderator,
+    IImageModerator imageModerator,
     CreditLedger ledger,
     ImageStore imageStore,
     TaskNotifier notifier,
@@ -87,6 +88,7 @@ public sealed class TaskService(
         var now = clock.GetUtcNow().UtcDateTime;
         Guid? batchId = requests.Count > 1 || alwaysBatch ? Guid.CreateVersion7() : null;
         var prepared = new List<(GenerationTask Task, (ImageHeader Header, byte[] Data)? Reference)>(requests.Count);
+        var decisions = new List<ModerationDecisionRecord>(requests.Count);
         var blocked = new List<GenerationTask>();
         for (var i = 0; i < requests.Count; i++)
         {
@@ -95,9 +97,17 @@ public sealed class TaskService(
             if (!validated.Succeeded) return ForItem(i, validated.Error!);
             var (quote, model, reference, format) = validated.Value!;
             var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
+            var taskId = Guid.CreateVersion7();
+            decisions.Add(ModerationDecisionRecord.From(decision, userId, taskId, "prompt", request.Source, now));
+            if (decision.Allowed && reference is { } upload)
+            {
+                var imageDecision = await imageModerator.CheckAsync(upload.Data, cancellationToken);
+                decisions.Add(ModerationDecisionRecord.From(imageDecision, userId, taskId, "reference_image", request.Source, now));
+                decision = imageDecision.Allowed ? decision : imageDecision;
+            }
             var task = new GenerationTask
             {
-                Id = Guid.CreateVersion7(),
+                Id = taskId,
                 UserId = userId,
                 ModelId = model.Id,
                 Provider = model.Provider,
@@ -141,6 +151,7 @@ public sealed class TaskService(
             // Kept for the admin's moderation review; never queued, never charged; the rest of the batch is not submitted.
             if (!await db.Users.AnyAsync(u => u.Id == userId && !u.Disabled, cancellationToken)) return TaskErrors.UserDisabled();
             db.Tasks.AddRange(blocked);
+            db.AddRange(decisions.Where(d => blocked.Any(t => t.Id == d.TaskId)));
             await db.SaveChangesAsync(cancellationToken);
             return ForItem(prepared.FindIndex(p => p.Task.Status == GenerationTaskStatus.Blocked), TaskErrors.ModerationBlocked());
         }
@@ -167,6 +178,7 @@ public sealed class TaskService(
                     : TaskErrors.InsufficientCredits(prepared.Sum(p => p.Task.CreditsReserved), user.CreditBalance);
             }
             db.Tasks.AddRange(prepared.Select(p => p.Task));
+            db.AddRange(decisions);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

@@ -70,7 +70,14 @@ public static class AuthServiceCollectionExtensions
     {
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(options => options.AddPolicy(AdminPolicy.Name, policy =>
+            policy.RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin))));
         return builder;
     }
+}
+
+/// <summary>Admin pages and admin API: the Admin role only.</summary>
+public static class AdminPolicy
+{
+    public const string Name = "Admin";
 }

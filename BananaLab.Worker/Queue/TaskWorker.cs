@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Data;
 using BananaLab.Core.Generation;
+using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,8 @@ public sealed class TaskWorker(
     RunningTasks runningTasks,
     ModelCatalog catalog,
     ImageStore imageStore,
+    IImageModerator imageModerator,
+    ModerationLog moderationLog,
     IServiceProvider services,
     Readiness readiness,
     IOptions<WorkerOptions> options,
@@ -139,6 +142,12 @@ public sealed class TaskWorker(
                     : $"The model produced {result.Images.Count} of {task.ImageCount} images.", transient: true);
                 return;
             }
+            if (await FindBlockedOutputAsync(task, result, output) is { } blocked)
+            {
+                await moderationLog.RecordAsync(blocked, CancellationToken.None);
+                await Fail(TaskErrors.OutputBlocked, ModerationDecision.NeutralMessage, transient: false);
+                return;
+            }
             var images = output.Commit(task.Id, result.Images);
             if (!await queue.CompleteAsync(task, _options.Name, images, computeMs, CancellationToken.None))
                 foreach (var image in images) imageStore.DeleteQuietly(image.FilePath);
@@ -186,6 +195,20 @@ public sealed class TaskWorker(
             heartbeat.Stop();
             await heartbeatLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
+
+    /// <summary>Runs the configured image classifier over every output; returns the first refusal's record.</summary>
+    private async Task<ModerationDecisionRecord?> FindBlockedOutputAsync(GenerationTask task, GenerationResult result, TaskImageWriter output)
+    {
+        if (!imageModerator.IsConfigured) return null;
+        foreach (var image in result.Images)
+        {
+            var decision = await imageModerator.CheckAsync(output.ReadWritten(image.Index), CancellationToken.None);
+            var record = ModerationDecisionRecord.From(decision, task.UserId, task.Id, "output_image", task.Source, DateTime.UtcNow);
+            if (!decision.Allowed) return record;
+            await moderationLog.RecordAsync(record, CancellationToken.None);
+        }
+        return null;
     }
 
     /// <summary>Forwards each step to listeners at once; the percent reaches the database with the next heartbeat.</summary>

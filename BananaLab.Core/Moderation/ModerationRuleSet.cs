@@ -1,0 +1,102 @@
+using System.Text.RegularExpressions;
+
+namespace BananaLab.Core.Moderation;
+
+/// <summary>One blocking or context term: where it comes from (built-in list, configuration, an admin) and what it means.</summary>
+public sealed record ModerationTermEntry(string Category, string Term, string RuleId);
+
+/// <summary>
+/// The compiled rules: one whole-word matcher per category over the normalised prompt, allow-listed
+/// phrases removed first, and the combination rule that a minor term together with any sexual term
+/// blocks even where each alone is allowed.
+/// </summary>
+public sealed class ModerationRuleSet
+{
+    public const string Minors = "minors";
+    public const string SexualSoft = "sexual_soft";
+    public const string Allow = "allow";
+    public const string MinorsSexual = "minors_sexual";
+
+    /// <summary>Categories that block on their own.</summary>
+    public static readonly string[] BlockingCategories = ["sexual", "violence", "hate", "self_harm", "illegal", "custom"];
+
+    private readonly Dictionary<string, Matcher> _matchers;
+    private readonly Regex? _allow;
+
+    private sealed record Matcher(Regex Pattern, Dictionary<string, string> RuleByTerm);
+
+    public ModerationRuleSet(IEnumerable<ModerationTermEntry> entries)
+    {
+        var byCategory = entries
+            .Select(e => e with { Term = TextNormalizer.Term(e.Term.TrimEnd('*')) + (e.Term.EndsWith('*') ? "*" : "") })
+            .Where(e => e.Term.TrimEnd('*').Length > 0)
+            .GroupBy(e => e.Category);
+        _matchers = [];
+        foreach (var group in byCategory)
+        {
+            var rules = new Dictionary<string, string>();
+            foreach (var entry in group) rules.TryAdd(entry.Term, entry.RuleId);
+            var pattern = WholeWords(rules.Keys);
+            if (group.Key == Allow) _allow = pattern;
+            else _matchers[group.Key] = new Matcher(pattern, rules);
+        }
+    }
+
+    public int TermCount => _matchers.Values.Sum(m => m.RuleByTerm.Count);
+
+    /// <summary>Screens a text; returns the blocking categories (empty when allowed), the rules that matched, and the normalised text.</summary>
+    public (IReadOnlyList<string> Categories, IReadOnlyList<string> Rules, string Normalized) Screen(string text)
+    {
+        var categories = new SortedSet<string>(StringComparer.Ordinal);
+        var rules = new SortedSet<string>(StringComparer.Ordinal);
+        var contextRules = new Dictionary<string, SortedSet<string>> { [Minors] = [], [SexualSoft] = [] };
+        var variants = TextNormalizer.Variants(text);
+        foreach (var raw in variants)
+        {
+            var variant = _allow is null ? raw : _allow.Replace(raw, " ");
+            foreach (var (category, matcher) in _matchers)
+            {
+                foreach (Match match in matcher.Pattern.Matches(variant))
+                {
+                    if (contextRules.TryGetValue(category, out var context)) context.Add(RuleFor(matcher, match.Value));
+                    else
+                    {
+                        categories.Add(category);
+                        rules.Add(RuleFor(matcher, match.Value));
+                    }
+                }
+            }
+        }
+        // A minor together with anything sexual blocks, even where each alone is allowed (a child; lingerie).
+        if (contextRules[Minors].Count > 0 && (contextRules[SexualSoft].Count > 0 || categories.Contains("sexual")))
+        {
+            categories.Add(MinorsSexual);
+            rules.UnionWith(contextRules[Minors]);
+            rules.UnionWith(contextRules[SexualSoft]);
+        }
+        return (categories.ToList(), rules.ToList(), variants[0]);
+    }
+
+    private static string RuleFor(Matcher matcher, string matched)
+    {
+        if (matcher.RuleByTerm.TryGetValue(matched, out var rule)) return rule;
+        var stem = matcher.RuleByTerm.Keys.Where(k => k.EndsWith('*') && matched.StartsWith(k[..^1], StringComparison.Ordinal))
+            .OrderByDescending(k => k.Length).FirstOrDefault();
+        if (stem is not null) return matcher.RuleByTerm[stem];
+        var phrase = matcher.RuleByTerm.Keys.FirstOrDefault(k => Regex.IsMatch(matched, "^" + Regex.Escape(k).Replace("\\ ", "\\s+") + "$"));
+        return phrase is null ? "unknown" : matcher.RuleByTerm[phrase];
+    }
+
+    /// <summary>Terms as whole words (letters or digits never touch a match on either side); "stem*" takes any ending.</summary>
+    private static Regex WholeWords(IEnumerable<string> terms)
+    {
+        var alternatives = terms.OrderByDescending(t => t.Length).Select(t =>
+        {
+            var stem = t.EndsWith('*');
+            var escaped = Regex.Escape(stem ? t[..^1] : t).Replace("\\ ", "\\s+");
+            return stem ? escaped + @"\p{L}*" : escaped;
+        });
+        return new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{string.Join('|', alternatives)})(?![\p{{L}}\p{{N}}])",
+            RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    }
+}

@@ -8,7 +8,7 @@ namespace BananaLab.Tests.Infrastructure;
 /// <summary>
 /// A test-only generator (provider "test") whose behaviour the prompt chooses, so engine tests can drive
 /// every path over real HTTP and real SQLite: "[fail]" fails for good after its steps, "[flaky:N]" fails transiently on
-/// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[steps:N]" sets the step count.
+/// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[red]" writes a solid red image, "[steps:N]" sets the step count.
 /// </summary>
 public sealed partial class ScriptedGenerator : IImageGenerator
 {
@@ -17,6 +17,17 @@ public sealed partial class ScriptedGenerator : IImageGenerator
     /// <summary>A valid 1×1 PNG; the test generator's output only has to be real bytes with a real hash.</summary>
     public static readonly byte[] TinyPng = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
+
+    /// <summary>A solid red 16×16 PNG ("[red]" outputs), which the test image classifier refuses.</summary>
+    public static readonly byte[] RedPng = SolidPng(new SkiaSharp.SKColor(230, 20, 20));
+
+    public static byte[] SolidPng(SkiaSharp.SKColor color)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(16, 16);
+        bitmap.Erase(color);
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
 
     private readonly ConcurrentDictionary<Guid, int> _attempts = new();
 
@@ -43,7 +54,7 @@ public sealed partial class ScriptedGenerator : IImageGenerator
         for (var i = 0; i < request.ImageCount; i++)
         {
             await using (var stream = output.Create(i))
-                await stream.WriteAsync(TinyPng, cancellationToken);
+                await stream.WriteAsync(prompt.Contains("[red]") ? RedPng : TinyPng, cancellationToken);
             images.Add(new GeneratedImage(i, request.Width, request.Height));
         }
         return new GenerationResult(images);

@@ -1,0 +1,26 @@
+using BananaLab.Core.Moderation;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Worker.Moderation;
+
+public static class ImageModerationServiceCollectionExtensions
+{
+    /// <summary>Replaces the no-classifier default with the ONNX classifier when <c>Moderation:ImageClassifier:Path</c> is set.</summary>
+    public static IHostApplicationBuilder AddBananaLabImageModeration(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ImageClassifierOptions>().Bind(builder.Configuration.GetSection(ImageClassifierOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Mean.Length == 3 && o.Std.Length == 3 && o.Std.All(s => s > 0),
+                "Moderation:ImageClassifier:Mean and Std need three values each, and Std must be positive.")
+            .Validate(o => string.IsNullOrEmpty(o.Path) || o.Labels.Count > 0, "Moderation:ImageClassifier:Labels must list the model's labels.")
+            .Validate(o => o.Activation is "none" or "softmax" or "sigmoid", "Moderation:ImageClassifier:Activation must be none, softmax or sigmoid.")
+            .ValidateOnStart();
+        if (!string.IsNullOrEmpty(builder.Configuration[$"{ImageClassifierOptions.Section}:Path"]))
+            builder.Services.Replace(ServiceDescriptor.Singleton<IImageModerator, OnnxImageClassifier>());
+        return builder;
+    }
+}

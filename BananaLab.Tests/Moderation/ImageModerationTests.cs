@@ -44,7 +44,9 @@ public sealed class ImageModerationTests(ImageModerationTests.ClassifierFactory 
         Assert.Equal([false, true], imageDecisions.Select(d => d.Allowed));
         Assert.Equal("red", imageDecisions[0].Categories);
         Assert.Contains("red=0.9", imageDecisions[0].Note);
-        Assert.Equal(45, await factory.Services.GetRequiredService<BananaLab.Core.Credits.CreditLedger>().GetBalanceAsync(user.Id));
+        // Only the accepted submission reserved credits (what happens to its output is another test's business).
+        var reserves = await db.CreditEntries.Where(e => e.UserId == user.Id && e.Kind == BananaLab.Core.Credits.CreditEntryKind.Reserve).ToListAsync();
+        Assert.Equal(5, Assert.Single(reserves).Credits);
     }
 
     [Fact]

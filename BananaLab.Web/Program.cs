@@ -22,11 +22,13 @@ using BananaLab.Web.Metrics;
 using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
+using BananaLab.Worker.Inference;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddBananaLabCore();
 builder.AddBananaLabWorker();
+builder.AddBananaLabInference();
 builder.AddBananaLabAuth();
 builder.AddBananaLabHealth();
 builder.AddBananaLabApiDocs();

@@ -194,8 +194,11 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
         Assert.Contains("Inference:ExecutionProvider", result.FailureMessage);
     }
 
-    /// <summary>The VAE round trip through a 16×16 latent loses fine detail; a smooth image keeps the error small.</summary>
-    private const double ReferenceTolerance = 12.0;
+    /// <summary>
+    /// The VAE round trip through a 16×16 latent loses fine detail; on this smooth picture the trained
+    /// banana-nano VAE is about 3 of 255 off, a broken path (noise, wrong scaling) tens.
+    /// </summary>
+    private const double ReferenceTolerance = 8.0;
 
     private static TempDirectory CopyOfNano()
     {

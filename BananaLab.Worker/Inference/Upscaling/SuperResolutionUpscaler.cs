@@ -25,12 +25,16 @@ public sealed class SuperResolutionUpscaler(OnnxSessionFactory sessions, string 
     private int _scale;
     private int _fallbackLogged;
 
-    /// <summary>Brings a bitmap to exactly width×height: model passes while it is smaller, then one resample.</summary>
+    /// <summary>
+    /// Brings a bitmap to exactly width×height: model passes while more than 2× enlargement remains,
+    /// then one high-quality resample. The last factor of up to 2× is resampled rather than
+    /// over-shot by a full model pass (2K would otherwise be computed at 4K and shrunk).
+    /// </summary>
     public SKBitmap UpscaleTo(SKBitmap source, int width, int height, CancellationToken cancellationToken)
     {
         var current = source;
         var model = TryModel();
-        while (model is not null && (current.Width < width || current.Height < height))
+        while (model is not null && Math.Max((double)width / current.Width, (double)height / current.Height) > 2.0)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var larger = RunTiled(model, current, cancellationToken);

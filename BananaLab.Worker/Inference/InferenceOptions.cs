@@ -52,7 +52,11 @@ internal sealed class InferenceOptionsValidator : IValidateOptions<InferenceOpti
     {
         try
         {
-            return OrtEnv.Instance().GetAvailableProviders().Contains(CudaProvider);
+            if (!OrtEnv.Instance().GetAvailableProviders().Contains(CudaProvider)) return false;
+            // Listed is not loadable: the GPU build lists CUDA even where the CUDA libraries are missing.
+            using var probe = new SessionOptions();
+            probe.AppendExecutionProvider_CUDA(0);
+            return true;
         }
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {

@@ -30,7 +30,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         for (var i = 0; i < request.ImageCount; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var native = Decode(model, latents.Image(i));
+            using var native = Decode(model, latents, i);
             using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
             using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken);
             using (var stream = output.Create(i)) ImageEncoding.Encode(final, request.OutputFormat, stream);
@@ -90,7 +90,6 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         // A dynamic batch axis takes [uncond; cond] for all images in one call; a fixed one is fed in groups.
         var rowsPerCall = sampleIn.IsDynamic(0) ? rows : Math.Max(1, sampleIn.Dimensions[0]);
         var latentSize = latents.ImageSize;
-        var contextRow = context.RowSize;
 
         using var sample = new TensorBuffer(sampleIn.ElementType, rowsPerCall, channels, height, width);
         using var timestep = new TimestepBuffer(timestepIn, rowsPerCall);
@@ -227,14 +226,13 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
             ? value.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (float)(Half)BitConverter.UInt16BitsToHalf(h.value)).ToArray()
             : value.GetTensorDataAsSpan<float>().ToArray();
 
-    private SKBitmap Decode(StableDiffusionModel model, ReadOnlySpan<float> latent)
+    private static SKBitmap Decode(StableDiffusionModel model, LatentBatch latents, int index)
     {
         var decoder = model.VaeDecoder;
         var latentIn = decoder.Input(0, "latent_sample");
         var imageOut = decoder.Output(0, "sample");
-        var (c, h, w) = (latentIn.Size(1, 4), latentIn.Size(2, 0), latentIn.Size(3, 0));
-        h = h > 0 ? h : latent.Length / c / Math.Max(1, w > 0 ? w : (int)Math.Sqrt(latent.Length / c));
-        w = w > 0 ? w : latent.Length / c / h;
+        var (c, h, w) = (latents.Channels, latents.Height, latents.Width);
+        var latent = latents.Image(index);
         var outH = imageOut.Size(2, h * model.DownsampleFactor);
         var outW = imageOut.Size(3, w * model.DownsampleFactor);
         using var input = new TensorBuffer(latentIn.ElementType, 1, c, h, w);
@@ -269,16 +267,15 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         var latentOut = encoder.Output(0, "latent_sample", "latent_parameters", "latent_dist");
         using var runOptions = new RunOptions();
         using var results = encoder.Session.Run(runOptions, [imageIn.Name], [input.Value], [latentOut.Name]);
+        var shape = results[0].GetTensorTypeAndShape().Shape;
+        if (shape.Length != 4 || (shape[1] != channels && shape[1] != 2 * channels) || shape[2] != height || shape[3] != width)
+            throw new GenerationException(GenerationErrors.ModelUnavailable,
+                $"{encoder.DisplayPath} returns a [{string.Join(",", shape)}] latent; the UNet expects {channels}x{height}x{width}.");
+        // A diagonal-Gaussian head returns [mean; logvar] channels: the mean is the first half.
         var values = ReadFloats(results[0]);
-        var outChannels = (int)results[0].GetTensorTypeAndShape().Shape[1];
-        // A diagonal-Gaussian head returns [mean; logvar]: the mean is the first half of the channels.
-        var plane = height * width;
-        var latent = new float[channels * plane];
+        var latent = new float[channels * height * width];
         var scale = (float)model.ScalingFactor;
         for (var k = 0; k < latent.Length; k++) latent[k] = values[k] * scale;
-        if (outChannels != channels && outChannels != 2 * channels)
-            throw new GenerationException(GenerationErrors.ModelUnavailable,
-                $"{encoder.DisplayPath} returns {outChannels} latent channels; the UNet expects {channels}.");
         return latent;
     }
 

@@ -37,6 +37,15 @@ public sealed class ClipTokenizerTests
         Assert.Equal(expected, ClipTokenizer.PreTokenize(ClipTokenizer.CleanWhitespace(text).ToLowerInvariant()));
     }
 
+    [Theory]
+    // Expected ids from tools/train-nano/clip_bpe.py: \p{L} per code point, and U+001C as Python whitespace.
+    [InlineData("𝐀𝐁c apple", new[] { 172, 251, 238, 222, 172, 251, 238, 223, 322, 1388 })]
+    [InlineData("x\u001cy", new[] { 343, 344 })]
+    public void Code_points_outside_the_test_vectors_tokenize_like_python(string text, int[] expected)
+    {
+        Assert.Equal(expected, Tokenizer.Encode(text));
+    }
+
     [Fact]
     public void Bos_eos_and_pad_come_from_the_vocabulary_and_config()
     {

@@ -3,41 +3,39 @@ using System.Text;
 using System.Text.Json;
 using BananaLab.Core.Generation;
 using BananaLab.Worker.Inference.Runtime;
+using Microsoft.ML.Tokenizers;
 
 namespace BananaLab.Worker.Inference.Tokenization;
 
 /// <summary>
-/// CLIP's byte-level BPE tokenizer (openai/CLIP simple_tokenizer.py, HF CLIPTokenizer) over a model's
-/// <c>tokenizer/vocab.json</c> and <c>merges.txt</c>.
+/// CLIP's tokenizer (openai/CLIP simple_tokenizer.py, HF CLIPTokenizer) over a model's
+/// <c>tokenizer/vocab.json</c> and <c>merges.txt</c>: Microsoft.ML.Tokenizers' byte-level
+/// <see cref="BpeTokenizer"/> with CLIP's <c>&lt;/w&gt;</c> end-of-word suffix, lower-casing and
+/// CLIP's pre-tokenizer, plus bos/eos framing, eos padding and 77-token chunking.
 /// </summary>
-/// <remarks>
-/// Written out here rather than with Microsoft.ML.Tokenizers' BpeTokenizer: CLIP pre-tokenizes the
-/// original characters (\p{L}/\p{N} classes) and only then maps each pre-token's UTF-8 bytes to CLIP's
-/// byte alphabet before BPE; BpeTokenizer has no byte-to-unicode step between its pre-tokenizer and
-/// the merges, so non-ASCII text (accents, emoji, CJK) would not reach the same ids as the Python side.
-/// The merge loop is the same as CLIP's and is tested against tools/train-nano's test vectors.
-/// </remarks>
 public sealed class ClipTokenizer
 {
     public const string StartOfText = "<|startoftext|>";
     public const string EndOfText = "<|endoftext|>";
     private const string EndOfWord = "</w>";
     private static readonly string[] Contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
-    private static readonly string[] ByteToUnicode = BuildByteToUnicode();
 
-    private readonly Dictionary<string, int> _vocab;
-    private readonly Dictionary<(string, string), int> _mergeRanks;
-    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly Lock _cacheLock = new();
+    private readonly BpeTokenizer _bpe;
 
-    public ClipTokenizer(Dictionary<string, int> vocab, IEnumerable<(string, string)> merges, int maxLength = 77, string? padToken = null)
+    public ClipTokenizer(Dictionary<string, int> vocab, IEnumerable<string> merges, int maxLength = 77, string? padToken = null)
     {
-        _vocab = vocab;
-        _mergeRanks = new Dictionary<(string, string), int>();
-        var rank = 0;
-        foreach (var merge in merges) _mergeRanks.TryAdd(merge, rank++);
         if (!vocab.TryGetValue(StartOfText, out var bos) || !vocab.TryGetValue(EndOfText, out var eos))
             throw new InvalidDataException($"the vocabulary lacks {StartOfText} or {EndOfText}");
+        var specials = new Dictionary<string, int> { [StartOfText] = bos, [EndOfText] = eos };
+        _bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+        {
+            Merges = merges,
+            ByteLevel = true,
+            EndOfWordSuffix = EndOfWord,
+            PreTokenizer = new ClipPreTokenizer(),
+            Normalizer = new LowerCaseNormalizer(),
+            SpecialTokens = specials,
+        });
         BosId = bos;
         EosId = eos;
         PadId = padToken is not null && vocab.TryGetValue(padToken, out var pad) ? pad : eos;
@@ -66,9 +64,6 @@ public sealed class ClipTokenizer
                         ?? throw new InvalidDataException("vocab.json is empty");
             var merges = File.ReadLines(mergesPath)
                 .Where(line => !line.StartsWith("#version", StringComparison.Ordinal) && line.Trim().Length > 0)
-                .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .Where(parts => parts.Length == 2)
-                .Select(parts => (parts[0], parts[1]))
                 .ToList();
             var (maxLength, padToken) = ReadConfig(folder);
             return new ClipTokenizer(vocab, merges, maxLength, padToken);
@@ -101,16 +96,7 @@ public sealed class ClipTokenizer
     }
 
     /// <summary>The BPE ids of a text, without bos/eos.</summary>
-    public List<int> Encode(string text)
-    {
-        var ids = new List<int>();
-        foreach (var preToken in PreTokenize(CleanWhitespace(text).ToLowerInvariant()))
-        {
-            if (preToken is StartOfText or EndOfText) { ids.Add(_vocab[preToken]); continue; }
-            ids.AddRange(Bpe(preToken));
-        }
-        return ids;
-    }
+    public List<int> Encode(string text) => [.. _bpe.EncodeToIds(CleanWhitespace(text))];
 
     /// <summary>One model input as CLIP builds it: [bos] + the first 75 ids + [eos], padded to 77.</summary>
     public long[] EncodeForModel(string text) => Chunk(Encode(text), 0);
@@ -137,49 +123,6 @@ public sealed class ClipTokenizer
         return chunk;
     }
 
-    private int[] Bpe(string preToken)
-    {
-        lock (_cacheLock)
-            if (_cache.TryGetValue(preToken, out var cached)) return cached;
-
-        var bytes = Encoding.UTF8.GetBytes(preToken);
-        var word = new List<string>(bytes.Length);
-        foreach (var b in bytes) word.Add(ByteToUnicode[b]);
-        word[^1] += EndOfWord;
-
-        while (word.Count > 1)
-        {
-            var bestRank = int.MaxValue;
-            (string, string) best = default;
-            for (var i = 0; i < word.Count - 1; i++)
-                if (_mergeRanks.TryGetValue((word[i], word[i + 1]), out var rank) && rank < bestRank)
-                {
-                    bestRank = rank;
-                    best = (word[i], word[i + 1]);
-                }
-            if (bestRank == int.MaxValue) break;
-
-            // Merge every occurrence of the pair, left to right, as CLIP's bpe() does.
-            var merged = new List<string>(word.Count);
-            for (var i = 0; i < word.Count; i++)
-            {
-                if (i < word.Count - 1 && word[i] == best.Item1 && word[i + 1] == best.Item2)
-                {
-                    merged.Add(best.Item1 + best.Item2);
-                    i++;
-                }
-                else merged.Add(word[i]);
-            }
-            word = merged;
-        }
-
-        var ids = new int[word.Count];
-        for (var i = 0; i < word.Count; i++)
-            ids[i] = _vocab.TryGetValue(word[i], out var id) ? id : throw new InvalidDataException($"BPE token '{word[i]}' is not in the vocabulary");
-        lock (_cacheLock) _cache[preToken] = ids;
-        return ids;
-    }
-
     /// <summary>Python's <c>" ".join(text.split())</c>.</summary>
     internal static string CleanWhitespace(string text)
     {
@@ -199,9 +142,13 @@ public sealed class ClipTokenizer
     /// <c>&lt;|startoftext|&gt;|&lt;|endoftext|&gt;|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+</c>.
     /// Walks runes (code points) like Python so emoji outside the BMP are one character.
     /// </summary>
-    internal static List<string> PreTokenize(string text)
+    internal static List<string> PreTokenize(string text) =>
+        PreTokenSpans(text).Select(span => text.Substring(span.Offset, span.Length)).ToList();
+
+    /// <summary>Offsets and lengths (UTF-16) of the pre-tokens of <paramref name="text"/>.</summary>
+    internal static IEnumerable<(int Offset, int Length)> PreTokenSpans(string text)
     {
-        var tokens = new List<string>();
+        var spans = new List<(int, int)>();
         var runes = text.EnumerateRunes().ToArray();
         var offsets = new int[runes.Length + 1];
         for (var k = 0; k < runes.Length; k++) offsets[k + 1] = offsets[k] + runes[k].Utf16SequenceLength;
@@ -213,7 +160,7 @@ public sealed class ClipTokenizer
             var literal = MatchLiteral(text, at);
             if (literal is not null)
             {
-                tokens.Add(literal);
+                spans.Add((at, literal.Length));
                 var end = at + literal.Length;
                 while (offsets[i] < end) i++;
                 continue;
@@ -232,10 +179,10 @@ public sealed class ClipTokenizer
                 while (j < runes.Length && !IsPythonSpace(runes[j]) && !IsLetter(runes[j]) && !IsNumber(runes[j])) j++;
             }
             else { i++; continue; }
-            tokens.Add(text[offsets[i]..offsets[j]]);
+            spans.Add((offsets[i], offsets[j] - offsets[i]));
             i = j;
         }
-        return tokens;
+        return spans;
     }
 
     private static string? MatchLiteral(string text, int at)
@@ -256,16 +203,17 @@ public sealed class ClipTokenizer
 
     /// <summary>Python's str.isspace, which also counts the separators U+001C..U+001F.</summary>
     private static bool IsPythonSpace(Rune rune) => Rune.IsWhiteSpace(rune) || rune.Value is >= 0x1C and <= 0x1F;
+}
 
-    /// <summary>CLIP's bytes_to_unicode: printable bytes map to themselves, the rest to U+0100 onwards.</summary>
-    private static string[] BuildByteToUnicode()
-    {
-        var map = new string[256];
-        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1))
-            .Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToHashSet();
-        var next = 0;
-        for (var b = 0; b < 256; b++)
-            map[b] = printable.Contains(b) ? ((char)b).ToString() : ((char)(256 + next++)).ToString();
-        return map;
-    }
+/// <summary>
+/// CLIP's pre-tokenizer for <see cref="BpeTokenizer"/>. A <see cref="RegexPreTokenizer"/> with CLIP's
+/// regex matches the test vectors too, but .NET's \p{L} sees UTF-16 units, so letters outside the
+/// Basic Multilingual Plane would split differently from Python; this walks code points instead.
+/// </summary>
+internal sealed class ClipPreTokenizer : PreTokenizer
+{
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => ClipTokenizer.PreTokenSpans(text);
+
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) =>
+        ClipTokenizer.PreTokenSpans(text.ToString());
 }

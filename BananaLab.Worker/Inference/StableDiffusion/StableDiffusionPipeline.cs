@@ -197,26 +197,37 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         while (conditioned.Count < chunks) conditioned.Add(tokenizer.EncodeForModel(""));
         for (var i = unconditioned.Count; i < chunks; i++) unconditioned.Add(unconditioned[i % unconditioned.Count]);
 
-        var cond = EncodeChunks(model, conditioned.Take(chunks), cancellationToken);
-        var uncond = guided ? EncodeChunks(model, unconditioned.Take(chunks), cancellationToken) : null;
+        // One text-encoder call for [uncond chunks; cond chunks] where the batch axis allows it.
+        var all = (guided ? unconditioned.Take(chunks) : []).Concat(conditioned.Take(chunks)).ToList();
+        var states = EncodeChunks(model, all, cancellationToken);
+        var half = guided ? states.Length / 2 : 0;
+        var cond = guided ? states[half..] : states;
+        var uncond = guided ? states[..half] : null;
         return new TextContext(cond, uncond, request.ImageCount, chunks * tokenizer.MaxLength);
     }
 
-    private static float[] EncodeChunks(StableDiffusionModel model, IEnumerable<long[]> chunks, CancellationToken cancellationToken)
+    private static float[] EncodeChunks(StableDiffusionModel model, List<long[]> chunks, CancellationToken cancellationToken)
     {
         var encoder = model.TextEncoder;
         var idsIn = encoder.Input(0, "input_ids");
         var statesOut = encoder.Output(0, "last_hidden_state");
+        var perCall = idsIn.IsDynamic(0) ? chunks.Count : Math.Max(1, idsIn.Dimensions[0]);
+        var length = chunks[0].Length;
         var states = new List<float>();
-        foreach (var ids in chunks)
+        for (var first = 0; first < chunks.Count; first += perCall)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // A short last group of a fixed batch repeats its last chunk; only real rows are kept.
+            var rows = Enumerable.Range(first, perCall).Select(i => chunks[Math.Min(i, chunks.Count - 1)]).ToList();
+            var ids = rows.SelectMany(r => r).ToArray();
             using var idsValue = idsIn.ElementType == TensorElementType.Int32
-                ? OrtValue.CreateTensorValueFromMemory(ids.Select(id => (int)id).ToArray(), [1, ids.Length])
-                : OrtValue.CreateTensorValueFromMemory(ids, [1, ids.Length]);
+                ? OrtValue.CreateTensorValueFromMemory(ids.Select(id => (int)id).ToArray(), [perCall, length])
+                : OrtValue.CreateTensorValueFromMemory(ids, [perCall, length]);
             using var runOptions = new RunOptions();
             using var results = encoder.Session.Run(runOptions, [idsIn.Name], [idsValue], [statesOut.Name]);
-            states.AddRange(ReadFloats(results[0]));
+            var values = ReadFloats(results[0]);
+            var keep = Math.Min(perCall, chunks.Count - first);
+            states.AddRange(values.Take(values.Length / perCall * keep));
         }
         return states.ToArray();
     }

@@ -20,6 +20,7 @@ public static class LatentPreview
     {
         var plane = height * width;
         var values = new float[plane * 3];
+        float min = float.MaxValue, max = float.MinValue;
         for (var i = 0; i < plane; i++)
             for (var c = 0; c < 3; c++)
             {
@@ -27,9 +28,10 @@ public static class LatentPreview
                 for (var k = 0; k < channels; k++)
                     sum += latent[k * plane + i] * (channels == 4 ? Factors[k, c] : 1f / channels);
                 values[i * 3 + c] = sum;
+                min = Math.Min(min, sum);
+                max = Math.Max(max, sum);
             }
-        var min = values.Min();
-        var range = Math.Max(values.Max() - min, 1e-6f);
+        var range = Math.Max(max - min, 1e-6f);
 
         using var bitmap = new SKBitmap(ImageFraming.RgbaInfo(width * enlarge, height * enlarge));
         var pixels = bitmap.GetPixelSpan();

@@ -17,7 +17,11 @@ namespace BananaLab.Worker.Inference.StableDiffusion;
 /// </summary>
 public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, SuperResolutionUpscaler upscaler, ILogger logger)
 {
-    private const int PreviewEnlarge = 4;
+    /// <summary>
+    /// Previews stay at latent resolution (16×16 for banana-nano; the UI scales them): under load an
+    /// enlarged preview cost several percent of the step loop, the latent-sized one well under one.
+    /// </summary>
+    private const int PreviewEnlarge = 1;
 
     public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
         CancellationToken cancellationToken)

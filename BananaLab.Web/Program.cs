@@ -22,12 +22,14 @@ using BananaLab.Web.Metrics;
 using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
+using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddBananaLabCore();
 builder.AddBananaLabWorker();
+builder.AddBananaLabInference();
 builder.AddBananaLabImageModeration();
 builder.AddBananaLabAuth();
 builder.AddBananaLabHealth();

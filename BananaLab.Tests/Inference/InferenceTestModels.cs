@@ -1,0 +1,84 @@
+using BananaLab.Core.Catalog;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Tasks;
+using BananaLab.Tests.Infrastructure;
+using BananaLab.Worker.Inference;
+using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.StableDiffusion;
+using BananaLab.Worker.Inference.Upscaling;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Tests.Inference;
+
+/// <summary>
+/// Where the inference tests find banana-nano: the shipped <c>models/</c> folder at the repository
+/// root, or the folder in BANANALAB_TEST_MODELS (a scratch export while the real one is trained).
+/// </summary>
+public static class InferenceTestModels
+{
+    public const string ModelsVariable = "BANANALAB_TEST_MODELS";
+
+    public static string RepositoryRoot => RepositoryPaths.Root;
+
+    public static string ModelsRoot =>
+        Environment.GetEnvironmentVariable(ModelsVariable) is { Length: > 0 } custom ? custom : Path.Combine(RepositoryRoot, "models");
+
+    public static string NanoFolder => Path.Combine(ModelsRoot, "banana-nano");
+
+    public static string UpscalerPath => Path.Combine(ModelsRoot, "upscaler", "x4", "model.onnx");
+
+    public static string DataFile(string name) => Path.Combine(RepositoryRoot, "BananaLab.Tests", "Inference", "Data", name);
+
+    /// <summary>The catalog entry of appsettings.json, pointed at a folder.</summary>
+    public static ModelDefinition Nano(string? folder = null) => new()
+    {
+        Id = "banana-nano",
+        DisplayName = "Banana Nano",
+        Provider = "onnx",
+        Path = folder ?? NanoFolder,
+        NativeWidth = 64,
+        NativeHeight = 64,
+        Tiers = new(StringComparer.OrdinalIgnoreCase) { ["1K"] = 1, ["2K"] = 2, ["4K"] = 4 },
+        AcceptsReferenceImage = true,
+    };
+
+    public static GenerationRequest Request(int width = 1024, int height = 1024, int count = 1, long seed = 7, int steps = 2,
+        double guidance = 5.0, OutputFormat format = OutputFormat.Png, string? reference = null, double strength = 0.75,
+        ModelDefinition? model = null, string prompt = "red apple", string? negative = null) =>
+        new(Guid.NewGuid(), model ?? Nano(), prompt, negative, width, height, count, seed, steps, guidance, format, reference, strength);
+
+    public static OnnxImageGenerator CreateGenerator(string? upscalerPath = null)
+    {
+        var options = Options.Create(new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu });
+        var sessions = new OnnxSessionFactory(options, NullLogger<OnnxSessionFactory>.Instance);
+        var path = upscalerPath ?? UpscalerPath;
+        var upscaler = new SuperResolutionUpscaler(sessions, path, path, NullLogger.Instance);
+        var models = new StableDiffusionModelCache(sessions, RepositoryRoot);
+        return new OnnxImageGenerator(new StableDiffusionPipeline(models, upscaler, NullLogger.Instance));
+    }
+}
+
+/// <summary>Keeps each written image in memory.</summary>
+public sealed class MemoryImageOutput : IImageOutput
+{
+    private readonly Dictionary<int, MemoryStream> _streams = [];
+
+    public Stream Create(int index) => _streams[index] = new MemoryStream();
+
+    public byte[] Bytes(int index) => _streams[index].ToArray();
+
+    public int Count => _streams.Count;
+}
+
+public sealed class RecordingProgress : IGenerationProgress
+{
+    public List<GenerationProgress> Reports { get; } = [];
+    public Action<GenerationProgress>? OnReport { get; init; }
+
+    public void Report(GenerationProgress progress)
+    {
+        lock (Reports) Reports.Add(progress);
+        OnReport?.Invoke(progress);
+    }
+}

@@ -1,0 +1,9 @@
+using BananaLab.Worker.Inference.StableDiffusion;
+
+namespace BananaLab.Tests.Inference.StableDiffusion;
+
+/// <summary>One generator (and so one set of ONNX sessions) for all end-to-end tests of a class.</summary>
+public sealed class NanoPipelineFixture
+{
+    public OnnxImageGenerator Generator { get; } = InferenceTestModels.CreateGenerator();
+}

@@ -1,0 +1,38 @@
+using BananaLab.Core.Generation;
+using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.StableDiffusion;
+using BananaLab.Worker.Inference.Upscaling;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Worker.Inference;
+
+public static class InferenceServiceCollectionExtensions
+{
+    public const string ProviderKey = "onnx";
+
+    /// <summary>Local ONNX Runtime inference: the <c>onnx</c> image generator and its shared sessions.</summary>
+    public static IHostApplicationBuilder AddBananaLabInference(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
+        builder.Services.AddSingleton<OnnxSessionFactory>();
+        builder.Services.AddSingleton(sp => new StableDiffusionModelCache(
+            sp.GetRequiredService<OnnxSessionFactory>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<InferenceOptions>>().Value;
+            var root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
+            var path = Path.IsPathRooted(options.UpscalerPath) ? options.UpscalerPath : Path.Combine(root, options.UpscalerPath);
+            return new SuperResolutionUpscaler(sp.GetRequiredService<OnnxSessionFactory>(), path, options.UpscalerPath,
+                sp.GetRequiredService<ILogger<SuperResolutionUpscaler>>());
+        });
+        builder.Services.AddSingleton(sp => new StableDiffusionPipeline(sp.GetRequiredService<StableDiffusionModelCache>(),
+            sp.GetRequiredService<SuperResolutionUpscaler>(), sp.GetRequiredService<ILogger<StableDiffusionPipeline>>()));
+        builder.Services.AddKeyedSingleton<IImageGenerator, OnnxImageGenerator>(ProviderKey);
+        return builder;
+    }
+}

@@ -1,0 +1,17 @@
+using BananaLab.Core.Generation;
+
+namespace BananaLab.Worker.Inference.StableDiffusion;
+
+/// <summary>The <c>onnx</c> provider: runs catalog models in the Stable Diffusion ONNX layout on this host.</summary>
+public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline) : IImageGenerator
+{
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+        CancellationToken cancellationToken)
+    {
+        if (request.Width is < 1 or > 8192 || request.Height is < 1 or > 8192)
+            throw new ArgumentOutOfRangeException(nameof(request), $"{request.Width}x{request.Height} is not a size this generator makes.");
+        if (request.ImageCount < 1) throw new ArgumentOutOfRangeException(nameof(request), "at least one image");
+        // The denoising loop is CPU/GPU-bound and synchronous; keep it off the caller's thread.
+        return Task.Run(() => pipeline.Generate(request, progress, output, cancellationToken), cancellationToken);
+    }
+}

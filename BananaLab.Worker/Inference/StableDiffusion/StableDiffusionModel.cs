@@ -1,0 +1,107 @@
+using System.Text.Json;
+using BananaLab.Core.Generation;
+using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.Schedulers;
+using BananaLab.Worker.Inference.Tokenization;
+
+namespace BananaLab.Worker.Inference.StableDiffusion;
+
+/// <summary>
+/// A Stable-Diffusion-layout model folder (HF Optimum ONNX export): tokenizer, configs and the four
+/// graphs. Graphs open on first use and stay open; a failed open is retried on the next request.
+/// </summary>
+public sealed class StableDiffusionModel : IDisposable
+{
+    private readonly LazyGraph _textEncoder, _unet, _vaeDecoder, _vaeEncoder;
+
+    public StableDiffusionModel(string folder, string displayFolder, OnnxSessionFactory sessions)
+    {
+        Folder = folder;
+        DisplayFolder = displayFolder.Replace('\\', '/').TrimEnd('/');
+        Tokenizer = ClipTokenizer.Load(Path.Combine(folder, "tokenizer"), $"{DisplayFolder}/tokenizer");
+        Scheduler = SchedulerConfig.Parse(ReadRequired("scheduler/scheduler_config.json"));
+
+        var vae = ReadOptional("vae_decoder/config.json") ?? ReadOptional("vae_encoder/config.json") ?? ReadOptional("vae/config.json");
+        ScalingFactor = Number(vae, "scaling_factor") ?? 0.18215;
+        // Each VAE level but the last halves the image: factor 2^(levels-1).
+        var levels = vae is not null && vae.RootElement.TryGetProperty("block_out_channels", out var blocks)
+                     && blocks.ValueKind == JsonValueKind.Array ? blocks.GetArrayLength() : 4;
+        DownsampleFactor = 1 << Math.Max(0, levels - 1);
+        LatentChannels = (int)(Number(vae, "latent_channels") ?? 4);
+        UnetSampleSize = (int?)Number(ReadOptional("unet/config.json"), "sample_size");
+
+        _textEncoder = new LazyGraph(() => Open("text_encoder/model.onnx"));
+        _unet = new LazyGraph(() => Open("unet/model.onnx"));
+        _vaeDecoder = new LazyGraph(() => Open("vae_decoder/model.onnx"));
+        _vaeEncoder = new LazyGraph(() => Open("vae_encoder/model.onnx"));
+
+        OnnxModel Open(string relative) => sessions.Open(Path.Combine(folder, relative), $"{DisplayFolder}/{relative}");
+    }
+
+    public string Folder { get; }
+    public string DisplayFolder { get; }
+    public ClipTokenizer Tokenizer { get; }
+    public SchedulerConfig Scheduler { get; }
+    public double ScalingFactor { get; }
+    public int DownsampleFactor { get; }
+    public int LatentChannels { get; }
+    public int? UnetSampleSize { get; }
+
+    public OnnxModel TextEncoder => _textEncoder.Value;
+    public OnnxModel Unet => _unet.Value;
+    public OnnxModel VaeDecoder => _vaeDecoder.Value;
+    public OnnxModel VaeEncoder => _vaeEncoder.Value;
+
+    private string ReadRequired(string relative)
+    {
+        var path = Path.Combine(Folder, relative);
+        if (!File.Exists(path)) throw new GenerationException(GenerationErrors.ModelUnavailable, $"{DisplayFolder}/{relative} is missing.");
+        return File.ReadAllText(path);
+    }
+
+    private JsonDocument? ReadOptional(string relative)
+    {
+        var path = Path.Combine(Folder, relative);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new GenerationException(GenerationErrors.ModelUnavailable, $"{DisplayFolder}/{relative} is not valid JSON.", false, e);
+        }
+    }
+
+    private static double? Number(JsonDocument? json, string key) =>
+        json is not null && json.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    public void Dispose()
+    {
+        _textEncoder.Dispose();
+        _unet.Dispose();
+        _vaeDecoder.Dispose();
+        _vaeEncoder.Dispose();
+    }
+
+    /// <summary>Opens once, thread-safe; unlike Lazy&lt;T&gt; it does not cache a failure.</summary>
+    private sealed class LazyGraph(Func<OnnxModel> open) : IDisposable
+    {
+        private readonly Lock _lock = new();
+        private OnnxModel? _model;
+
+        public OnnxModel Value
+        {
+            get
+            {
+                if (Volatile.Read(ref _model) is { } model) return model;
+                lock (_lock) return _model ??= open();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lock) _model?.Dispose();
+        }
+    }
+}

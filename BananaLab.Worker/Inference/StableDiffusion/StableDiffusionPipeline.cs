@@ -1,0 +1,338 @@
+using BananaLab.Core.Generation;
+using BananaLab.Worker.Inference.Imaging;
+using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.Schedulers;
+using BananaLab.Worker.Inference.Upscaling;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SkiaSharp;
+
+namespace BananaLab.Worker.Inference.StableDiffusion;
+
+/// <summary>
+/// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>:
+/// denoise at the model's native size, decode, cover-crop to the requested aspect, upscale to the
+/// exact size and encode each image straight into the task's output.
+/// </summary>
+public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, SuperResolutionUpscaler upscaler, ILogger logger)
+{
+    /// <summary>
+    /// Previews stay at latent resolution (16×16 for banana-nano; the UI scales them): under load an
+    /// enlarged preview cost several percent of the step loop, the latent-sized one well under one.
+    /// </summary>
+    private const int PreviewEnlarge = 1;
+
+    public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var model = models.Get(request.Model);
+        var latents = Denoise(model, request, progress, cancellationToken);
+
+        var images = new List<GeneratedImage>(request.ImageCount);
+        for (var i = 0; i < request.ImageCount; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var native = Decode(model, latents, i);
+            using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
+            using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken);
+            using (var stream = output.Create(i)) ImageEncoding.Encode(final, request.OutputFormat, stream);
+            images.Add(new GeneratedImage(i, final.Width, final.Height));
+        }
+        return new GenerationResult(images);
+    }
+
+    /// <summary>The denoised latents of all images; the UNet-facing buffers are allocated once, before the loop.</summary>
+    internal LatentBatch Denoise(StableDiffusionModel model, GenerationRequest request, IGenerationProgress? progress,
+        CancellationToken cancellationToken)
+    {
+        var count = request.ImageCount;
+        var scheduler = SchedulerFactory.Create(model.Scheduler, request.Model.Scheduler, Math.Max(1, request.Steps));
+        var guided = request.Guidance > 1.0;
+        var unet = model.Unet;
+        var sampleIn = unet.Input(0, "sample");
+        var timestepIn = unet.Input(1, "timestep");
+        var contextIn = unet.Input(2, "encoder_hidden_states");
+        var noiseOut = unet.Output(0, "out_sample");
+
+        var (channels, height, width) = LatentShape(model, request, sampleIn);
+        var latents = new LatentBatch(count, channels, height, width);
+        var randoms = Enumerable.Range(0, count).Select(i => new NoiseRandom(request.Seed + i)).ToArray();
+
+        // Image-to-image skips the first steps and starts from the noised reference (diffusers get_timesteps).
+        var start = 0;
+        if (request.ReferenceImagePath is not null)
+        {
+            var reference = EncodeReference(model, request.ReferenceImagePath, channels, height, width);
+            var strength = Math.Clamp(request.ReferenceStrength, 0, 1);
+            var kept = Math.Min((int)(scheduler.Steps * strength), scheduler.Steps);
+            start = scheduler.Steps - kept;
+            var (signal, noiseLevel) = start < scheduler.Steps ? scheduler.NoiseLevel(start) : (1.0, 0.0);
+            for (var i = 0; i < count; i++)
+            {
+                var image = latents.Image(i);
+                randoms[i].FillGaussian(image);
+                for (var k = 0; k < image.Length; k++) image[k] = (float)(signal * reference[k] + noiseLevel * image[k]);
+            }
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var image = latents.Image(i);
+                randoms[i].FillGaussian(image);
+                var sigma = (float)scheduler.InitNoiseSigma;
+                for (var k = 0; k < image.Length; k++) image[k] *= sigma;
+            }
+        }
+        var total = scheduler.Steps - start;
+        if (total == 0) return latents;
+
+        var context = EncodePrompts(model, request, contextIn, guided, cancellationToken);
+        var rows = guided ? 2 * count : count;
+        // A dynamic batch axis takes [uncond; cond] for all images in one call; a fixed one is fed in groups.
+        var rowsPerCall = sampleIn.IsDynamic(0) ? rows : Math.Max(1, sampleIn.Dimensions[0]);
+        var latentSize = latents.ImageSize;
+
+        using var sample = new TensorBuffer(sampleIn.ElementType, rowsPerCall, channels, height, width);
+        using var timestep = new TimestepBuffer(timestepIn, rowsPerCall);
+        using var contextBuffer = new TensorBuffer(contextIn.ElementType, rowsPerCall, context.Length, context.Width);
+        using var noise = new TensorBuffer(noiseOut.ElementType, rowsPerCall, channels, height, width);
+        using var runOptions = new RunOptions();
+        using var cancelRun = cancellationToken.Register(() => runOptions.Terminate = true);
+        string[] inputNames = [sampleIn.Name, timestepIn.Name, contextIn.Name];
+        string[] outputNames = [noiseOut.Name];
+        OrtValue[] inputs = [sample.Value, timestep.Value, contextBuffer.Value];
+        OrtValue[] outputs = [noise.Value];
+        var prediction = new float[rows * latentSize];
+        var fresh = new float[latentSize];
+        var groups = (rows + rowsPerCall - 1) / rowsPerCall;
+        if (groups == 1) { context.CopyRows(0, rows, contextBuffer.Data); contextBuffer.Upload(); }
+
+        for (var step = start; step < scheduler.Steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var inputScale = (float)scheduler.ModelInputScale(step);
+            timestep.Set(scheduler.Timesteps[step]);
+            for (var group = 0; group < groups; group++)
+            {
+                var first = group * rowsPerCall;
+                for (var r = 0; r < rowsPerCall; r++)
+                {
+                    var row = Math.Min(first + r, rows - 1); // a short last group repeats its last row
+                    var source = latents.Image(row % count);
+                    var target = sample.Data.AsSpan(r * latentSize, latentSize);
+                    for (var k = 0; k < latentSize; k++) target[k] = source[k] * inputScale;
+                }
+                sample.Upload();
+                if (groups > 1) { context.CopyRows(first, rowsPerCall, contextBuffer.Data); contextBuffer.Upload(); }
+                RunUnet(unet, runOptions, inputNames, inputs, outputNames, outputs, cancellationToken);
+                noise.Download();
+                var take = Math.Min(rowsPerCall, rows - first);
+                noise.Data.AsSpan(0, take * latentSize).CopyTo(prediction.AsSpan(first * latentSize));
+            }
+
+            var coefficients = scheduler.Coefficients(step);
+            var guidance = (float)request.Guidance;
+            for (var i = 0; i < count; i++)
+            {
+                var x = latents.Image(i);
+                var conditioned = prediction.AsSpan((guided ? count + i : i) * latentSize, latentSize);
+                var unconditioned = guided ? prediction.AsSpan(i * latentSize, latentSize) : conditioned;
+                if (coefficients.Noise != 0) randoms[i].FillGaussian(fresh);
+                float a = (float)coefficients.Sample, b = (float)coefficients.Model, c = (float)coefficients.Noise;
+                for (var k = 0; k < latentSize; k++)
+                {
+                    var predicted = guided ? unconditioned[k] + guidance * (conditioned[k] - unconditioned[k]) : conditioned[k];
+                    x[k] = a * x[k] + b * predicted + (c != 0 ? c * fresh[k] : 0);
+                }
+            }
+            progress?.Report(new GenerationProgress(step - start + 1, total,
+                LatentPreview.Render(latents.Image(0), channels, height, width, PreviewEnlarge)));
+        }
+        return latents;
+    }
+
+    private static void RunUnet(OnnxModel unet, RunOptions runOptions, string[] inputNames, OrtValue[] inputs,
+        string[] outputNames, OrtValue[] outputs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            unet.Run(runOptions, inputNames, inputs, outputNames, outputs);
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    private (int Channels, int Height, int Width) LatentShape(StableDiffusionModel model, GenerationRequest request, OnnxPort sampleIn)
+    {
+        var factor = model.DownsampleFactor;
+        var nativeWidth = request.Model.NativeWidth > 0 ? request.Model.NativeWidth : (model.UnetSampleSize ?? 64) * factor;
+        var nativeHeight = request.Model.NativeHeight > 0 ? request.Model.NativeHeight : (model.UnetSampleSize ?? 64) * factor;
+        // A graph with fixed spatial axes decides; the catalog's native size is used where they are open.
+        var channels = sampleIn.Size(1, model.LatentChannels);
+        var height = sampleIn.Size(2, Math.Max(1, nativeHeight / factor));
+        var width = sampleIn.Size(3, Math.Max(1, nativeWidth / factor));
+        return (channels, height, width);
+    }
+
+    /// <summary>
+    /// Text-encoder states for [uncond × N; cond × N]. Prompts over 75 tokens are encoded in 77-token
+    /// chunks and concatenated along the sequence axis when the UNet accepts a longer context; a UNet
+    /// with a fixed 77-token context gets the first chunk and a log line.
+    /// </summary>
+    private TextContext EncodePrompts(StableDiffusionModel model, GenerationRequest request, OnnxPort contextIn, bool guided,
+        CancellationToken cancellationToken)
+    {
+        var tokenizer = model.Tokenizer;
+        var conditioned = tokenizer.EncodeChunks(request.Prompt).ToList();
+        var unconditioned = tokenizer.EncodeChunks(request.NegativePrompt ?? "").ToList();
+        var chunks = guided ? Math.Max(conditioned.Count, unconditioned.Count) : conditioned.Count;
+        var maxChunks = contextIn.IsDynamic(1) ? int.MaxValue : Math.Max(1, contextIn.Dimensions[1] / tokenizer.MaxLength);
+        if (chunks > maxChunks)
+        {
+            logger.LogInformation("Prompt of {Chunks} chunks cut to {Max}: {Path} takes a fixed {Length}-token context",
+                chunks, maxChunks, model.Unet.DisplayPath, contextIn.Dimensions[1]);
+            chunks = maxChunks;
+        }
+        while (conditioned.Count < chunks) conditioned.Add(tokenizer.EncodeForModel(""));
+        for (var i = unconditioned.Count; i < chunks; i++) unconditioned.Add(unconditioned[i % unconditioned.Count]);
+
+        // One text-encoder call for [uncond chunks; cond chunks] where the batch axis allows it.
+        var all = (guided ? unconditioned.Take(chunks) : []).Concat(conditioned.Take(chunks)).ToList();
+        var states = EncodeChunks(model, all, cancellationToken);
+        var half = guided ? states.Length / 2 : 0;
+        var cond = guided ? states[half..] : states;
+        var uncond = guided ? states[..half] : null;
+        return new TextContext(cond, uncond, request.ImageCount, chunks * tokenizer.MaxLength);
+    }
+
+    private static float[] EncodeChunks(StableDiffusionModel model, List<long[]> chunks, CancellationToken cancellationToken)
+    {
+        var encoder = model.TextEncoder;
+        var idsIn = encoder.Input(0, "input_ids");
+        var statesOut = encoder.Output(0, "last_hidden_state");
+        var perCall = idsIn.IsDynamic(0) ? chunks.Count : Math.Max(1, idsIn.Dimensions[0]);
+        var length = chunks[0].Length;
+        var states = new List<float>();
+        for (var first = 0; first < chunks.Count; first += perCall)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // A short last group of a fixed batch repeats its last chunk; only real rows are kept.
+            var rows = Enumerable.Range(first, perCall).Select(i => chunks[Math.Min(i, chunks.Count - 1)]).ToList();
+            var ids = rows.SelectMany(r => r).ToArray();
+            using var idsValue = idsIn.ElementType == TensorElementType.Int32
+                ? OrtValue.CreateTensorValueFromMemory(ids.Select(id => (int)id).ToArray(), [perCall, length])
+                : OrtValue.CreateTensorValueFromMemory(ids, [perCall, length]);
+            using var runOptions = new RunOptions();
+            using var results = encoder.Session.Run(runOptions, [idsIn.Name], [idsValue], [statesOut.Name]);
+            var values = ReadFloats(results[0]);
+            var keep = Math.Min(perCall, chunks.Count - first);
+            states.AddRange(values.Take(values.Length / perCall * keep));
+        }
+        return states.ToArray();
+    }
+
+    private static float[] ReadFloats(OrtValue value) =>
+        value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16
+            ? value.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (float)(Half)BitConverter.UInt16BitsToHalf(h.value)).ToArray()
+            : value.GetTensorDataAsSpan<float>().ToArray();
+
+    private static SKBitmap Decode(StableDiffusionModel model, LatentBatch latents, int index)
+    {
+        var decoder = model.VaeDecoder;
+        var latentIn = decoder.Input(0, "latent_sample");
+        var imageOut = decoder.Output(0, "sample");
+        var (c, h, w) = (latents.Channels, latents.Height, latents.Width);
+        var latent = latents.Image(index);
+        var outH = imageOut.Size(2, h * model.DownsampleFactor);
+        var outW = imageOut.Size(3, w * model.DownsampleFactor);
+        using var input = new TensorBuffer(latentIn.ElementType, 1, c, h, w);
+        using var image = new TensorBuffer(imageOut.ElementType, 1, 3, outH, outW);
+        var scale = (float)(1 / model.ScalingFactor);
+        for (var k = 0; k < latent.Length; k++) input.Data[k] = latent[k] * scale;
+        input.Upload();
+        using var runOptions = new RunOptions();
+        decoder.Run(runOptions, [latentIn.Name], [input.Value], [imageOut.Name], [image.Value]);
+        image.Download();
+        return ImageFraming.FromSignedTensor(image.Data, outW, outH);
+    }
+
+    /// <summary>The reference framed to the native aspect, resized to the native size, VAE-encoded and scaled.</summary>
+    private static float[] EncodeReference(StableDiffusionModel model, string path, int channels, int height, int width)
+    {
+        using var decoded = File.Exists(path) ? SKBitmap.Decode(path) : null;
+        if (decoded is null || decoded.Width == 0 || decoded.Height == 0)
+            throw new GenerationException(GenerationErrors.ReferenceImageUnreadable, "The reference image could not be read as an image.");
+        var encoder = model.VaeEncoder;
+        var imageIn = encoder.Input(0, "sample");
+        var nativeH = imageIn.Size(2, height * model.DownsampleFactor);
+        var nativeW = imageIn.Size(3, width * model.DownsampleFactor);
+        using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ToOpaque(decoded);
+        var source = rgba ?? decoded;
+        using var framed = ImageFraming.Crop(source, ImageFraming.CoverRect(source.Width, source.Height, nativeW, nativeH));
+        using var resized = ImageFraming.Resize(framed, nativeW, nativeH);
+        using var input = new TensorBuffer(imageIn.ElementType, 1, 3, nativeH, nativeW);
+        ImageFraming.ToSignedTensor(resized, input.Data);
+        input.Upload();
+
+        var latentOut = encoder.Output(0, "latent_sample", "latent_parameters", "latent_dist");
+        using var runOptions = new RunOptions();
+        using var results = encoder.Session.Run(runOptions, [imageIn.Name], [input.Value], [latentOut.Name]);
+        var shape = results[0].GetTensorTypeAndShape().Shape;
+        if (shape.Length != 4 || (shape[1] != channels && shape[1] != 2 * channels) || shape[2] != height || shape[3] != width)
+            throw new GenerationException(GenerationErrors.ModelUnavailable,
+                $"{encoder.DisplayPath} returns a [{string.Join(",", shape)}] latent; the UNet expects {channels}x{height}x{width}.");
+        // A diagonal-Gaussian head returns [mean; logvar] channels: the mean is the first half.
+        var values = ReadFloats(results[0]);
+        var latent = new float[channels * height * width];
+        var scale = (float)model.ScalingFactor;
+        for (var k = 0; k < latent.Length; k++) latent[k] = values[k] * scale;
+        return latent;
+    }
+
+    private static SKBitmap ToOpaque(SKBitmap source)
+    {
+        var target = new SKBitmap(ImageFraming.RgbaInfo(source.Width, source.Height));
+        using var canvas = new SKCanvas(target);
+        canvas.Clear(SKColors.White); // transparent references are composited on white, like a viewer shows them
+        using var image = SKImage.FromBitmap(source);
+        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest), null);
+        return target;
+    }
+
+    /// <summary>Latents of all images, image-major [N, C, H, W].</summary>
+    internal sealed class LatentBatch(int count, int channels, int height, int width)
+    {
+        public int Count { get; } = count;
+        public int Channels { get; } = channels;
+        public int Height { get; } = height;
+        public int Width { get; } = width;
+        public int ImageSize { get; } = channels * height * width;
+        public float[] Data { get; } = new float[count * channels * height * width];
+
+        public Span<float> Image(int index) => Data.AsSpan(index * ImageSize, ImageSize);
+    }
+
+    /// <summary>Encoded prompts, laid out per UNet row: rows [0, N) unconditional, [N, 2N) conditional.</summary>
+    private sealed class TextContext(float[] conditioned, float[]? unconditioned, int count, int length)
+    {
+        public int Length { get; } = length;
+        public int Width { get; } = conditioned.Length / length;
+        public int RowSize => Length * Width;
+
+        public void CopyRows(int first, int rowCount, float[] target)
+        {
+            var rows = unconditioned is null ? count : 2 * count;
+            for (var r = 0; r < rowCount; r++)
+            {
+                var row = Math.Min(first + r, rows - 1);
+                var source = unconditioned is not null && row < count ? unconditioned : conditioned;
+                source.AsSpan(0, RowSize).CopyTo(target.AsSpan(r * RowSize, RowSize));
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+// Benchmark of the banana-nano ONNX pipeline on this machine; prints a markdown table.
+//
+//   dotnet run -c Release --project tools/bench-inference -- [--models DIR] [--runs 5] [--steps 20]
+//       [--pytorch-ckpt /work/nano-run/diff_ckpt.pt] [--save DIR]
+//
+// Rows: the pipeline at 1K/2K/4K (denoise + decode + x4 super-resolution + encode), the pipeline's
+// native-resolution stage alone (64x64, no upscaling), the same ONNX graphs in a bare loop, and
+// optionally PyTorch eager (tools/bench-inference/pytorch_baseline.py). Medians of warm runs.
+using System.Diagnostics;
+using System.Globalization;
+using BananaLab.Core.Catalog;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Tasks;
+using BananaLab.Worker.Inference;
+using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.Schedulers;
+using BananaLab.Worker.Inference.StableDiffusion;
+using BananaLab.Worker.Inference.Tokenization;
+using BananaLab.Worker.Inference.Upscaling;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
+
+var arguments = Arguments.Parse(args);
+var root = FindRepositoryRoot();
+var modelsRoot = arguments.Get("models", Path.Combine(root, "models"));
+var runs = int.Parse(arguments.Get("runs", "5"), CultureInfo.InvariantCulture);
+var steps = int.Parse(arguments.Get("steps", "20"), CultureInfo.InvariantCulture);
+const double Guidance = 5.0;
+var saveDir = arguments.GetOptional("save");
+
+var options = Options.Create(new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu });
+var sessions = new OnnxSessionFactory(options, NullLogger<OnnxSessionFactory>.Instance);
+var upscalerPath = Path.Combine(modelsRoot, "upscaler", "x4", "model.onnx");
+var upscaler = new SuperResolutionUpscaler(sessions, upscalerPath, upscalerPath, NullLogger.Instance);
+var pipeline = new StableDiffusionPipeline(new StableDiffusionModelCache(sessions, root), upscaler, NullLogger.Instance);
+var generator = new OnnxImageGenerator(pipeline);
+var model = new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = Path.Combine(modelsRoot, "banana-nano"), NativeWidth = 64, NativeHeight = 64 };
+
+Console.WriteLine($"# banana-nano inference benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine($"{Environment.ProcessorCount} cores, ONNX Runtime CPU, {options.Value.EffectiveIntraOpThreads} intra-op threads, " +
+                  $"{steps} steps, guidance {Guidance}, batch 1, {runs} warm runs (median), upscaler {(File.Exists(upscalerPath) ? "x4 ONNX" : "missing: cubic fallback")}");
+Console.WriteLine();
+
+var rows = new List<(string Name, double MedianMs, string Note)>();
+double? peakWorkingSet = null, peakManaged = null;
+
+// The native stage and the bare loop alternate run by run, so background load hits both alike.
+using var bareLoop = new BareLoop(Path.Combine(modelsRoot, "banana-nano"), options.Value.EffectiveIntraOpThreads, steps, Guidance);
+GenerationRequest Request(int width, int height, long seed) => new(Guid.NewGuid(), model, "red apple", null, width, height, 1, seed,
+    steps, Guidance, OutputFormat.Png, null, 0);
+await generator.GenerateAsync(Request(64, 64, 0), NoProgress.Instance, new CountingOutput(), CancellationToken.None);
+bareLoop.Once(0);
+var nativeTimes = new List<double>();
+var bareTimes = new List<double>();
+for (var i = 0; i < runs; i++)
+{
+    var output = saveDir is not null && i == 0 ? (IImageOutput)new FileOutput(saveDir, "64x64") : new CountingOutput();
+    // Alternate which goes first so spinning ONNX worker threads left by one do not always slow the other.
+    if (i % 2 == 1) bareTimes.Add(bareLoop.Once(i + 1));
+    var clock = Stopwatch.StartNew();
+    await generator.GenerateAsync(Request(64, 64, i + 1), NoProgress.Instance, output, CancellationToken.None);
+    nativeTimes.Add(clock.Elapsed.TotalMilliseconds);
+    if (i % 2 == 0) bareTimes.Add(bareLoop.Once(i + 1));
+}
+rows.Add(("pipeline native 64x64 (denoise + decode + PNG, no upscaling)", Median(nativeTimes), ""));
+rows.Add(("bare ONNX loop 64x64 (text encoder + UNet steps + VAE decode)", Median(bareTimes), ""));
+
+foreach (var (label, width, height) in new[] { ("1K 1024x1024", 1024, 1024), ("2K 2048x1152", 2048, 1152), ("4K 4096x2304", 4096, 2304) })
+{
+    await generator.GenerateAsync(Request(width, height, 0), NoProgress.Instance, new CountingOutput(), CancellationToken.None); // warm-up
+    using var sampler = width == 4096 ? new MemorySampler() : null;
+    var times = new List<double>();
+    for (var i = 0; i < runs; i++)
+    {
+        var output = saveDir is not null && i == 0 ? (IImageOutput)new FileOutput(saveDir, $"{width}x{height}") : new CountingOutput();
+        var clock = Stopwatch.StartNew();
+        await generator.GenerateAsync(Request(width, height, i + 1), NoProgress.Instance, output, CancellationToken.None);
+        times.Add(clock.Elapsed.TotalMilliseconds);
+    }
+    if (sampler is not null) (peakWorkingSet, peakManaged) = sampler.Stop();
+    rows.Add(($"pipeline {label}", Median(times), ""));
+}
+
+if (arguments.GetOptional("pytorch-ckpt") is { } checkpoint)
+{
+    var script = Path.Combine(root, "tools", "bench-inference", "pytorch_baseline.py");
+    var pythonArgs = $"{script} --ckpt {checkpoint} --steps {steps} --guidance {Guidance} --runs {runs} --threads {Environment.ProcessorCount}";
+    Console.Error.WriteLine($"running: /usr/bin/python3 {pythonArgs}");
+    var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", pythonArgs) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+    var text = await python.StandardOutput.ReadToEndAsync();
+    await python.WaitForExitAsync();
+    var median = text.Split(' ', '\n').FirstOrDefault(t => t.StartsWith("median_ms=", StringComparison.Ordinal));
+    if (median is not null) rows.Add(("PyTorch eager 64x64 (sample.py NanoPipeline)", double.Parse(median[10..], CultureInfo.InvariantCulture), text.Trim()));
+    else Console.Error.WriteLine($"PyTorch baseline failed: {await python.StandardError.ReadToEndAsync()}");
+}
+
+Console.WriteLine("| Run | Median latency per image (ms) | Images/s |");
+Console.WriteLine("|---|---:|---:|");
+foreach (var (name, ms, _) in rows)
+    Console.WriteLine($"| {name} | {ms.ToString("F1", CultureInfo.InvariantCulture)} | {(1000 / ms).ToString("F2", CultureInfo.InvariantCulture)} |");
+Console.WriteLine();
+Console.WriteLine($"Pipeline native stage vs bare loop: {(rows[1].MedianMs / rows[0].MedianMs).ToString("F2", CultureInfo.InvariantCulture)} of the bare rate (target >= 0.90).");
+if (peakWorkingSet is not null)
+    Console.WriteLine($"Peak during 4K runs: working set {peakWorkingSet:F0} MiB (process, GC + native), managed heap {peakManaged:F0} MiB.");
+if (arguments.GetOptional("pytorch-ckpt") is null)
+    Console.WriteLine($"PyTorch eager baseline: /usr/bin/python3 tools/bench-inference/pytorch_baseline.py --ckpt /work/nano-run/diff_ckpt.pt --steps {steps} --runs {runs} " +
+                      "(or pass --pytorch-ckpt to run it here).");
+return 0;
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static string FindRepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "BananaLab.sln"))) return dir.FullName;
+    return Directory.GetCurrentDirectory();
+}
+
+/// <summary>The same graphs with the same session settings, called directly: the ceiling for the pipeline.</summary>
+sealed class BareLoop : IDisposable
+{
+    private readonly InferenceSession _text, _unet, _vae;
+    private readonly ClipTokenizer _tokenizer;
+    private readonly DdimScheduler _scheduler;
+    private readonly double _scaling, _guidance;
+    private readonly int _steps;
+
+    public BareLoop(string folder, int threads, int steps, double guidance)
+    {
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1,
+            EnableMemoryPattern = true, EnableCpuMemArena = true,
+        };
+        _text = new InferenceSession(Path.Combine(folder, "text_encoder", "model.onnx"), sessionOptions);
+        _unet = new InferenceSession(Path.Combine(folder, "unet", "model.onnx"), sessionOptions);
+        _vae = new InferenceSession(Path.Combine(folder, "vae_decoder", "model.onnx"), sessionOptions);
+        _tokenizer = ClipTokenizer.Load(Path.Combine(folder, "tokenizer"), "tokenizer");
+        _scheduler = new DdimScheduler(SchedulerConfig.Parse(File.ReadAllText(Path.Combine(folder, "scheduler", "scheduler_config.json"))), steps);
+        _scaling = 1 / System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "vae_decoder", "config.json")))
+            .RootElement.GetProperty("scaling_factor").GetDouble();
+        _steps = steps;
+        _guidance = guidance;
+    }
+
+    /// <summary>One image; returns milliseconds.</summary>
+    public double Once(long seed)
+    {
+        var clock = Stopwatch.StartNew();
+        var ids = _tokenizer.EncodeForModel("").Concat(_tokenizer.EncodeForModel("red apple")).ToArray();
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [2, 77]);
+        using var runOptions = new RunOptions();
+        using var context = _text.Run(runOptions, ["input_ids"], [idsValue], ["last_hidden_state"]);
+        var x = new float[4 * 16 * 16];
+        new NoiseRandom(seed).FillGaussian(x);
+        var doubled = new float[2 * x.Length];
+        using var sample = OrtValue.CreateTensorValueFromMemory(doubled, [2, 4, 16, 16]);
+        var timestep = new long[2];
+        using var timestepValue = OrtValue.CreateTensorValueFromMemory(timestep, [2]);
+        for (var i = 0; i < _steps; i++)
+        {
+            x.CopyTo(doubled, 0);
+            x.CopyTo(doubled, x.Length);
+            Array.Fill(timestep, (long)_scheduler.Timesteps[i]);
+            using var result = _unet.Run(runOptions, ["sample", "timestep", "encoder_hidden_states"], [sample, timestepValue, context[0]], ["out_sample"]);
+            var v = result[0].GetTensorDataAsSpan<float>();
+            var c = _scheduler.Coefficients(i);
+            for (var k = 0; k < x.Length; k++)
+                x[k] = (float)(c.Sample * x[k] + c.Model * (v[k] + _guidance * (v[x.Length + k] - v[k])));
+        }
+        for (var k = 0; k < x.Length; k++) x[k] = (float)(x[k] * _scaling);
+        using var latent = OrtValue.CreateTensorValueFromMemory(x, [1, 4, 16, 16]);
+        using var image = _vae.Run(runOptions, ["latent_sample"], [latent], ["sample"]);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    public void Dispose()
+    {
+        _text.Dispose();
+        _unet.Dispose();
+        _vae.Dispose();
+    }
+}
+
+/// <summary>Polls the process working set and managed heap every 5 ms while a run is measured.</summary>
+sealed class MemorySampler : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private long _peakWorkingSet, _peakManaged;
+
+    public MemorySampler()
+    {
+        _thread = new Thread(() =>
+        {
+            using var process = Process.GetCurrentProcess();
+            while (!_stop.IsCancellationRequested)
+            {
+                process.Refresh();
+                _peakWorkingSet = Math.Max(_peakWorkingSet, process.WorkingSet64);
+                _peakManaged = Math.Max(_peakManaged, GC.GetTotalMemory(false));
+                Thread.Sleep(5);
+            }
+        }) { IsBackground = true };
+        _thread.Start();
+    }
+
+    public (double WorkingSetMiB, double ManagedMiB) Stop()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        return (_peakWorkingSet / 1048576.0, _peakManaged / 1048576.0);
+    }
+
+    public void Dispose()
+    {
+        if (!_stop.IsCancellationRequested) Stop();
+        _stop.Dispose();
+    }
+}
+
+sealed class NoProgress : IGenerationProgress
+{
+    public static readonly NoProgress Instance = new();
+    public void Report(GenerationProgress progress) { }
+}
+
+/// <summary>Encodes for real but keeps nothing: the bench times the encoder, not the disk.</summary>
+sealed class CountingOutput : IImageOutput
+{
+    public Stream Create(int index) => Stream.Null;
+}
+
+sealed class FileOutput(string folder, string name) : IImageOutput
+{
+    public Stream Create(int index)
+    {
+        Directory.CreateDirectory(folder);
+        return File.Create(Path.Combine(folder, $"{name}-{index}.png"));
+    }
+}
+
+sealed class Arguments(Dictionary<string, string> values)
+{
+    public static Arguments Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i + 1 < args.Length; i += 2) values[args[i].TrimStart('-')] = args[i + 1];
+        return new Arguments(values);
+    }
+
+    public string Get(string key, string fallback) => values.GetValueOrDefault(key, fallback);
+    public string? GetOptional(string key) => values.GetValueOrDefault(key);
+}

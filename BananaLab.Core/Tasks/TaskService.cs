@@ -33,6 +33,8 @@ public sealed class TaskService(
     ILogger<TaskService> logger)
 {
     public const int MaxPromptLength = 4000;
+    private const int MaxCachedFinishedTasks = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> _finished = new();
 
     /// <summary>The credit cost of a request, exactly as <see cref="SubmitAsync"/> would reserve it.</summary>
     public Outcome<PriceQuote> Quote(string? modelId, string? size, int? imageCount, string? aspectRatio = null,
@@ -246,10 +248,19 @@ public sealed class TaskService(
     /// <summary>A task by id; with an owner given, someone else's task is reported as not found.</summary>
     public async Task<TaskView?> GetAsync(Guid taskId, Guid? ownerId, CancellationToken cancellationToken)
     {
+        // A finished task never changes again, so clients polling it need no database round trip.
+        if (_finished.TryGetValue(taskId, out var finished))
+            return ownerId is null || finished.UserId == ownerId ? new TaskView(finished, 0) : null;
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
             .SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
         if (task is null || (ownerId is not null && task.UserId != ownerId)) return null;
+        if (task.IsTerminal)
+        {
+            if (_finished.Count >= MaxCachedFinishedTasks) _finished.Clear();
+            _finished[task.Id] = task;
+        }
         // The database holds progress as of the last heartbeat; a worker in this process knows the current step.
         if (task.Status == GenerationTaskStatus.Running && notifier.LatestProgress(task.Id) is { } live && live.ProgressPercent > task.ProgressPercent)
             task.ProgressPercent = live.ProgressPercent;

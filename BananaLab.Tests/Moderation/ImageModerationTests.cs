@@ -19,6 +19,8 @@ public sealed class ImageModerationTests(ImageModerationTests.ClassifierFactory 
             ["Moderation:ImageClassifier:Path"] = Path.Combine(AppContext.BaseDirectory, "Moderation", "Data", "redness.onnx"),
             ["Moderation:ImageClassifier:InputWidth"] = "32",
             ["Moderation:ImageClassifier:InputHeight"] = "32",
+            ["Moderation:ImageClassifier:Mean:0"] = "0", ["Moderation:ImageClassifier:Mean:1"] = "0", ["Moderation:ImageClassifier:Mean:2"] = "0",
+            ["Moderation:ImageClassifier:Std:0"] = "1", ["Moderation:ImageClassifier:Std:1"] = "1", ["Moderation:ImageClassifier:Std:2"] = "1",
             ["Moderation:ImageClassifier:Labels:0"] = "safe",
             ["Moderation:ImageClassifier:Labels:1"] = "red",
             ["Moderation:ImageClassifier:Thresholds:red"] = "0.8",

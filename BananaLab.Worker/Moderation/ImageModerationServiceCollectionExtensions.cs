@@ -14,7 +14,7 @@ public static class ImageModerationServiceCollectionExtensions
     {
         builder.Services.AddOptions<ImageClassifierOptions>().Bind(builder.Configuration.GetSection(ImageClassifierOptions.Section))
             .ValidateDataAnnotations()
-            .Validate(o => o.Mean.Length == 3 && o.Std.Length == 3 && o.Std.All(s => s > 0),
+            .Validate(o => o.EffectiveMean.Length == 3 && o.EffectiveStd.Length == 3 && o.EffectiveStd.All(s => s > 0),
                 "Moderation:ImageClassifier:Mean and Std need three values each, and Std must be positive.")
             .Validate(o => string.IsNullOrEmpty(o.Path) || o.Labels.Count > 0, "Moderation:ImageClassifier:Labels must list the model's labels.")
             .Validate(o => o.Activation is "none" or "softmax" or "sigmoid", "Moderation:ImageClassifier:Activation must be none, softmax or sigmoid.")

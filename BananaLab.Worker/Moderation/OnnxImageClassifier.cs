@@ -21,9 +21,12 @@ public sealed class ImageClassifierOptions
     [Range(8, 1024, ErrorMessage = "Moderation:ImageClassifier:InputHeight must be between 8 and 1024.")]
     public int InputHeight { get; set; } = 224;
 
-    /// <summary>Per-channel mean and standard deviation applied to RGB in [0, 1].</summary>
-    public double[] Mean { get; set; } = [0, 0, 0];
-    public double[] Std { get; set; } = [1, 1, 1];
+    /// <summary>Per-channel mean and standard deviation applied to RGB in [0, 1]; empty means 0 and 1.</summary>
+    public double[] Mean { get; set; } = [];
+    public double[] Std { get; set; } = [];
+
+    internal double[] EffectiveMean => Mean.Length == 0 ? [0, 0, 0] : Mean;
+    internal double[] EffectiveStd => Std.Length == 0 ? [1, 1, 1] : Std;
 
     /// <summary>The output's labels, in order.</summary>
     public List<string> Labels { get; set; } = [];
@@ -71,13 +74,14 @@ public sealed class OnnxImageClassifier : IImageModerator, IDisposable
         using var resized = decoded.Resize(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul),
             new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         var tensor = new DenseTensor<float>([1, 3, height, width]);
+        var (mean, std) = (_options.EffectiveMean, _options.EffectiveStd);
         var pixels = resized.GetPixelSpan();
         for (var y = 0; y < height; y++)
             for (var x = 0; x < width; x++)
             {
                 var i = (y * width + x) * 4;
                 for (var c = 0; c < 3; c++)
-                    tensor[0, c, y, x] = (float)((pixels[i + c] / 255.0 - _options.Mean[c]) / _options.Std[c]);
+                    tensor[0, c, y, x] = (float)((pixels[i + c] / 255.0 - mean[c]) / std[c]);
             }
 
         using var results = _session.Run([NamedOnnxValue.CreateFromTensor(_inputName, tensor)]);

@@ -76,18 +76,8 @@ public static class BananaApi
         var reply = new Reply();
         try
         {
-            var bytes = await RequestBodies.ReadAsync(request, request.HttpContext.RequestAborted);
-            if (bytes is null) return reply.Error("the request body is too large");
-            JsonElement body;
-            try
-            {
-                body = JsonDocument.Parse(bytes).RootElement;
-            }
-            catch (JsonException e)
-            {
-                return reply.Error($"the request body is not valid JSON ({e.Message})");
-            }
-            if (body.ValueKind != JsonValueKind.Object) return reply.Error("the request body must be a JSON object");
+            var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, request.HttpContext.RequestAborted);
+            if (error is not null) return reply.Error(error.Message);
             reply.Node["id"] = GenerationFields.String(body, "id") ?? Guid.NewGuid().ToString();
             return await handle(body, reply);
         }

@@ -26,17 +26,9 @@ public static class GenerateApi
     public static async Task<IResult> Generate(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
         IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
-        var bytes = await RequestBodies.ReadAsync(request, cancellationToken);
-        if (bytes is null) return ApiProblems.Invalid("The request body is too large.", "body_too_large", StatusCodes.Status413PayloadTooLarge);
-        JsonElement body;
-        try
-        {
-            body = JsonDocument.Parse(bytes).RootElement;
-        }
-        catch (JsonException e)
-        {
-            return ApiProblems.Invalid($"The request body is not valid JSON ({e.Message}).", "invalid_request");
-        }
+        var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
+        if (error is not null)
+            return ApiProblems.Invalid(error.Message, error.Status == StatusCodes.Status413PayloadTooLarge ? "body_too_large" : "invalid_request", error.Status);
 
         var (wantsJson, format) = Negotiate(request);
         var parsed = GenerationFields.Parse(body, options.Value.DefaultModel, "bento");

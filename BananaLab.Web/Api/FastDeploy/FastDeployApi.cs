@@ -160,18 +160,8 @@ public static class FastDeployApi
     {
         if (caller.Identity?.IsAuthenticated != true)
             return Failure(StatusCodes.Status401Unauthorized, "Send a valid API key as 'Authorization: Bearer <key>'.");
-        var bytes = await RequestBodies.ReadAsync(request, request.HttpContext.RequestAborted);
-        if (bytes is null) return Failure(StatusCodes.Status413PayloadTooLarge, "The request body is too large.");
-        JsonElement body;
-        try
-        {
-            body = JsonDocument.Parse(bytes).RootElement;
-        }
-        catch (JsonException e)
-        {
-            return Failure(StatusCodes.Status400BadRequest, $"The request body is not valid JSON ({e.Message}).");
-        }
-        if (body.ValueKind != JsonValueKind.Object) return Failure(StatusCodes.Status400BadRequest, "The request body must be a JSON object.");
+        var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, request.HttpContext.RequestAborted);
+        if (error is not null) return Failure(error.Status, error.Message);
         try
         {
             return await handle(body, caller.UserId());

@@ -28,18 +28,8 @@ public static class OpenAiImagesApi
         SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
-        var bytes = await RequestBodies.ReadAsync(request, cancellationToken);
-        if (bytes is null) return Error(StatusCodes.Status413PayloadTooLarge, "The request body is too large.", null, "body_too_large");
-        JsonElement body;
-        try
-        {
-            body = JsonDocument.Parse(bytes).RootElement;
-            if (body.ValueKind != JsonValueKind.Object) return Error(400, "The request body must be a JSON object.", null, "invalid_request");
-        }
-        catch (JsonException e)
-        {
-            return Error(400, $"We could not parse the JSON body of your request ({e.Message}).", null, "invalid_json");
-        }
+        var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
+        if (error is not null) return Error(error.Status, error.Message, null, error.Status == 413 ? "body_too_large" : "invalid_json");
         try
         {
             var fields = new Fields(

@@ -140,18 +140,8 @@ public static class SessionApi
 
     private static async Task<IResult> Handle(HttpRequest request, Func<JsonElement, Task<IResult>> handle)
     {
-        var bytes = await RequestBodies.ReadAsync(request, request.HttpContext.RequestAborted);
-        if (bytes is null) return Failure(StatusCodes.Status413PayloadTooLarge, "The request body is too large.");
-        JsonElement body;
-        try
-        {
-            body = bytes.Length == 0 ? JsonDocument.Parse("{}").RootElement : JsonDocument.Parse(bytes).RootElement;
-        }
-        catch (JsonException e)
-        {
-            return Failure(StatusCodes.Status400BadRequest, $"The request body is not valid JSON ({e.Message}).");
-        }
-        if (body.ValueKind != JsonValueKind.Object) return Failure(StatusCodes.Status400BadRequest, "The request body must be a JSON object.");
+        var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, request.HttpContext.RequestAborted, emptyIsObject: true);
+        if (error is not null) return Failure(error.Status, error.Message);
         try
         {
             return await handle(body);

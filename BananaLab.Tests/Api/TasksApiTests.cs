@@ -108,6 +108,25 @@ public sealed class TasksApiTests(BananaLabFactory factory) : IClassFixture<Bana
     }
 
     [Fact]
+    public async Task Canceling_a_running_task_stops_it_at_the_next_step_and_refunds()
+    {
+        var (_, key) = await factory.CreateUserAsync(credits: 50);
+        using var client = factory.CreateClient(key);
+        var created = await client.SubmitAsync(new { model = Model, prompt = "long [slow:200][steps:50]" });
+        while ((await client.GetTaskAsync(created.Id)).Progress == 0) await Task.Delay(50);
+
+        var cancel = await client.PostAsync($"/api/v1/tasks/{created.Id}/cancel", null);
+        var done = await client.WaitForTerminalAsync(created.Id);
+
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("canceled", done.Status);
+        Assert.InRange(done.Progress, 1, 99);
+        Assert.Empty(done.Images);
+        var credits = await (await client.GetAsync("/api/v1/credits")).ReadJsonAsync();
+        Assert.Equal(50, credits.GetProperty("balance").GetInt32());
+    }
+
+    [Fact]
     public async Task Insufficient_credits_is_refused_with_the_amounts_and_changes_nothing()
     {
         var (_, key) = await factory.CreateUserAsync(credits: 25);

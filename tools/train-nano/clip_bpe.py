@@ -237,5 +237,15 @@ class CLIPTokenizer:
         return ids + [self.eos_id] * (max_length - len(ids))
 
     def decode(self, ids):
-        text = "".join(self.decoder[i] for i in ids)
-        return bytearray(BYTE_DECODER[c] for c in text.replace("</w>", " ") if c in BYTE_DECODER).decode("utf-8", "replace").replace("</w>", " ")
+        words, cur = [], []
+        for i in ids:
+            t = self.decoder[i]
+            if t in (BOS, EOS):
+                continue
+            end = t.endswith("</w>")
+            cur.append(t[:-4] if end else t)
+            if end:
+                words.append("".join(cur)); cur = []
+        if cur:
+            words.append("".join(cur))
+        return " ".join(bytearray(BYTE_DECODER[c] for c in w).decode("utf-8", "replace") for w in words)

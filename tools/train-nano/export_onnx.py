@@ -56,10 +56,10 @@ def main():
     ap.add_argument("--out", default="/work/main/models/banana-nano")
     ap.add_argument("--meta", default="/work/nano-run/train_meta.json", help="extra training facts (optional)")
     a = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     ck = torch.load(a.ckpt, map_location="cpu")
     c = ck["cfg"]
-    te = TextEncoder(c["vocab_size"], c["d"]).eval(); te.load_state_dict(ck["ema_te"])
+    te = TextEncoder(c["vocab_size"], c["d"], layers=c.get("layers", 4)).eval(); te.load_state_dict(ck["ema_te"])
     un = UNet(c["d"], c["c1"], c["c2"], attn16=c.get("attn16", "cross")).eval(); un.load_state_dict(ck["ema_unet"])
     ae = AE().eval(); ae.load_state_dict(torch.load(a.vae, map_location="cpu")["model"])
     sf = float(ck["scaling_factor"])

@@ -47,7 +47,7 @@ class NanoPipeline:
                  tokenizer="/work/main/models/banana-nano/tokenizer", ema=True):
         ck = torch.load(ckpt, map_location="cpu")
         c = ck["cfg"]
-        self.te = TextEncoder(c["vocab_size"], c["d"]).eval()
+        self.te = TextEncoder(c["vocab_size"], c["d"], layers=c.get("layers", 4)).eval()
         self.unet = UNet(c["d"], c["c1"], c["c2"], attn16=c.get("attn16", "cross")).eval()
         self.te.load_state_dict(ck["ema_te" if ema else "te"])
         self.unet.load_state_dict(ck["ema_unet" if ema else "unet"])

@@ -48,11 +48,11 @@ for (var i = 0; i < prompts.Length; i++)
 {
     var image = new MemoryOutput();
     await generator.GenerateAsync(new GenerationRequest(Guid.NewGuid(), model, prompts[i], null, Cell, Cell, 1, Seed: 1234, Steps: 20,
-        Guidance: 5.0, OutputFormat.Png, null, 0), new NoProgress(), image, CancellationToken.None);
+        Guidance: 3.0, OutputFormat.Png, null, 0), new NoProgress(), image, CancellationToken.None);
     using var tile = SKImage.FromEncodedData(image.Bytes);
     var (x, y) = (i % Columns * Cell, i / Columns * (Cell + Caption));
     canvas.DrawImage(tile, x, y, new SKSamplingOptions(SKFilterMode.Nearest), null);
-    canvas.DrawText(prompts[i].Length > 28 ? prompts[i][..27] + "…" : prompts[i], x + 6, y + Cell + 20, SKTextAlign.Left, font, paint);
+    canvas.DrawText(prompts[i].Length > 25 ? prompts[i][..24] + "…" : prompts[i], x + 6, y + Cell + 20, SKTextAlign.Left, font, paint);
     Console.WriteLine($"{i + 1}/{prompts.Length} {prompts[i]}");
 }
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);

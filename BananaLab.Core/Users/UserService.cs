@@ -18,6 +18,7 @@ public sealed class CreditsOptions
 public sealed class UserService(
     IDbContextFactory<BananaLabDbContext> dbFactory,
     CreditLedger ledger,
+    ApiKeyService apiKeys,
     IOptions<CreditsOptions> credits,
     TimeProvider clock)
 {
@@ -42,17 +43,25 @@ public sealed class UserService(
     public async Task<User> CreateAsync(string email, string displayName, UserRole role, string? password = null,
         int? initialCredits = null, CancellationToken cancellationToken = default)
     {
-        var user = new User
-        {
-            Id = Guid.CreateVersion7(),
-            Email = email.Trim(),
-            NormalizedEmail = NormalizeEmail(email),
-            DisplayName = displayName.Trim(),
-            Role = role,
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
-        };
+        var user = NewUser(email, displayName, role);
         if (password is not null) user.PasswordHash = Hasher.HashPassword(user, password);
+        await AddAsync(user, initialCredits, cancellationToken);
+        return user;
+    }
 
+    public User NewUser(string email, string displayName, UserRole role) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        Email = email.Trim(),
+        NormalizedEmail = NormalizeEmail(email),
+        DisplayName = displayName.Trim(),
+        Role = role,
+        CreatedAt = clock.GetUtcNow().UtcDateTime,
+    };
+
+    /// <summary>Stores a new account (its password already hashed) and grants the sign-up credits.</summary>
+    public async Task AddAsync(User user, int? initialCredits = null, CancellationToken cancellationToken = default)
+    {
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             db.Users.Add(user);
@@ -60,7 +69,45 @@ public sealed class UserService(
         }
         var grant = initialCredits ?? credits.Value.SignupGrant;
         if (grant > 0) user.CreditBalance = await ledger.GrantAsync(user.Id, grant, "sign-up grant", cancellationToken);
-        return user;
+    }
+
+    public sealed record UserPage(IReadOnlyList<User> Items, int Total);
+
+    /// <summary>Accounts for the admin list, newest first; <paramref name="search"/> matches email or name.</summary>
+    public async Task<UserPage> ListAsync(string? search, int page, int pageSize, CancellationToken cancellationToken = default)
+    {
+        page = Math.Max(1, page);
+        pageSize = Math.Clamp(pageSize, 1, 100);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = db.Users.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = $"%{search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")}%";
+            query = query.Where(u => EF.Functions.Like(u.Email, pattern, "\\") || EF.Functions.Like(u.DisplayName, pattern, "\\"));
+        }
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(u => u.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return new UserPage(items, total);
+    }
+
+    /// <summary>Changes an account's role; an admin cannot demote themself (someone must stay admin).</summary>
+    public async Task<string?> SetRoleAsync(Guid actorId, Guid userId, UserRole role, CancellationToken cancellationToken = default)
+    {
+        if (actorId == userId && role != UserRole.Admin) return "You cannot remove your own admin role.";
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.Role, role), cancellationToken);
+        apiKeys.ForgetUser(userId);
+        return changed == 1 ? null : "There is no such user.";
+    }
+
+    /// <summary>Disables or re-enables an account: a disabled one can neither sign in nor use its API keys.</summary>
+    public async Task<string?> SetDisabledAsync(Guid actorId, Guid userId, bool disabled, CancellationToken cancellationToken = default)
+    {
+        if (actorId == userId && disabled) return "You cannot disable your own account.";
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.Disabled, disabled), cancellationToken);
+        apiKeys.ForgetUser(userId);
+        return changed == 1 ? null : "There is no such user.";
     }
 
     public bool VerifyPassword(User user, string password) =>

@@ -66,14 +66,43 @@ public static class CallerPrincipal
 
 public static class AuthServiceCollectionExtensions
 {
+    public const string RequestScheme = "BananaLab";
+
+    /// <summary>
+    /// Two ways in: API clients send a key (<c>Authorization: Bearer</c>), the studio signs in with a cookie.
+    /// Requests are authenticated by whichever they carry; every API endpoint then insists on the key
+    /// (the default policy), so a browser's cookie can never be used to call the API across sites, and
+    /// the studio pages insist on the cookie (<see cref="StudioPolicies"/>).
+    /// </summary>
     public static IHostApplicationBuilder AddBananaLabAuth(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        builder.Services.AddAuthentication(RequestScheme)
+            .AddPolicyScheme(RequestScheme, "API key or studio cookie", options => options.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.Count > 0 ||
+                (context.Request.Path.StartsWithSegments("/hubs") && context.Request.Query.ContainsKey("access_token"))
+                    ? ApiKeyAuthenticationHandler.SchemeName
+                    : Microsoft.AspNetCore.Identity.IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization(options => options.AddPolicy(AdminPolicy.Name, policy =>
-            policy.RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin))));
+        builder.Services.AddAuthorization(options =>
+        {
+            options.DefaultPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().Build();
+            options.AddPolicy(AdminPolicy.Name, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin)));
+            options.AddPolicy(StudioPolicies.Member, policy => policy.AddAuthenticationSchemes(Microsoft.AspNetCore.Identity.IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser());
+            options.AddPolicy(StudioPolicies.Admin, policy => policy.AddAuthenticationSchemes(Microsoft.AspNetCore.Identity.IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin)));
+        });
         return builder;
     }
+}
+
+/// <summary>Studio pages: signed in with the cookie; admin pages also need the Admin role.</summary>
+public static class StudioPolicies
+{
+    public const string Member = "StudioMember";
+    public const string Admin = "StudioAdmin";
 }
 
 /// <summary>Admin pages and admin API: the Admin role only.</summary>

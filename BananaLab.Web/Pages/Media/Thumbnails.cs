@@ -1,0 +1,35 @@
+using BananaLab.Core.Storage;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
+
+namespace BananaLab.Web.Pages.Media;
+
+/// <summary>
+/// 256-pixel WebP thumbnails for history and admin lists, made on first request and kept under
+/// <c>{data}/thumbnails</c> by the image's SHA-256 (images never change, so neither do their thumbnails).
+/// </summary>
+public sealed class Thumbnails(IOptions<StorageOptions> storage)
+{
+    public const int Edge = 256;
+    private readonly string _directory = Path.Combine(storage.Value.FullDataDirectory, "thumbnails");
+
+    public async Task<string> GetAsync(string originalPath, string sha256, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_directory, $"{sha256}-{Edge}.webp");
+        if (File.Exists(path)) return path;
+
+        var bytes = await File.ReadAllBytesAsync(originalPath, cancellationToken);
+        using var original = SKBitmap.Decode(bytes) ?? throw new InvalidDataException($"'{originalPath}' is not a readable image.");
+        var scale = Math.Min(1.0, (double)Edge / Math.Max(original.Width, original.Height));
+        var info = new SKImageInfo(Math.Max(1, (int)Math.Round(original.Width * scale)), Math.Max(1, (int)Math.Round(original.Height * scale)));
+        using var small = original.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell)) ?? original.Copy();
+        using var encoded = small.Encode(SKEncodedImageFormat.Webp, 80);
+
+        Directory.CreateDirectory(_directory);
+        // Write then rename, so a concurrent request never serves half a file.
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        await using (var file = File.Create(temporary)) encoded.SaveTo(file);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+}

@@ -1,0 +1,86 @@
+using BananaLab.Core.Users;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace BananaLab.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelper output)
+{
+    private UserService Users => browser.App.Services.GetRequiredService<UserService>();
+
+    [Fact]
+    public Task Registering_signs_the_new_user_in_with_the_signup_grant() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        await AccountSteps.RegisterAsync(page, "Rita Register", email);
+
+        await AccountSteps.WaitForPathAsync(page, "/");
+        await Expect(AccountSteps.BalanceChip(page, 100)).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+        var user = await Users.FindByEmailAsync(email);
+        Assert.NotNull(user);
+        Assert.Equal("Rita Register", user.DisplayName);
+        Assert.Equal(UserRole.User, user.Role);
+    });
+
+    [Fact]
+    public Task Registering_an_email_twice_says_to_sign_in_instead() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        await Users.CreateAsync(email, "First Owner", UserRole.User, AccountSteps.Password);
+
+        await AccountSteps.RegisterAsync(page, "Second Owner", email);
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("An account with this email already exists. Sign in instead.");
+        await AccountSteps.WaitForPathAsync(page, "/account/register");
+    });
+
+    [Fact]
+    public Task A_signed_out_user_signs_in_again_and_returns_to_the_page_they_asked_for() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        await AccountSteps.RegisterAsync(page, "Sam Signout", email);
+        await AccountSteps.WaitForPathAsync(page, "/");
+
+        await AccountSteps.SignOutAsync(page);
+        await page.GotoAsync("/credits");
+        await AccountSteps.WaitForPathAsync(page, "/account/login");
+        Assert.Contains("returnUrl=", page.Url);
+
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(AccountSteps.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await AccountSteps.WaitForPathAsync(page, "/credits");
+        await Expect(AccountSteps.BalanceChip(page, 100)).ToBeVisibleAsync();
+    });
+
+    [Fact]
+    public Task A_wrong_password_is_refused_with_a_plain_message() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        await Users.CreateAsync(email, "Wendy Wrong", UserRole.User, AccountSteps.Password);
+
+        await AccountSteps.SignInAsync(page, email, "not-the-password");
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The email or password is wrong.");
+        await AccountSteps.WaitForPathAsync(page, "/account/login");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToHaveCountAsync(0);
+    });
+
+    [Fact]
+    public Task A_disabled_account_cannot_sign_in() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        var user = await Users.CreateAsync(email, "Dora Disabled", UserRole.User, AccountSteps.Password);
+        var admin = await Users.FindByEmailAsync(BrowserAppFactory.AdminEmail);
+        Assert.Null(await Users.SetDisabledAsync(admin!.Id, user.Id, disabled: true));
+
+        await AccountSteps.SignInAsync(page, email, AccountSteps.Password);
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This account is disabled. Ask an administrator to enable it.");
+        await AccountSteps.WaitForPathAsync(page, "/account/login");
+    });
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace BananaLab.Tests.Browser;
+
+/// <summary>
+/// The real app on a real Kestrel on a free loopback port, and Debian's Chromium driven by Playwright.
+/// The browser comes from <c>BROWSER_PATH</c> (default <c>/usr/bin/chromium</c>) and is never downloaded;
+/// when it is missing every browser test fails with a message that says how to install it.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string BrowserPathVariable = "BROWSER_PATH";
+    public const string DefaultBrowserPath = "/usr/bin/chromium";
+
+    /// <summary>Generation on the embedded model runs on a shared CPU; the first run also loads the ONNX sessions.</summary>
+    public static readonly TimeSpan GenerationTimeout = TimeSpan.FromMinutes(3);
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public BrowserAppFactory App { get; } = new();
+
+    public Uri BaseAddress { get; private set; } = default!;
+
+    public static string FailureDirectory => Path.Combine(AppContext.BaseDirectory, "browser-failures");
+
+    public async Task InitializeAsync()
+    {
+        var browserPath = Environment.GetEnvironmentVariable(BrowserPathVariable) is { Length: > 0 } configured ? configured : DefaultBrowserPath;
+        if (!File.Exists(browserPath))
+            throw new InvalidOperationException(
+                $"The browser tests need Chromium at '{browserPath}' and it does not exist. Install Debian's package " +
+                $"(apt-get install -y chromium) or set {BrowserPathVariable} to a Chromium executable. Playwright never downloads one here.");
+
+        App.UseKestrel(0);
+        App.StartServer();
+        BaseAddress = App.ClientOptions.BaseAddress;
+        if (!IPAddress.TryParse(BaseAddress.Host, out var address) || !IPAddress.IsLoopback(address))
+            throw new InvalidOperationException($"The app under test must listen on loopback only, but it listens on {BaseAddress}.");
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = browserPath,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                // Only the app on loopback: no host name resolves, so nothing else can be reached.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
+        });
+    }
+
+    /// <summary>A fresh browser context (its own cookies) with one page on the app.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString().TrimEnd('/'),
+            AcceptDownloads = true,
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = ColorScheme.Light,
+            Locale = "en-US",
+        });
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(60_000);
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>
+    /// Runs one browser test in a fresh context. On failure it saves a screenshot and the page's HTML under
+    /// <see cref="FailureDirectory"/> and names them in the failure message.
+    /// </summary>
+    public async Task RunAsync(ITestOutputHelper output, Func<IPage, Task> test, [CallerMemberName] string testName = "")
+    {
+        var page = await NewPageAsync();
+        try
+        {
+            await test(page);
+        }
+        catch (Exception failure)
+        {
+            var saved = await SaveFailureAsync(page, testName);
+            output.WriteLine($"{testName} failed on {page.Url}; {saved}");
+            throw new BrowserTestFailedException($"{failure.Message}{Environment.NewLine}Page: {page.Url}{Environment.NewLine}{saved}", failure);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    private static async Task<string> SaveFailureAsync(IPage page, string testName)
+    {
+        try
+        {
+            Directory.CreateDirectory(FailureDirectory);
+            var screenshot = Path.Combine(FailureDirectory, testName + ".png");
+            var html = Path.Combine(FailureDirectory, testName + ".html");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true, Timeout = 15_000 });
+            await File.WriteAllTextAsync(html, await page.ContentAsync());
+            return $"Screenshot: {screenshot} (HTML beside it)";
+        }
+        catch (Exception error)
+        {
+            return $"No screenshot: {error.Message}";
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>A browser test's own failure, carrying where its screenshot was saved.</summary>
+public sealed class BrowserTestFailedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>All browser tests share one app and one browser, and run one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "Browser";
+}

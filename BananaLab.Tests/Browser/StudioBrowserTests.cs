@@ -1,0 +1,143 @@
+using System.Text.RegularExpressions;
+using BananaLab.Core.Credits;
+using BananaLab.Core.Moderation;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Users;
+using BananaLab.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace BananaLab.Tests.Browser;
+
+/// <summary>The studio end to end in Chromium: generate on the embedded model, a blocked prompt, the admin's task log.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper output)
+{
+    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private T Get<T>() where T : notnull => browser.App.Services.GetRequiredService<T>();
+
+    [Fact]
+    public Task A_new_user_generates_with_the_embedded_model_downloads_the_png_and_finds_the_charge() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        await AccountSteps.RegisterAsync(page, "Gina Generate", email);
+        await AccountSteps.WaitForPathAsync(page, "/");
+        var user = (await Get<UserService>().FindByEmailAsync(email))!;
+        var cost = Get<TaskService>().Quote(BrowserAppFactory.EmbeddedModel, "1K", 1, "1:1").Value!.Total;
+
+        await StudioSteps.EnterPromptAsync(page, "a yellow banana on a blue plate");
+        await Expect(page.GetByTestId("cost")).ToContainTextAsync(WholeNumber(cost));
+        await Expect(page.GetByTestId("balance")).ToContainTextAsync(WholeNumber(100));
+        await StudioSteps.RecordProgressAsync(page);
+        await StudioSteps.Generate(page).ClickAsync();
+
+        await StudioSteps.ExpectResultImageAsync(page, BrowserFixture.GenerationTimeout);
+        var progress = await StudioSteps.RecordedProgressAsync(page);
+        Assert.True(progress.Length >= 2 && progress.Max() > progress[0],
+            $"The progress bar should advance while the image is generated; it showed [{string.Join(", ", progress)}].");
+
+        var task = Assert.Single((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items);
+        Assert.Equal(BrowserAppFactory.EmbeddedModel, task.ModelId);
+        Assert.Equal(GenerationTaskStatus.Succeeded, task.Status);
+        Assert.Equal(cost, task.CreditsCharged);
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download").First.ClickAsync());
+        var downloaded = await ReadAllAsync(await download.CreateReadStreamAsync());
+        Assert.Equal(PngSignature, downloaded.Take(PngSignature.Length));
+        var (_, storedPath) = (await Get<TaskService>().GetImageAsync(task.Id, 0, user.Id, default))!.Value;
+        Assert.Equal(await File.ReadAllBytesAsync(storedPath), downloaded);
+
+        var balance = 100 - cost;
+        await Expect(AccountSteps.BalanceChip(page, balance)).ToBeVisibleAsync();
+        await page.GotoAsync("/credits");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+        await Expect(AccountSteps.BalanceChip(page, balance)).ToBeVisibleAsync();
+        // The ledger's rows for this task link to it; one of them shows the charge as a negative amount.
+        var taskRows = page.GetByRole(AriaRole.Row).Filter(new() { Has = page.Locator($"a[href$='tasks/{task.Id}']") });
+        await Expect(taskRows.First).ToBeVisibleAsync();
+        await Expect(taskRows.Filter(new() { HasTextRegex = new Regex($@"[-−]\s*{cost}(?!\d)") })).Not.ToHaveCountAsync(0);
+    });
+
+    [Fact]
+    public Task A_blocked_prompt_shows_the_neutral_message_keeps_the_prompt_and_charges_nothing() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        var user = await Get<UserService>().CreateAsync(email, "Bo Blocked", UserRole.User, AccountSteps.Password, initialCredits: 100);
+        await AccountSteps.SignInAsync(page, email, AccountSteps.Password);
+        await AccountSteps.WaitForPathAsync(page, "/");
+        var ledgerBefore = await Get<CreditLedger>().GetEntriesAsync(user.Id, 0, 100);
+
+        const string prompt = "csam";  // Moderation:BlockedTerms in appsettings.json
+        await StudioSteps.EnterPromptAsync(page, prompt);
+        await StudioSteps.Generate(page).ClickAsync();
+
+        await Expect(page.GetByTestId("moderation-message")).ToHaveTextAsync(ModerationDecision.NeutralMessage);
+        await Expect(StudioSteps.Prompt(page)).ToBeEditableAsync();
+        await Expect(StudioSteps.Prompt(page)).ToHaveValueAsync(prompt);
+        await Expect(StudioSteps.ResultImage(page)).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("balance")).ToContainTextAsync(WholeNumber(100));
+        await Expect(AccountSteps.BalanceChip(page, 100)).ToBeVisibleAsync();
+
+        Assert.Equal(100, await Get<CreditLedger>().GetBalanceAsync(user.Id));
+        Assert.Equal(ledgerBefore.Count, (await Get<CreditLedger>().GetEntriesAsync(user.Id, 0, 100)).Count);
+        var task = Assert.Single((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items);
+        Assert.Equal(GenerationTaskStatus.Blocked, task.Status);
+        Assert.Equal(0, task.CreditsReserved);
+    });
+
+    [Fact]
+    public Task The_admin_finds_a_users_task_in_the_task_log_with_its_details() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        var user = await Get<UserService>().CreateAsync(email, "Tess Tasklog", UserRole.User, AccountSteps.Password, initialCredits: 100);
+        var prompt = $"a lighthouse at dusk {Guid.NewGuid():N}";
+        var submitted = await Get<TaskService>().SubmitAsync(user.Id,
+            new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = prompt, Size = "1K", Source = "studio" }, default);
+        Assert.True(submitted.Succeeded, submitted.Error?.Message);
+        var task = (await Get<TaskService>().WaitAsync(submitted.Value!.Id, user.Id, BrowserFixture.GenerationTimeout, default))!.Task;
+        Assert.Equal(GenerationTaskStatus.Succeeded, task.Status);
+
+        await AccountSteps.SignInAsync(page, BrowserAppFactory.AdminEmail, BrowserAppFactory.AdminPassword,
+            "/account/login?returnUrl=%2Fadmin%2Ftasks");
+        await AccountSteps.WaitForPathAsync(page, "/admin/tasks");
+        var taskLink = page.Locator($"a[href$='admin/tasks/{task.Id}']").First;
+        await Expect(taskLink).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { Has = taskLink })).ToContainTextAsync(email);
+
+        await taskLink.ClickAsync();
+        await AccountSteps.WaitForPathAsync(page, $"/admin/tasks/{task.Id}");
+        var details = page.Locator("body");
+        await Expect(details).ToContainTextAsync(prompt);
+        await Expect(details).ToContainTextAsync(email);
+        await Expect(details).ToContainTextAsync(BananaLabFactory.TestModel);
+        await Expect(details).ToContainTextAsync(task.WorkerName!);
+        await Expect(details).ToContainTextAsync(new Regex("succeeded", RegexOptions.IgnoreCase));
+    });
+
+    [Fact]
+    public Task A_member_is_refused_the_admin_task_log() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        await Get<UserService>().CreateAsync(email, "Mo Member", UserRole.User, AccountSteps.Password, initialCredits: 100);
+        await AccountSteps.SignInAsync(page, email, AccountSteps.Password, "/account/login?returnUrl=%2Fadmin%2Ftasks");
+
+        await AccountSteps.WaitForPathAsync(page, "/admin/tasks");
+        await Expect(page.GetByText("This page is for administrators")).ToBeVisibleAsync();
+        await Expect(page.Locator("a[href*='admin/tasks/']")).ToHaveCountAsync(0);
+    });
+
+    /// <summary>The number on its own, not as part of a longer one ("1" does not match "100").</summary>
+    private static Regex WholeNumber(int value) => new($@"(?<![\d,.]){value}(?![\d,.])");
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream)
+    {
+        await using (stream)
+        {
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer);
+            return buffer.ToArray();
+        }
+    }
+}

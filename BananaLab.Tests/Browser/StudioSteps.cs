@@ -1,0 +1,82 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace BananaLab.Tests.Browser;
+
+/// <summary>
+/// What a person does on the studio page, by the page's <c>data-testid</c>s: prompt, generate, progress,
+/// result-image, download, moderation-message, cost and balance.
+/// </summary>
+public static class StudioSteps
+{
+    /// <summary>The prompt box, whether the test id sits on the textarea itself or on its wrapper.</summary>
+    public static ILocator Prompt(IPage page) =>
+        page.Locator("textarea[data-testid=prompt], [data-testid=prompt] textarea");
+
+    public static ILocator Generate(IPage page) => page.GetByTestId("generate");
+
+    public static ILocator ResultImage(IPage page) =>
+        page.Locator("img[data-testid=result-image], [data-testid=result-image] img");
+
+    /// <summary>
+    /// Types the prompt until the app has taken it (Generate becomes enabled). Blazor Server attaches its
+    /// event handlers only once the circuit is up, so typing into the prerendered page is lost and is repeated.
+    /// </summary>
+    public static async Task EnterPromptAsync(IPage page, string prompt)
+    {
+        var field = Prompt(page);
+        await Expect(field).ToBeVisibleAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await field.FillAsync(prompt);
+            await field.BlurAsync();
+            try
+            {
+                await Expect(Generate(page)).ToBeEnabledAsync(new() { Timeout = 3_000 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records, in the page, every value the progress bar shows from now on (its <c>aria-valuenow</c>),
+    /// so a fast generation cannot slip between two looks at the page.
+    /// </summary>
+    public static Task RecordProgressAsync(IPage page) => page.EvaluateAsync("""
+        () => {
+            window.__progressSeen = [];
+            const read = () => {
+                for (const el of document.querySelectorAll('[data-testid=progress]')) {
+                    const bar = el.hasAttribute('aria-valuenow') ? el : el.querySelector('[aria-valuenow]');
+                    const value = bar ? parseFloat(bar.getAttribute('aria-valuenow')) : NaN;
+                    const seen = window.__progressSeen;
+                    if (!Number.isNaN(value) && seen[seen.length - 1] !== value) seen.push(value);
+                }
+            };
+            new MutationObserver(read).observe(document.body,
+                { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow', 'data-testid'] });
+            read();
+        }
+        """);
+
+    public static async Task<double[]> RecordedProgressAsync(IPage page) =>
+        await page.EvaluateAsync<double[]>("() => window.__progressSeen");
+
+    /// <summary>Waits until the first result image is shown and decoded.</summary>
+    public static async Task ExpectResultImageAsync(IPage page, TimeSpan timeout)
+    {
+        var image = ResultImage(page).First;
+        await Expect(image).ToBeVisibleAsync(new() { Timeout = (float)timeout.TotalMilliseconds });
+        var naturalWidth = await image.EvaluateAsync<int>("""
+            img => img.complete ? img.naturalWidth : new Promise(resolve => {
+                img.addEventListener('load', () => resolve(img.naturalWidth), { once: true });
+                img.addEventListener('error', () => resolve(0), { once: true });
+            })
+            """);
+        Assert.True(naturalWidth > 0, $"The result image did not load: {await image.GetAttributeAsync("src")}");
+    }
+}

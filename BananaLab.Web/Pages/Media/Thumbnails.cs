@@ -20,9 +20,7 @@ public sealed class Thumbnails(IOptions<StorageOptions> storage)
 
         var bytes = await File.ReadAllBytesAsync(originalPath, cancellationToken);
         using var original = SKBitmap.Decode(bytes) ?? throw new InvalidDataException($"'{originalPath}' is not a readable image.");
-        var scale = Math.Min(1.0, (double)Edge / Math.Max(original.Width, original.Height));
-        var info = new SKImageInfo(Math.Max(1, (int)Math.Round(original.Width * scale)), Math.Max(1, (int)Math.Round(original.Height * scale)));
-        using var small = original.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell)) ?? original.Copy();
+        using var small = Downscale(original, Edge);
         using var encoded = small.Encode(SKEncodedImageFormat.Webp, 80);
 
         Directory.CreateDirectory(_directory);
@@ -31,5 +29,13 @@ public sealed class Thumbnails(IOptions<StorageOptions> storage)
         await using (var file = File.Create(temporary)) encoded.SaveTo(file);
         File.Move(temporary, path, overwrite: true);
         return path;
+    }
+
+    /// <summary>A copy no larger than <paramref name="edge"/> pixels on its longer side, aspect ratio kept.</summary>
+    public static SKBitmap Downscale(SKBitmap original, int edge)
+    {
+        var scale = Math.Min(1.0, (double)edge / Math.Max(original.Width, original.Height));
+        var info = new SKImageInfo(Math.Max(1, (int)Math.Round(original.Width * scale)), Math.Max(1, (int)Math.Round(original.Height * scale)));
+        return original.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell)) ?? original.Copy();
     }
 }

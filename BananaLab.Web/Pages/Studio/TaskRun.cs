@@ -1,0 +1,116 @@
+using BananaLab.Core.Tasks;
+
+namespace BananaLab.Web.Pages.Studio;
+
+/// <summary>
+/// One submitted task as the studio shows it: queue position, progress, the latest preview and, at the
+/// end, the stored task with its images. Everything arrives from the <see cref="TaskNotifier"/> (pushed by
+/// the worker, never polled). Notifier handlers run on the worker's thread, so every change is applied
+/// through <paramref name="dispatch"/> (the component's <c>InvokeAsync</c>) and then reported by <see cref="Changed"/>.
+/// </summary>
+public sealed class TaskRun : IDisposable
+{
+    private readonly TaskService _tasks;
+    private readonly Guid _ownerId;
+    private readonly Func<Func<Task>, Task> _dispatch;
+    private readonly IDisposable _taskEvents;
+    private IDisposable? _queueEvents;
+    private int _queueRefreshPending;
+
+    public TaskRun(TaskView submitted, Guid ownerId, TaskService tasks, TaskNotifier notifier, Func<Func<Task>, Task> dispatch)
+    {
+        Task = submitted.Task;
+        QueuePosition = submitted.QueuePosition;
+        ProgressPercent = submitted.Task.ProgressPercent;
+        _ownerId = ownerId;
+        _tasks = tasks;
+        _dispatch = dispatch;
+        _taskEvents = notifier.Subscribe(Task.Id, OnTaskEvent);
+        // Another task starting moves this one up the queue: recount then.
+        if (Task.Status == GenerationTaskStatus.Queued) _queueEvents = notifier.SubscribeAll(OnAnyTaskEvent);
+        // The worker may have finished before we subscribed.
+        if (notifier.LatestProgress(Task.Id) is { } latest) Apply(latest);
+        _ = _dispatch(ReloadAsync);
+    }
+
+    public GenerationTask Task { get; private set; }
+    public int QueuePosition { get; private set; }
+    public int ProgressPercent { get; private set; }
+    public int Step { get; private set; }
+    public int TotalSteps { get; private set; }
+    public string? PreviewDataUrl { get; private set; }
+    public bool CancelRequested { get; set; }
+
+    public GenerationTaskStatus Status => Task.Status;
+    public bool IsFinished => Task.IsTerminal;
+
+    public event Action? Changed;
+
+    private void OnTaskEvent(TaskEvent taskEvent) => _ = _dispatch(async () =>
+    {
+        Apply(taskEvent);
+        if (taskEvent.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Canceled)
+            await ReloadAsync();
+        Changed?.Invoke();
+    });
+
+    private void Apply(TaskEvent taskEvent)
+    {
+        if (Task.IsTerminal) return;
+        Task.Status = taskEvent.Status;
+        if (taskEvent.Status != GenerationTaskStatus.Queued) StopWatchingQueue();
+        ProgressPercent = Math.Max(ProgressPercent, taskEvent.ProgressPercent);
+        if (taskEvent.TotalSteps > 0) (Step, TotalSteps) = (taskEvent.Step, taskEvent.TotalSteps);
+        if (taskEvent.PreviewPng is { Length: > 0 } preview) PreviewDataUrl = "data:image/png;base64," + Convert.ToBase64String(preview);
+    }
+
+    private void OnAnyTaskEvent(TaskEvent taskEvent)
+    {
+        if (taskEvent.Kind != TaskEventKind.Started || taskEvent.TaskId == Task.Id) return;
+        // Coalesce bursts of starts into one recount.
+        if (Interlocked.Exchange(ref _queueRefreshPending, 1) == 1) return;
+        _ = _dispatch(async () =>
+        {
+            Interlocked.Exchange(ref _queueRefreshPending, 0);
+            await ReloadAsync();
+            Changed?.Invoke();
+        });
+    }
+
+    /// <summary>Re-reads the stored task (queue position, final state, images).</summary>
+    private async Task ReloadAsync()
+    {
+        var view = await _tasks.GetAsync(Task.Id, _ownerId, CancellationToken.None);
+        if (view is null) return;
+        // Never step back: a pushed event may have overtaken this read.
+        if (Stage(view.Task.Status) >= Stage(Task.Status))
+        {
+            var progress = Math.Max(ProgressPercent, view.Task.ProgressPercent);
+            Task = view.Task;
+            ProgressPercent = view.Task.Status == GenerationTaskStatus.Succeeded ? 100 : progress;
+        }
+        QueuePosition = view.QueuePosition;
+        if (Task.Status != GenerationTaskStatus.Queued) StopWatchingQueue();
+        if (Task.IsTerminal) _taskEvents.Dispose();
+        Changed?.Invoke();
+    }
+
+    private static int Stage(GenerationTaskStatus status) => status switch
+    {
+        GenerationTaskStatus.Queued => 0,
+        GenerationTaskStatus.Running => 1,
+        _ => 2,
+    };
+
+    private void StopWatchingQueue()
+    {
+        _queueEvents?.Dispose();
+        _queueEvents = null;
+    }
+
+    public void Dispose()
+    {
+        _taskEvents.Dispose();
+        StopWatchingQueue();
+    }
+}

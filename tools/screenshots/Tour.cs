@@ -1,0 +1,178 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace BananaLab.Tools.Screenshots;
+
+enum Visitor { Anonymous, User, Admin }
+
+/// <summary>One page to photograph: its file name stem, its path, and who looks at it.</summary>
+sealed record Shot(string Name, string Path, Visitor Visitor);
+
+sealed record Account(string Email, string Password);
+
+/// <summary>Walks every studio page in Chromium at each width and saves a full-page PNG of it.</summary>
+sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin, string outputDirectory)
+{
+    public static readonly int[] Widths = [1440, 390];
+    private static readonly Regex TaskLink = new("tasks/([0-9a-fA-F-]{36})");
+
+    private readonly List<string> _problems = [];
+
+    public IReadOnlyList<string> Problems => _problems;
+
+    public int Saved { get; private set; }
+
+    public async Task RunAsync(Guid? userTask, Guid? adminTask)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        foreach (var width in Widths)
+        {
+            await using var anonymous = await NewContextAsync(width);
+            await using var member = await SignedInContextAsync(width, user);
+            await using var administrator = await SignedInContextAsync(width, admin);
+            // Without a seeded task (--url), take the newest one each list links to.
+            var memberTask = userTask ?? await FirstTaskLinkedFromAsync(member, "/history");
+            var anyTask = adminTask ?? await FirstTaskLinkedFromAsync(administrator, "/admin/tasks");
+
+            foreach (var shot in Shots(memberTask, anyTask))
+            {
+                var context = shot.Visitor switch { Visitor.User => member, Visitor.Admin => administrator, _ => anonymous };
+                await SaveAsync(context, shot, width);
+            }
+        }
+    }
+
+    private static IEnumerable<Shot> Shots(Guid? userTask, Guid? anyTask)
+    {
+        yield return new("login", "/account/login", Visitor.Anonymous);
+        yield return new("register", "/account/register", Visitor.Anonymous);
+        yield return new("studio", "/", Visitor.User);
+        yield return new("history", "/history", Visitor.User);
+        if (userTask is { } mine) yield return new("task", $"/tasks/{mine}", Visitor.User);
+        yield return new("credits", "/credits", Visitor.User);
+        yield return new("developers-keys", "/developers/keys", Visitor.User);
+        yield return new("developers", "/developers", Visitor.User);
+        yield return new("admin", "/admin", Visitor.Admin);
+        yield return new("admin-tasks", "/admin/tasks", Visitor.Admin);
+        if (anyTask is { } any) yield return new("admin-task", $"/admin/tasks/{any}", Visitor.Admin);
+        yield return new("admin-moderation", "/admin/moderation", Visitor.Admin);
+        yield return new("admin-users", "/admin/users", Visitor.Admin);
+        yield return new("admin-models", "/admin/models", Visitor.Admin);
+    }
+
+    private async Task SaveAsync(IBrowserContext context, Shot shot, int width)
+    {
+        var page = await context.NewPageAsync();
+        var broken = new List<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400) broken.Add($"{new Uri(response.Url).AbsolutePath} answered {response.Status}");
+        };
+        try
+        {
+            var response = await page.GotoAsync(shot.Path);
+            if (response is null || !response.Ok)
+            {
+                _problems.Add($"{shot.Path} at {width} px answered {response?.Status.ToString() ?? "nothing"}; no screenshot.");
+                return;
+            }
+            if (new Uri(page.Url).AbsolutePath != shot.Path)
+            {
+                _problems.Add($"{shot.Path} at {width} px ended on {new Uri(page.Url).PathAndQuery}; no screenshot.");
+                return;
+            }
+            await SettleAsync(page);
+            // Reported, not fatal: the page is still worth a picture, and the list says what to fix.
+            if (broken.Count > 0) _problems.Add($"{shot.Path} at {width} px: {string.Join("; ", broken.Distinct())}.");
+            var file = Path.Combine(outputDirectory, $"{shot.Name}-{width}.png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true, Animations = ScreenshotAnimations.Disabled });
+            Saved++;
+            Console.WriteLine($"  {Path.GetRelativePath(Directory.GetCurrentDirectory(), file)}");
+        }
+        catch (PlaywrightException error)
+        {
+            _problems.Add($"{shot.Path} at {width} px: {error.Message.Split('\n')[0]}");
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    /// <summary>Waits until the page has its heading, no loading indicator and every image decoded.</summary>
+    private static async Task SettleAsync(IPage page)
+    {
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.Locator("h1").First.WaitForAsync(new() { Timeout = 15_000 });
+        await page.WaitForFunctionAsync(
+            "() => !document.querySelector('.mud-progress-linear-indeterminate, .mud-skeleton, .mud-table-loading-progress')",
+            null, new() { Timeout = 15_000 });
+        await page.EvaluateAsync("""
+            () => Promise.all([...document.images].filter(img => !img.complete)
+                .map(img => new Promise(resolve => { img.onload = img.onerror = resolve; })))
+            """);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        // Navigation focuses the h1 for screen readers; the focus ring does not belong in a picture.
+        await page.EvaluateAsync("() => document.activeElement?.blur()");
+    }
+
+    private async Task<Guid?> FirstTaskLinkedFromAsync(IBrowserContext context, string path)
+    {
+        var page = await context.NewPageAsync();
+        try
+        {
+            await page.GotoAsync(path);
+            var link = page.Locator("a[href*='tasks/']").First;
+            await link.WaitForAsync(new() { Timeout = 15_000 });
+            var match = TaskLink.Match(await link.GetAttributeAsync("href") ?? "");
+            return match.Success ? Guid.Parse(match.Groups[1].Value) : null;
+        }
+        catch (TimeoutException)
+        {
+            _problems.Add($"{path} links to no task, so its task page was skipped.");
+            return null;
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    private async Task<IBrowserContext> NewContextAsync(int width)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseAddress.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = width, Height = width >= 1000 ? 900 : 844 },
+            DeviceScaleFactor = 1,
+            ColorScheme = ColorScheme.Light,
+            Locale = "en-US",
+        });
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(60_000);
+        return context;
+    }
+
+    /// <summary>Signs in through the login form, as a person would, so the context holds the auth cookie.</summary>
+    private async Task<IBrowserContext> SignedInContextAsync(int width, Account account)
+    {
+        var context = await NewContextAsync(width);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.GetByLabel("Email").FillAsync(account.Email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(account.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        try
+        {
+            await page.WaitForURLAsync(url => new Uri(url).AbsolutePath != "/account/login");
+        }
+        catch (TimeoutException)
+        {
+            var alert = page.GetByRole(AriaRole.Alert);
+            var reason = await alert.CountAsync() > 0 ? await alert.First.InnerTextAsync() : "the login page did not move on";
+            throw new InvalidOperationException($"Signing in as {account.Email} failed: {reason}");
+        }
+        await page.CloseAsync();
+        return context;
+    }
+}

@@ -47,7 +47,7 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
         await AccountSteps.SignOutAsync(page);
         await page.GotoAsync("/credits");
         await AccountSteps.WaitForPathAsync(page, "/account/login");
-        Assert.Contains("returnUrl=", page.Url);
+        Assert.Contains("returnurl=%2Fcredits", page.Url, StringComparison.OrdinalIgnoreCase);
 
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(AccountSteps.Password);

@@ -57,6 +57,7 @@ static class ScreenshotsCommand
             var tour = new Tour(browser, baseAddress, user, admin, output);
             await tour.RunAsync(userTask, adminTask: userTask);
             Console.WriteLine($"Saved {tour.Saved} screenshots.");
+            if (tour.Problems.Count > 0) Console.Error.WriteLine($"{tour.Problems.Count} problem(s):");
             foreach (var problem in tour.Problems) Console.Error.WriteLine("  " + problem);
             return tour.Problems.Count == 0 ? 0 : 1;
         }

@@ -22,6 +22,12 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
 
     public int Saved { get; private set; }
 
+    private void Problem(string message)
+    {
+        _problems.Add(message);
+        Console.Error.WriteLine("  ! " + message);
+    }
+
     public async Task RunAsync(Guid? userTask, Guid? adminTask)
     {
         Directory.CreateDirectory(outputDirectory);
@@ -73,17 +79,17 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
             var response = await page.GotoAsync(shot.Path);
             if (response is null || !response.Ok)
             {
-                _problems.Add($"{shot.Path} at {width} px answered {response?.Status.ToString() ?? "nothing"}; no screenshot.");
+                Problem($"{shot.Path} at {width} px answered {response?.Status.ToString() ?? "nothing"}; no screenshot.");
                 return;
             }
             if (new Uri(page.Url).AbsolutePath != shot.Path)
             {
-                _problems.Add($"{shot.Path} at {width} px ended on {new Uri(page.Url).PathAndQuery}; no screenshot.");
+                Problem($"{shot.Path} at {width} px ended on {new Uri(page.Url).PathAndQuery}; no screenshot.");
                 return;
             }
             await SettleAsync(page);
             // Reported, not fatal: the page is still worth a picture, and the list says what to fix.
-            if (broken.Count > 0) _problems.Add($"{shot.Path} at {width} px: {string.Join("; ", broken.Distinct())}.");
+            if (broken.Count > 0) Problem($"{shot.Path} at {width} px: {string.Join("; ", broken.Distinct())}.");
             var file = Path.Combine(outputDirectory, $"{shot.Name}-{width}.png");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true, Animations = ScreenshotAnimations.Disabled });
             Saved++;
@@ -91,7 +97,7 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         }
         catch (PlaywrightException error)
         {
-            _problems.Add($"{shot.Path} at {width} px: {error.Message.Split('\n')[0]}");
+            Problem($"{shot.Path} at {width} px: {error.Message.Split('\n')[0]}");
         }
         finally
         {
@@ -107,9 +113,13 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         await page.WaitForFunctionAsync(
             "() => !document.querySelector('.mud-progress-linear-indeterminate, .mud-skeleton, .mud-table-loading-progress')",
             null, new() { Timeout = 15_000 });
+        // A full-page picture shows images below the fold too, so lazy ones are asked to load now.
         await page.EvaluateAsync("""
-            () => Promise.all([...document.images].filter(img => !img.complete)
-                .map(img => new Promise(resolve => { img.onload = img.onerror = resolve; })))
+            () => {
+                const pending = [...document.images].filter(img => { img.loading = 'eager'; return !img.complete; })
+                    .map(img => new Promise(resolve => { img.onload = img.onerror = resolve; }));
+                return Promise.race([Promise.all(pending), new Promise(resolve => setTimeout(resolve, 15000))]);
+            }
             """);
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         // Navigation focuses the h1 for screen readers; the focus ring does not belong in a picture.
@@ -129,7 +139,7 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         }
         catch (TimeoutException)
         {
-            _problems.Add($"{path} links to no task, so its task page was skipped.");
+            Problem($"{path} links to no task, so its task page was skipped.");
             return null;
         }
         finally

@@ -41,6 +41,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (!IPAddress.TryParse(BaseAddress.Host, out var address) || !IPAddress.IsLoopback(address))
             throw new InvalidOperationException($"The app under test must listen on loopback only, but it listens on {BaseAddress}.");
 
+        // The default 5 s is short for a shared 2-core machine that runs the rest of the suite beside these tests.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -1,14 +1,35 @@
+using System.Security.Claims;
 using BananaLab.Core.Reporting;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Tests.Infrastructure;
+using Bunit;
+using MudBlazor;
 
 namespace BananaLab.Tests.Studio;
 
 /// <summary>The admin pages' tests: an admin signed in, and tasks made through the real <see cref="TaskService"/>.</summary>
 public abstract class AdminTestContext(BananaLabFactory app) : StudioTestContext(app)
 {
-    protected Task<User> SignInAdminAsync() => SignInNewUserAsync(credits: 100, role: UserRole.Admin);
+    /// <summary>The dialog and snackbar hosts (and the popover host), rendered first as the layout does.</summary>
+    protected (IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<MudSnackbarProvider> Snackbars) RenderHosts()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        var snackbars = Render<MudSnackbarProvider>();
+        Render<MudPopoverProvider>();
+        return (dialogs, snackbars);
+    }
+
+    /// <summary>A fresh admin, signed in. (bUnit's SetRoles drops earlier claims, so the roles go first here.)</summary>
+    protected async Task<User> SignInAdminAsync()
+    {
+        var admin = await Get<UserService>().CreateAsync($"admin-{Guid.NewGuid():N}@example.test", "Test Admin", UserRole.Admin, initialCredits: 100);
+        var auth = AddAuthorization();
+        auth.SetAuthorized(admin.DisplayName);
+        auth.SetRoles(nameof(UserRole.Admin));
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, admin.Id.ToString()), new Claim(ClaimTypes.Email, admin.Email));
+        return admin;
+    }
 
     protected Task<User> CreateUserAsync(int credits = 100, string? email = null) =>
         Get<UserService>().CreateAsync(email ?? $"{Guid.NewGuid():N}@example.test", "Someone", UserRole.User, initialCredits: credits);

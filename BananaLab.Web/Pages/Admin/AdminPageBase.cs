@@ -15,6 +15,11 @@ public abstract class AdminPageBase : ComponentBase
 
     [Inject] protected CurrentUser CurrentUser { get; set; } = default!;
     [Inject] protected ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private ILoggerFactory LoggerFactory { get; set; } = default!;
+
+    /// <summary>The browser sees a neutral message; the detail goes to the server log.</summary>
+    protected void LogFailure(Exception exception) =>
+        LoggerFactory.CreateLogger(GetType()).LogError(exception, "Admin page {Page} failed", GetType().Name);
 
     /// <summary>True when the circuit's user is an admin; otherwise says so in a snackbar.</summary>
     protected async Task<bool> EnsureAdminAsync()

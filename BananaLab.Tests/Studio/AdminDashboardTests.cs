@@ -4,11 +4,13 @@ using BananaLab.Core.Reporting;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Tests.Infrastructure;
+using BananaLab.Web.Pages.Admin;
+using Bunit;
 using Microsoft.EntityFrameworkCore;
 
 namespace BananaLab.Tests.Studio;
 
-public sealed class AdminDashboardTests(BananaLabFactory app) : StudioTestContext(app), IClassFixture<BananaLabFactory>
+public sealed class AdminDashboardTests(BananaLabFactory app) : AdminTestContext(app), IClassFixture<BananaLabFactory>
 {
     private static DateTime Utc(int day, int hour, int minute, int second = 0, int ms = 0) =>
         new(2020, 3, day, hour, minute, second, ms, DateTimeKind.Utc);
@@ -77,5 +79,28 @@ public sealed class AdminDashboardTests(BananaLabFactory app) : StudioTestContex
         Assert.Equal(2, twelve.Total);
         Assert.Equal(10, twelve.CreditsCharged);
         Assert.Equal(6, dashboard.Hours.Sum(h => h.Total));
+    }
+
+    [Fact]
+    public async Task Dashboard_page_shows_the_last_24_hours_in_cards_and_charts()
+    {
+        await SignInAdminAsync();
+        var user = await CreateUserAsync();
+        await SubmitAndFinishAsync(user.Id, "a sunflower field");
+        await SubmitAndFinishAsync(user.Id, "this run breaks [fail]");
+        await SubmitBlockedAsync(user.Id);
+        RenderHosts();
+
+        var page = Render<Dashboard>();
+
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("#kpi-tasks")));
+        Assert.Contains("3", page.Find("#kpi-tasks h5").TextContent);
+        Assert.Contains("1 succeeded · 1 blocked", page.Find("#kpi-tasks").TextContent);
+        Assert.Contains("50.0", page.Find("#kpi-failure-rate h5").TextContent);
+        Assert.Contains("1 failed of 2 finished", page.Find("#kpi-failure-rate").TextContent);
+        Assert.Equal("5", page.Find("#kpi-credits h5").TextContent.Trim());
+        Assert.Equal("0", page.Find("#kpi-queue h5").TextContent.Trim());
+        Assert.Contains("Tasks per hour by status", page.Markup);
+        Assert.NotEmpty(page.FindAll("svg"));
     }
 }

@@ -11,6 +11,12 @@ public static class AdminFormat
     public static string Time(DateTime? utc) =>
         utc is { } t ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "—";
 
+    /// <summary>A short handle for an id: the last 8 hex digits (a version-7 id starts with its timestamp, shared by neighbours).</summary>
+    public static string ShortId(Guid id) => id.ToString("N")[^8..];
+
+    /// <summary>To the minute, for dense tables (the column header says UTC).</summary>
+    public static string ShortTime(DateTime utc) => utc.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
     public static string Duration(long? milliseconds) => milliseconds switch
     {
         null => "—",

@@ -29,3 +29,14 @@ public abstract class AdminPageBase : ComponentBase
         return false;
     }
 }
+
+public static class AdminTables
+{
+    /// <summary>After a filter changed: back to the first page (the old page may not exist any more), then reload.</summary>
+    public static Task ReloadFromFirstPageAsync<T>(this MudTable<T>? table)
+    {
+        if (table is null) return Task.CompletedTask;
+        if (table.CurrentPage != 0) table.NavigateTo(0);
+        return table.ReloadServerData();
+    }
+}

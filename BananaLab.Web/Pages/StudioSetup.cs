@@ -18,9 +18,9 @@ public static class StudioSetup
             options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
             options.SnackbarConfiguration.VisibleStateDuration = 5000;
         });
+        Admin.AdminSetup.AddBananaLabAdmin(builder);
         builder.Services.AddScoped<BalanceState>();
         builder.Services.AddSingleton<Thumbnails>();
-        Admin.AdminSetup.AddBananaLabAdmin(builder);
         return builder;
     }
 }

@@ -18,6 +18,7 @@ public static class StudioSetup
             options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
             options.SnackbarConfiguration.VisibleStateDuration = 5000;
         });
+        Admin.AdminSetup.AddBananaLabAdmin(builder);
         builder.Services.AddScoped<BalanceState>();
         builder.Services.AddSingleton<Thumbnails>();
         builder.Services.AddSingleton<Studio.ReferenceImageReader>();

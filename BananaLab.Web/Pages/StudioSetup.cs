@@ -20,6 +20,7 @@ public static class StudioSetup
         });
         builder.Services.AddScoped<BalanceState>();
         builder.Services.AddSingleton<Thumbnails>();
+        builder.Services.AddBananaLabUserPages();
         return builder;
     }
 }

@@ -1,5 +1,12 @@
 using System.Security.Claims;
+using BananaLab.Core.Credits;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Catalog;
+using BananaLab.Core.Storage;
 using BananaLab.Core.Users;
+using BananaLab.Core.Webhooks;
+using BananaLab.Web.Api.Dialects;
+using Microsoft.Extensions.Options;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Web.Accounts;
 using BananaLab.Web.Components.Shared;
@@ -22,14 +29,29 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         App = app;
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
-        Services.AddScoped<CurrentUser>();
-        Services.AddScoped<BalanceState>();
-        // Everything else (Core services, options, the Web singletons) comes from the real host.
+        // Everything else (Core services, options, the Web singletons) comes from the real host, through a
+        // scope of its container so that framework services registered as scoped resolve too.
         _ = app.Server;
-        Services.AddFallbackServiceProvider(app.Services);
+        _hostScope = app.Services.CreateAsyncScope();
+        Services.AddFallbackServiceProvider(_hostScope.ServiceProvider);
+        // The per-circuit services live in bUnit's container (next to its fake authentication); their
+        // dependencies on the host's singletons are passed in, since a fallback only serves whole services.
+        // bUnit's own container answers IOptions<T> with unconfigured defaults: forward the host's settings.
+        ForwardOptions<ApiOptions>();
+        ForwardOptions<CreditsOptions>();
+        ForwardOptions<StorageOptions>();
+        ForwardOptions<WebhookOptions>();
+        ForwardOptions<ModelCatalogOptions>();
+        Services.AddScoped<CurrentUser>();
+        Services.AddScoped(provider => new BalanceState(Get<CreditLedger>(), provider.GetRequiredService<CurrentUser>(), Get<TaskNotifier>()));
     }
 
+    private readonly AsyncServiceScope _hostScope;
+
     protected BananaLabFactory App { get; }
+
+    private void ForwardOptions<TOptions>() where TOptions : class =>
+        Services.AddSingleton(_ => Get<IOptions<TOptions>>());
 
     protected T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
@@ -60,5 +82,9 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
 
     // MudBlazor registers services that are only IAsyncDisposable, so dispose asynchronously.
-    Task IAsyncLifetime.DisposeAsync() => base.DisposeAsync().AsTask();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _hostScope.DisposeAsync();
+    }
 }

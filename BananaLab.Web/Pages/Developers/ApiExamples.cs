@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -111,7 +112,8 @@ public static partial class ApiExamples
 
     private sealed partial class Builder(string baseUrl, string key)
     {
-        private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+        // Relaxed escaping keeps the key's "…" and quotes readable; the shell quoting makes them safe.
+        private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         private readonly string _auth = $"-H {ShellQuote($"Authorization: Bearer {key}")}";
 
         public ApiExampleStep Json(string title, string method, string route, JsonObject body, bool bearer = true,

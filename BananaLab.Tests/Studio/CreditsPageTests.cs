@@ -31,6 +31,7 @@ public sealed class CreditsPageTests(BananaLabFactory app) : StudioTestContext(a
         Assert.Equal(["Adjustment", "Returned", "Held", "Charged", "Held", "Grant"], rows.Select(r => Cell(r, "Kind")));
         Assert.Equal(["+20", "+5", "−5", "5 charged", "−5", "+100"], rows.Select(r => Cell(r, "Change")));
         Assert.Equal("Goodwill for the outage", Cell(rows[0], "Reason"));
+        Assert.Equal($"Task did not succeed ({failed.ErrorCode})", Cell(rows[1], "Reason"));
         Assert.Contains($"/tasks/{failed.Id}", rows[1].InnerHtml);
         Assert.Contains($"/tasks/{task.Id}", rows[3].InnerHtml);
         Assert.Contains($"/tasks/{task.Id}", rows[4].InnerHtml);

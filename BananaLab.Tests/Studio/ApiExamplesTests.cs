@@ -116,7 +116,7 @@ public sealed partial class ApiExamplesTests(BananaLabFactory app) : StudioTestC
 
         cut.WaitForAssertion(() => Assert.Contains($"Bearer {older.Key.Prefix}…", cut.Markup), Wait);
         Assert.DoesNotContain(newer.Key.Prefix, cut.Markup);
-        Assert.Contains($"\"apiKey\":\"{older.Key.Prefix}…\"", cut.Markup.Replace("&quot;", "\""));
+        Assert.Contains($"\"apiKey\": \"{older.Key.Prefix}…\"", cut.Markup.Replace("&quot;", "\""));
     }
 
     [Fact]

@@ -112,8 +112,12 @@ public static partial class ApiExamples
 
     private sealed partial class Builder(string baseUrl, string key)
     {
-        // Relaxed escaping keeps the key's "…" and quotes readable; the shell quoting makes them safe.
-        private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        // Indented to stay readable on a phone; relaxed escaping keeps the key's "…" and quotes as they are
+        // (the shell quoting makes them safe).
+        private static readonly JsonSerializerOptions Readable = new()
+        {
+            WriteIndented = true, IndentSize = 2, NewLine = "\n", Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
         private readonly string _auth = $"-H {ShellQuote($"Authorization: Bearer {key}")}";
 
         public ApiExampleStep Json(string title, string method, string route, JsonObject body, bool bearer = true,
@@ -123,7 +127,7 @@ public static partial class ApiExamples
             if (bearer) lines.Add(_auth);
             lines.Add($"-H {ShellQuote("Content-Type: application/json")}");
             lines.Add($"-H {ShellQuote($"Accept: {accept}")}");
-            lines.Add($"-d {ShellQuote(body.ToJsonString(Compact))}");
+            lines.Add($"-d {ShellQuote(body.ToJsonString(Readable).Replace("\n", "\n  "))}");
             if (output is not null) lines.Add($"-o {output}");
             return new(title, method, route, Join(lines));
         }

@@ -111,6 +111,22 @@ public sealed class HistoryPageTests(BananaLabFactory app) : StudioTestContext(a
     }
 
     [Fact]
+    public async Task Tasks_submitted_elsewhere_appear_and_finish_without_a_refresh()
+    {
+        var user = await SignInNewUserAsync();
+        await UserPageTasks.SubmitAsync(Tasks, user.Id, "an old photograph");
+        RenderProviders();
+        var cut = Render<HistoryPage>();
+        cut.WaitForAssertion(() => Assert.Single(TaskLinks(cut)), Wait);
+
+        // Submitted over the API, say: only the notifier tells the page.
+        var later = await UserPageTasks.SubmitAsync(Tasks, user.Id, "a new postcard");
+
+        cut.WaitForAssertion(() => Assert.Contains("Succeeded", RowOf(cut, later.Id).TextContent), Wait);
+        Assert.Equal(2, TaskLinks(cut).Count);
+    }
+
+    [Fact]
     public async Task Paging_asks_the_server_for_one_page_at_a_time()
     {
         var user = await SignInNewUserAsync(credits: 1000);

@@ -91,6 +91,64 @@ public sealed class CreditsPageTests(BananaLabFactory app) : StudioTestContext(a
         Assert.Equal("1", Cell(LedgerRows(cut)[^1], "Balance"));
     }
 
+    [Fact]
+    public async Task When_the_database_fails_the_page_says_so_without_exception_text()
+    {
+        await SignInNewUserAsync(credits: 10);
+        Services.AddSingleton(new CreditReports(new FailingDbContextFactory(), TimeProvider.System));
+        RenderProviders();
+
+        var cut = Render<CreditsPage>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#spend-unavailable")), Wait);
+        Assert.Equal("10", cut.Find("#credit-balance").TextContent.Trim());
+        cut.WaitForAssertion(() => Assert.Contains("The ledger could not be loaded", Snackbars()), Wait);
+        Assert.Contains("Your balance and spending could not be loaded", Snackbars());
+        Assert.DoesNotContain(FailingDbContextFactory.Detail, cut.Markup + Snackbars());
+
+        string Snackbars() => string.Join("\n", Services.GetRequiredService<ISnackbar>().ShownSnackbars.Select(s => s.Message));
+    }
+
+    [Fact]
+    public async Task While_the_reports_load_the_page_shows_placeholders_then_the_data()
+    {
+        await SignInNewUserAsync(credits: 10);
+        var gated = new GatedDbContextFactory(Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>>());
+        Services.AddSingleton(new CreditReports(gated, TimeProvider.System));
+        RenderProviders();
+
+        var cut = Render<CreditsPage>();
+
+        cut.WaitForAssertion(() => Assert.Contains("Loading the ledger", cut.Markup), Wait);
+        Assert.NotEmpty(cut.FindAll(".mud-skeleton"));
+        Assert.Empty(cut.FindAll("#spend-total"));
+
+        gated.Open();
+
+        cut.WaitForAssertion(() => Assert.Single(LedgerRows(cut)), Wait);
+        Assert.Contains("Nothing spent yet", cut.Markup);
+        Assert.DoesNotContain("Loading the ledger", cut.Markup);
+    }
+
+    private sealed class GatedDbContextFactory(Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext> inner)
+        : Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Open() => _gate.TrySetResult();
+        public Core.Data.BananaLabDbContext CreateDbContext() => inner.CreateDbContext();
+        public async Task<Core.Data.BananaLabDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default)
+        {
+            await _gate.Task.WaitAsync(cancellationToken);
+            return inner.CreateDbContext();
+        }
+    }
+
+    private sealed class FailingDbContextFactory : Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>
+    {
+        public const string Detail = "SQLite Error 10: disk I/O error (test)";
+        public Core.Data.BananaLabDbContext CreateDbContext() => throw new InvalidOperationException(Detail);
+    }
+
     private static IReadOnlyList<AngleSharp.Dom.IElement> LedgerRows(IRenderedComponent<CreditsPage> cut) =>
         cut.FindAll(".ledger tbody tr").Where(r => r.QuerySelector("td[data-label='Balance']") is not null).ToList();
 

@@ -113,7 +113,7 @@ public sealed class CreditsPageTests(BananaLabFactory app) : StudioTestContext(a
     public async Task While_the_reports_load_the_page_shows_placeholders_then_the_data()
     {
         await SignInNewUserAsync(credits: 10);
-        var gated = new GatedDbContextFactory(Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>>());
+        var gated = new GatedDbContextFactory(Get<Microsoft.EntityFrameworkCore.IDbContextFactory<BananaLab.Core.Data.BananaLabDbContext>>());
         Services.AddSingleton(new CreditReports(gated, TimeProvider.System));
         RenderProviders();
 
@@ -128,25 +128,6 @@ public sealed class CreditsPageTests(BananaLabFactory app) : StudioTestContext(a
         cut.WaitForAssertion(() => Assert.Single(LedgerRows(cut)), Wait);
         Assert.Contains("Nothing spent yet", cut.Markup);
         Assert.DoesNotContain("Loading the ledger", cut.Markup);
-    }
-
-    private sealed class GatedDbContextFactory(Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext> inner)
-        : Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>
-    {
-        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Open() => _gate.TrySetResult();
-        public Core.Data.BananaLabDbContext CreateDbContext() => inner.CreateDbContext();
-        public async Task<Core.Data.BananaLabDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default)
-        {
-            await _gate.Task.WaitAsync(cancellationToken);
-            return inner.CreateDbContext();
-        }
-    }
-
-    private sealed class FailingDbContextFactory : Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>
-    {
-        public const string Detail = "SQLite Error 10: disk I/O error (test)";
-        public Core.Data.BananaLabDbContext CreateDbContext() => throw new InvalidOperationException(Detail);
     }
 
     private static IReadOnlyList<AngleSharp.Dom.IElement> LedgerRows(IRenderedComponent<CreditsPage> cut) =>

@@ -147,6 +147,22 @@ public sealed class HistoryPageTests(BananaLabFactory app) : StudioTestContext(a
         Assert.DoesNotContain("number 23", cut.Markup);
     }
 
+    [Fact]
+    public async Task A_database_failure_shows_a_neutral_message_with_a_retry()
+    {
+        await SignInNewUserAsync();
+        Services.AddSingleton(ActivatorUtilities.CreateInstance<TaskService>(App.Services, new FailingDbContextFactory()));
+        RenderProviders();
+
+        var cut = Render<HistoryPage>();
+
+        cut.WaitForAssertion(() => Assert.Contains("Your history could not be loaded", cut.Markup), Wait);
+        Assert.NotEmpty(cut.FindAll("#history-retry"));
+        Assert.Contains(Services.GetRequiredService<ISnackbar>().ShownSnackbars, s => s.Message?.Contains("could not be loaded") == true);
+        Assert.DoesNotContain(FailingDbContextFactory.Detail, cut.Markup);
+        Assert.DoesNotContain("No images yet", cut.Markup);
+    }
+
     private static IReadOnlyList<AngleSharp.Dom.IElement> TaskLinks(IRenderedComponent<HistoryPage> cut) =>
         cut.FindAll("td a[href^='/tasks/']");
 

@@ -3,7 +3,9 @@ using BananaLab.Tests.Infrastructure;
 using BananaLab.Web.Pages.History;
 using BananaLab.Web.Pages.Media;
 using Bunit;
+using BananaLab.Core.Data;
 using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
 using TaskPage = BananaLab.Web.Pages.History.TaskPage;
 
 namespace BananaLab.Tests.Studio;
@@ -112,6 +114,44 @@ public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app)
         cut.Find("#reuse-settings").Click();
 
         Assert.EndsWith($"/?from={task.Id}", Services.GetRequiredService<NavigationManager>().Uri);
+    }
+
+    [Fact]
+    public async Task While_the_task_loads_the_page_shows_progress_then_the_task()
+    {
+        var user = await SignInNewUserAsync();
+        var task = await UserPageTasks.SubmitAsync(Tasks, user.Id, "a lantern at dusk");
+        var gated = new GatedDbContextFactory(Get<IDbContextFactory<BananaLabDbContext>>());
+        Services.AddSingleton(ActivatorUtilities.CreateInstance<TaskService>(App.Services, gated));
+        RenderProviders();
+
+        var cut = Render<TaskPage>(p => p.Add(x => x.Id, task.Id));
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".mud-progress-linear")), Wait);
+        Assert.DoesNotContain("Task not found", cut.Markup);
+        Assert.Empty(cut.FindAll("dl.fields"));
+
+        gated.Open();
+
+        cut.WaitForAssertion(() => Assert.Equal("a lantern at dusk", Fields(cut)["Prompt"]), Wait);
+        Assert.Empty(cut.FindAll(".mud-progress-linear"));
+    }
+
+    [Fact]
+    public async Task A_database_failure_is_a_neutral_message_not_an_exception()
+    {
+        await SignInNewUserAsync();
+        Services.AddSingleton(ActivatorUtilities.CreateInstance<TaskService>(App.Services, new FailingDbContextFactory()));
+        RenderProviders();
+
+        var cut = Render<TaskPage>(p => p.Add(x => x.Id, Guid.NewGuid()));
+
+        cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars,
+            s => s.Message?.Contains("could not be loaded") == true), Wait);
+        Assert.DoesNotContain(FailingDbContextFactory.Detail, cut.Markup);
+        Assert.DoesNotContain("Task not found", cut.Markup);
+        Assert.Contains("This task could not be loaded", cut.Markup);
+        Assert.NotEmpty(cut.FindAll("#task-retry"));
     }
 
     internal static Dictionary<string, string> Fields(IRenderedComponent<TaskPage> cut) =>

@@ -120,6 +120,24 @@ public sealed class ApiKeysPageTests(NoWorkerFactory app) : StudioTestContext(ap
         Assert.DoesNotContain("their secret tool", cut.Markup);
     }
 
+    [Fact]
+    public async Task When_keys_cannot_be_read_or_created_the_page_says_so_without_exception_text()
+    {
+        await SignInNewUserAsync();
+        Services.AddSingleton(ActivatorUtilities.CreateInstance<ApiKeyService>(App.Services, new FailingDbContextFactory()));
+        RenderProviders();
+
+        var cut = Render<ApiKeysPage>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#keys-unavailable")), Wait);
+        Assert.DoesNotContain("No API keys yet", cut.Markup);
+        cut.Find("form").Submit();
+        cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<ISnackbar>().ShownSnackbars,
+            s => s.Message?.Contains("could not be created") == true), Wait);
+        Assert.Empty(cut.FindAll("#new-key"));
+        Assert.DoesNotContain(FailingDbContextFactory.Detail, cut.Markup);
+    }
+
     private static AngleSharp.Dom.IElement Row(IRenderedComponent<ApiKeysPage> cut, string name) =>
         cut.FindAll("#key-list tbody tr").Single(r => r.TextContent.Contains(name));
 

@@ -22,6 +22,7 @@ public static class StudioSetup
         builder.Services.AddScoped<BalanceState>();
         builder.Services.AddSingleton<Thumbnails>();
         builder.Services.AddSingleton<Studio.ReferenceImageReader>();
+        builder.Services.AddBananaLabUserPages();
         return builder;
     }
 }

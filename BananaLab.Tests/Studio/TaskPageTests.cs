@@ -1,5 +1,6 @@
 using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
+using BananaLab.Web.Components.Shared;
 using BananaLab.Web.Pages.History;
 using BananaLab.Web.Pages.Media;
 using Bunit;

@@ -1,3 +1,5 @@
+using BananaLab.Core.Credits;
+using BananaLab.Core.Reporting;
 using BananaLab.Web.Components.Shared;
 using BananaLab.Web.Pages.Media;
 using MudBlazor;
@@ -18,11 +20,12 @@ public static class StudioSetup
             options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
             options.SnackbarConfiguration.VisibleStateDuration = 5000;
         });
-        Admin.AdminSetup.AddBananaLabAdmin(builder);
         builder.Services.AddScoped<BalanceState>();
         builder.Services.AddSingleton<Thumbnails>();
         builder.Services.AddSingleton<Studio.ReferenceImageReader>();
-        builder.Services.AddBananaLabUserPages();
+        // Read-only reports: daily spend for the credits page; dashboard, task and moderation logs for admins.
+        builder.Services.AddSingleton<CreditReports>();
+        builder.Services.AddSingleton<AdminReports>();
         return builder;
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using BananaLab.Core.Tasks;
 using MudBlazor;
 
-namespace BananaLab.Web.Pages.History;
+namespace BananaLab.Web.Components.Shared;
 
 /// <summary>How the studio shows a task's fields: status colours, sizes, costs, durations and error messages.</summary>
 public static class TaskDisplay
@@ -29,6 +29,8 @@ public static class TaskDisplay
         _ => Icons.Material.Outlined.HelpOutline,
     };
 
+    public static string StatusLabel(GenerationTaskStatus status) => status.ToString();
+
     /// <summary>"1K · 1024×1024".</summary>
     public static string Size(GenerationTask task) => $"{task.SizeTier.Label()} · {task.Width}×{task.Height}";
 
@@ -48,6 +50,13 @@ public static class TaskDisplay
         if (time.TotalMinutes < 60) return $"{(int)time.TotalMinutes} min {time.Seconds} s";
         return $"{(int)time.TotalHours} h {time.Minutes} min";
     }
+
+    public static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0} KB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MB"),
+    };
 
     public static string Durations(GenerationTask task) =>
         task.ComputeDurationMs is null && task.TotalDurationMs is null

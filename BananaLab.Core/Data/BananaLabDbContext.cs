@@ -56,6 +56,8 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
             task.HasIndex(t => new { t.Status, t.CreatedAt });
             task.HasIndex(t => new { t.UserId, t.CreatedAt });
             task.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
+            // The admin log and dashboard: every user's tasks by time.
+            task.HasIndex(t => t.CreatedAt);
             task.Property(t => t.ModelId).HasMaxLength(100);
             task.Property(t => t.Provider).HasMaxLength(50);
             task.Property(t => t.Prompt).HasMaxLength(4000);
@@ -133,6 +135,8 @@ public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> opti
         {
             entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId);
             entry.HasIndex(e => new { e.UserId, e.Id });
+            // Daily spend and the dashboard's hourly charges.
+            entry.HasIndex(e => new { e.Kind, e.CreatedAt });
             // At most one reservation per task, and at most one settlement (capture or release):
             // no crash, retry or race can charge or refund a task twice.
             entry.HasIndex(e => e.TaskId, "UX_CreditEntries_Reserve").IsUnique().HasFilter("\"Kind\" = 1");

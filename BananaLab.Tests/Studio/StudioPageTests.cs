@@ -146,7 +146,12 @@ internal static class StudioPageMarkup
     public static void TypePrompt(IRenderedComponent<StudioPage> page, string text)
     {
         page.Find("[data-testid=prompt]").Input(text);
-        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=generate]").HasAttribute("disabled")), TimeSpan.FromSeconds(5));
+        // Wait for the debounced screening too, so no re-render is pending when the test clicks.
+        page.WaitForAssertion(() =>
+        {
+            Assert.NotEmpty(page.FindAll("[data-testid=moderation-ok]"));
+            Assert.False(page.Find("[data-testid=generate]").HasAttribute("disabled"));
+        }, TimeSpan.FromSeconds(5));
     }
 
     /// <summary>The prompt box's text, whether it renders as an input or a textarea.</summary>

@@ -67,8 +67,9 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
     {
         var auth = AddAuthorization();
         auth.SetAuthorized(user.DisplayName);
-        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Email, user.Email));
+        // Roles first: bUnit's SetRoles rebuilds the identity and would drop claims set before it.
         if (user.Role == UserRole.Admin) auth.SetRoles(nameof(UserRole.Admin));
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Email, user.Email));
     }
 
     /// <summary>Renders the popover, dialog and snackbar hosts first, as the layout does.</summary>

@@ -1,3 +1,5 @@
+using BananaLab.Core.Credits;
+using BananaLab.Core.Reporting;
 using BananaLab.Web.Components.Shared;
 using BananaLab.Web.Pages.Media;
 using MudBlazor;
@@ -21,6 +23,9 @@ public static class StudioSetup
         builder.Services.AddScoped<BalanceState>();
         builder.Services.AddSingleton<Thumbnails>();
         builder.Services.AddSingleton<Studio.ReferenceImageReader>();
+        // Read-only reports: daily spend for the credits page; dashboard, task and moderation logs for admins.
+        builder.Services.AddSingleton<CreditReports>();
+        builder.Services.AddSingleton<AdminReports>();
         return builder;
     }
 }

@@ -53,6 +53,8 @@ namespace BananaLab.Core.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Kind", "CreatedAt");
+
                     b.HasIndex("UserId", "Id");
 
                     b.HasIndex(new[] { "TaskId" }, "UX_CreditEntries_Reserve")
@@ -378,6 +380,8 @@ namespace BananaLab.Core.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BatchId");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("Status", "CreatedAt");
 

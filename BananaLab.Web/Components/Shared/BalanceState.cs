@@ -34,7 +34,19 @@ public sealed class BalanceState(CreditLedger ledger, CurrentUser currentUser, T
     {
         if (taskEvent.UserId != _userId) return;
         if (taskEvent.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Canceled)
-            _ = RefreshAsync();
+            _ = RefreshAfterTaskAsync();
+    }
+
+    private async Task RefreshAfterTaskAsync()
+    {
+        try
+        {
+            await RefreshAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The circuit closed while the task was running; nobody is looking at the balance any more.
+        }
     }
 
     public void Dispose() => _subscription?.Dispose();

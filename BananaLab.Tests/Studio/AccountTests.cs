@@ -1,0 +1,153 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Users;
+using BananaLab.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BananaLab.Tests.Studio;
+
+/// <summary>Cookie sign-in through the real account forms, and what a cookie may and may not reach.</summary>
+public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<BananaLabFactory>
+{
+    private HttpClient Browser() => app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    [Fact]
+    public async Task Signed_out_visitors_are_sent_to_the_sign_in_page()
+    {
+        var response = await Browser().GetAsync("/?from=abc");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/account/login", response.Headers.Location!.AbsolutePath);
+        Assert.Contains("ReturnUrl=%2F%3Ffrom%3Dabc", response.Headers.Location.Query);
+    }
+
+    [Fact]
+    public async Task Registering_signs_in_grants_the_sign_up_credits_and_opens_the_studio()
+    {
+        var browser = Browser();
+        var email = $"{Guid.NewGuid():N}@example.test";
+
+        var registered = await PostFormAsync(browser, "/account/register", "register", new()
+        {
+            ["Form.DisplayName"] = "Ann", ["Form.Email"] = email, ["Form.Password"] = "correct horse", ["Form.ConfirmPassword"] = "correct horse",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        var user = await app.Services.GetRequiredService<UserService>().FindByEmailAsync(email);
+        Assert.NotNull(user);
+        Assert.Equal(UserRole.User, user.Role);
+        Assert.Equal(100, user.CreditBalance);
+        var studio = await browser.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, studio.StatusCode);
+        Assert.Contains("Create an image", await studio.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Registration_errors_are_readable_and_create_nothing()
+    {
+        var existing = await app.Services.GetRequiredService<UserService>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", "Taken", UserRole.User, "password123");
+
+        var duplicate = await PostFormAsync(Browser(), "/account/register", "register", new()
+        {
+            ["Form.DisplayName"] = "Bob", ["Form.Email"] = existing.Email.ToUpperInvariant(), ["Form.Password"] = "password123",
+            ["Form.ConfirmPassword"] = "password123",
+        });
+        Assert.Equal(HttpStatusCode.OK, duplicate.StatusCode);
+        Assert.Contains("An account with this email already exists. Sign in instead.", await duplicate.Content.ReadAsStringAsync());
+
+        var mismatch = await PostFormAsync(Browser(), "/account/register", "register", new()
+        {
+            ["Form.DisplayName"] = "Bob", ["Form.Email"] = "bob@example.test", ["Form.Password"] = "password123", ["Form.ConfirmPassword"] = "password124",
+        });
+        Assert.Contains("The two passwords don&#x27;t match.", await mismatch.Content.ReadAsStringAsync());
+        Assert.Null(await app.Services.GetRequiredService<UserService>().FindByEmailAsync("bob@example.test"));
+    }
+
+    [Fact]
+    public async Task Sign_in_refuses_a_wrong_password_and_a_disabled_account_and_ignores_foreign_return_urls()
+    {
+        var users = app.Services.GetRequiredService<UserService>();
+        var user = await users.CreateAsync($"{Guid.NewGuid():N}@example.test", "Cy", UserRole.User, "password123");
+
+        var wrong = await PostFormAsync(Browser(), "/account/login", "login", new() { ["Form.Email"] = user.Email, ["Form.Password"] = "nope-nope" });
+        Assert.Contains("The email or password is wrong.", await wrong.Content.ReadAsStringAsync());
+
+        var browser = Browser();
+        var signedIn = await PostFormAsync(browser, "/account/login?returnUrl=https%3A%2F%2Fevil.example%2F", "login",
+            new() { ["Form.Email"] = user.Email, ["Form.Password"] = "password123" });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal("localhost", signedIn.Headers.Location!.Host);
+        Assert.Equal("/", signedIn.Headers.Location.AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/")).StatusCode);
+
+        await users.SetDisabledAsync(Guid.NewGuid(), user.Id, disabled: true);
+
+        // The cookie already issued stops working on the next request...
+        var afterDisable = await browser.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, afterDisable.StatusCode);
+        Assert.Equal("/account/login", afterDisable.Headers.Location!.AbsolutePath);
+        // ...and signing in again is refused with a clear reason.
+        var disabled = await PostFormAsync(Browser(), "/account/login", "login", new() { ["Form.Email"] = user.Email, ["Form.Password"] = "password123" });
+        Assert.Contains("This account is disabled.", await disabled.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_studio_cookie_cannot_call_the_api()
+    {
+        var browser = await SignedInBrowserAsync(UserRole.User);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/v1/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.PostAsync("/api/v1/tasks", new StringContent("{\"prompt\":\"x\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Media_serves_owners_their_images_and_nobody_else()
+    {
+        var owner = await app.Services.GetRequiredService<UserService>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", "Owner", UserRole.User, "password123");
+        var created = await app.Services.GetRequiredService<TaskService>().SubmitAsync(owner.Id,
+            new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = "a tree" }, CancellationToken.None);
+        var task = await app.Services.GetRequiredService<TaskService>().WaitAsync(created.Value!.Id, owner.Id, TimeSpan.FromSeconds(20), CancellationToken.None);
+        Assert.Equal(GenerationTaskStatus.Succeeded, task!.Status);
+
+        var ownerBrowser = Browser();
+        await PostFormAsync(ownerBrowser, "/account/login", "login", new() { ["Form.Email"] = owner.Email, ["Form.Password"] = "password123" });
+        var original = await ownerBrowser.GetAsync($"/media/tasks/{task.Id}/0?download=true");
+        Assert.Equal(HttpStatusCode.OK, original.StatusCode);
+        Assert.Equal("image/png", original.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("attachment", original.Content.Headers.ContentDisposition!.DispositionType);
+        var thumbnail = await ownerBrowser.GetAsync($"/media/tasks/{task.Id}/0/thumb");
+        Assert.Equal("image/webp", thumbnail.Content.Headers.ContentType!.MediaType);
+
+        var stranger = await SignedInBrowserAsync(UserRole.User);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/media/tasks/{task.Id}/0")).StatusCode);
+        var admin = await SignedInBrowserAsync(UserRole.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/media/tasks/{task.Id}/0")).StatusCode);
+    }
+
+    private async Task<HttpClient> SignedInBrowserAsync(UserRole role)
+    {
+        var user = await app.Services.GetRequiredService<UserService>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", "Someone", role, "password123");
+        var browser = Browser();
+        var response = await PostFormAsync(browser, "/account/login", "login", new() { ["Form.Email"] = user.Email, ["Form.Password"] = "password123" });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return browser;
+    }
+
+    /// <summary>Loads the form (for its antiforgery token and cookie) and posts it back, as a browser does.</summary>
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string handler, Dictionary<string, string> fields)
+    {
+        var page = await (await browser.GetAsync(url)).Content.ReadAsStringAsync();
+        var token = AntiforgeryToken().Match(page).Groups[1].Value;
+        fields["_handler"] = handler;
+        fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(token);
+        return await browser.PostAsync(url, new FormUrlEncodedContent(fields));
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+}

@@ -27,7 +27,8 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         var user = (await Get<UserService>().FindByEmailAsync(email))!;
         var cost = Get<TaskService>().Quote(BrowserAppFactory.EmbeddedModel, "1K", 1, "1:1").Value!.Total;
 
-        await StudioSteps.EnterPromptAsync(page, "a yellow banana on a blue plate");
+        await StudioSteps.EnterPromptAsync(page, "a yellow banana on a blue plate", StudioSteps.ModerationOk(page));
+        await Expect(StudioSteps.Generate(page)).ToBeEnabledAsync();
         await Expect(page.GetByTestId("cost")).ToContainTextAsync(WholeNumber(cost));
         await Expect(page.GetByTestId("balance")).ToContainTextAsync(WholeNumber(100));
         await StudioSteps.RecordProgressAsync(page);
@@ -71,21 +72,24 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         var ledgerBefore = await Get<CreditLedger>().GetEntriesAsync(user.Id, 0, 100);
 
         const string prompt = "csam";  // Moderation:BlockedTerms in appsettings.json
-        await StudioSteps.EnterPromptAsync(page, prompt);
-        await StudioSteps.Generate(page).ClickAsync();
+        await StudioSteps.EnterPromptAsync(page, prompt, StudioSteps.ModerationMessage(page));
 
-        await Expect(page.GetByTestId("moderation-message")).ToHaveTextAsync(ModerationDecision.NeutralMessage);
+        await Expect(StudioSteps.ModerationMessage(page)).ToHaveTextAsync(ModerationDecision.NeutralMessage);
+        await Expect(StudioSteps.Generate(page)).ToBeDisabledAsync();
         await Expect(StudioSteps.Prompt(page)).ToBeEditableAsync();
         await Expect(StudioSteps.Prompt(page)).ToHaveValueAsync(prompt);
-        await Expect(StudioSteps.ResultImage(page)).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("balance")).ToContainTextAsync(WholeNumber(100));
         await Expect(AccountSteps.BalanceChip(page, 100)).ToBeVisibleAsync();
 
+        // Revising the prompt clears the message and lets the user generate again.
+        await StudioSteps.EnterPromptAsync(page, "a calm blue lake", StudioSteps.ModerationOk(page));
+        await Expect(StudioSteps.ModerationMessage(page)).ToHaveCountAsync(0);
+        await Expect(StudioSteps.Generate(page)).ToBeEnabledAsync();
+
         Assert.Equal(100, await Get<CreditLedger>().GetBalanceAsync(user.Id));
         Assert.Equal(ledgerBefore.Count, (await Get<CreditLedger>().GetEntriesAsync(user.Id, 0, 100)).Count);
-        var task = Assert.Single((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items);
-        Assert.Equal(GenerationTaskStatus.Blocked, task.Status);
-        Assert.Equal(0, task.CreditsReserved);
+        Assert.All((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items,
+            task => Assert.Equal(0, task.CreditsReserved));
     });
 
     [Fact]

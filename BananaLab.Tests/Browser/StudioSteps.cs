@@ -4,8 +4,8 @@ using static Microsoft.Playwright.Assertions;
 namespace BananaLab.Tests.Browser;
 
 /// <summary>
-/// What a person does on the studio page, by the page's <c>data-testid</c>s: prompt, generate, progress,
-/// result-image, download, moderation-message, cost and balance.
+/// What a person does on the studio page, by the page's <c>data-testid</c>s: prompt, moderation-ok,
+/// moderation-message, generate, progress, result-image, download, cost and balance.
 /// </summary>
 public static class StudioSteps
 {
@@ -18,11 +18,18 @@ public static class StudioSteps
     public static ILocator ResultImage(IPage page) =>
         page.Locator("img[data-testid=result-image], [data-testid=result-image] img");
 
+    /// <summary>Shown once the page has screened an allowed prompt.</summary>
+    public static ILocator ModerationOk(IPage page) => page.GetByTestId("moderation-ok");
+
+    /// <summary>The neutral message shown beside a blocked prompt.</summary>
+    public static ILocator ModerationMessage(IPage page) => page.GetByTestId("moderation-message");
+
     /// <summary>
-    /// Types the prompt until the app has taken it (Generate becomes enabled). Blazor Server attaches its
-    /// event handlers only once the circuit is up, so typing into the prerendered page is lost and is repeated.
+    /// Types the prompt until the page shows it has screened it (<paramref name="screened"/>: the
+    /// moderation-ok or the moderation-message). Blazor Server attaches its event handlers only once the
+    /// circuit is up, so typing into the prerendered page is lost, and is repeated.
     /// </summary>
-    public static async Task EnterPromptAsync(IPage page, string prompt)
+    public static async Task EnterPromptAsync(IPage page, string prompt, ILocator screened)
     {
         var field = Prompt(page);
         await Expect(field).ToBeVisibleAsync();
@@ -30,10 +37,9 @@ public static class StudioSteps
         while (true)
         {
             await field.FillAsync(prompt);
-            await field.BlurAsync();
             try
             {
-                await Expect(Generate(page)).ToBeEnabledAsync(new() { Timeout = 3_000 });
+                await Expect(screened).ToBeVisibleAsync(new() { Timeout = 5_000 });
                 return;
             }
             catch (PlaywrightException) when (DateTime.UtcNow < deadline)

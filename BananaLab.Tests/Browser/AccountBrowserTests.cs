@@ -33,7 +33,7 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
 
         await AccountSteps.RegisterAsync(page, "Second Owner", email);
 
-        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("An account with this email already exists. Sign in instead.");
+        await Expect(AccountSteps.Alert(page, "An account with this email already exists. Sign in instead.")).ToBeVisibleAsync();
         await AccountSteps.WaitForPathAsync(page, "/account/register");
     });
 
@@ -65,7 +65,7 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
 
         await AccountSteps.SignInAsync(page, email, "not-the-password");
 
-        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The email or password is wrong.");
+        await Expect(AccountSteps.Alert(page, "The email or password is wrong.")).ToBeVisibleAsync();
         await AccountSteps.WaitForPathAsync(page, "/account/login");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToHaveCountAsync(0);
     });
@@ -80,7 +80,7 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
 
         await AccountSteps.SignInAsync(page, email, AccountSteps.Password);
 
-        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This account is disabled. Ask an administrator to enable it.");
+        await Expect(AccountSteps.Alert(page, "This account is disabled. Ask an administrator to enable it.")).ToBeVisibleAsync();
         await AccountSteps.WaitForPathAsync(page, "/account/login");
     });
 }

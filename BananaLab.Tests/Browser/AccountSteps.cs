@@ -33,6 +33,13 @@ public static class AccountSteps
         await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/account/login");
     }
 
+    /// <summary>
+    /// The form's error with this text. Filtered by text because the page has a second alert, the circuit's
+    /// error bar, which counts as visible until the stylesheet that hides it has loaded.
+    /// </summary>
+    public static ILocator Alert(IPage page, string text) =>
+        page.GetByRole(AriaRole.Alert).Filter(new() { HasText = text });
+
     /// <summary>The app bar's balance chip, which every signed-in page shows.</summary>
     public static ILocator BalanceChip(IPage page, int credits) =>
         page.GetByLabel($"Balance: {credits} credits", new() { Exact = true });

@@ -17,5 +17,8 @@ public sealed class BrowserAppFactory : BananaLabFactory
         ["Bootstrap:AdminEmail"] = AdminEmail,
         ["Bootstrap:AdminPassword"] = AdminPassword,
         ["Api:DefaultModel"] = EmbeddedModel,
+        // The studio starts from the model's default steps. At 20 a generation can finish between two renders
+        // that reach a busy browser; 60 keeps the same model on screen long enough to watch its progress.
+        [$"Models:{EmbeddedModel}:DefaultSteps"] = "60",
     };
 }

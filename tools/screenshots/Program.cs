@@ -54,7 +54,8 @@ static class ScreenshotsCommand
             });
 
             Console.WriteLine($"Photographing {baseAddress} into {output}");
-            var tour = new Tour(browser, baseAddress, user, admin, output);
+            // Against someone's install (--url) nothing is generated; the demo app shows a fresh result in the studio.
+            var tour = new Tour(browser, baseAddress, user, admin, output, generateInStudio: app is not null);
             await tour.RunAsync(userTask, adminTask: userTask);
             Console.WriteLine($"Saved {tour.Saved} screenshots.");
             if (tour.Problems.Count > 0) Console.Error.WriteLine($"{tour.Problems.Count} problem(s):");

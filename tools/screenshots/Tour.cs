@@ -5,13 +5,16 @@ namespace BananaLab.Tools.Screenshots;
 
 enum Visitor { Anonymous, User, Admin }
 
-/// <summary>One page to photograph: its file name stem, its path, and who looks at it.</summary>
-sealed record Shot(string Name, string Path, Visitor Visitor);
+/// <summary>One page to photograph: its file name stem, its path, who looks at it, and what they do there first.</summary>
+sealed record Shot(string Name, string Path, Visitor Visitor, Func<IPage, Task>? Prepare = null);
 
 sealed record Account(string Email, string Password);
 
-/// <summary>Walks every studio page in Chromium at each width and saves a full-page PNG of it.</summary>
-sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin, string outputDirectory)
+/// <summary>
+/// Walks every studio page in Chromium at each width and saves a full-page PNG of it. With
+/// <paramref name="generateInStudio"/> the studio is photographed after a generation, with its result.
+/// </summary>
+sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin, string outputDirectory, bool generateInStudio)
 {
     public static readonly int[] Widths = [1440, 390];
     private static readonly Regex TaskLink = new("tasks/([0-9a-fA-F-]{36})");
@@ -48,11 +51,11 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         }
     }
 
-    private static IEnumerable<Shot> Shots(Guid? userTask, Guid? anyTask)
+    private IEnumerable<Shot> Shots(Guid? userTask, Guid? anyTask)
     {
         yield return new("login", "/account/login", Visitor.Anonymous);
         yield return new("register", "/account/register", Visitor.Anonymous);
-        yield return new("studio", "/", Visitor.User);
+        yield return new("studio", "/", Visitor.User, generateInStudio ? GenerateAsync : null);
         yield return new("history", "/history", Visitor.User);
         if (userTask is { } mine) yield return new("task", $"/tasks/{mine}", Visitor.User);
         yield return new("credits", "/credits", Visitor.User);
@@ -88,6 +91,11 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
                 return;
             }
             await SettleAsync(page);
+            if (shot.Prepare is { } prepare)
+            {
+                await prepare(page);
+                await SettleAsync(page);
+            }
             // Reported, not fatal: the page is still worth a picture, and the list says what to fix.
             if (broken.Count > 0) Problem($"{shot.Path} at {width} px: {string.Join("; ", broken.Distinct())}.");
             var file = Path.Combine(outputDirectory, $"{shot.Name}-{width}.png");
@@ -124,6 +132,31 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         // Navigation focuses the h1 for screen readers; the focus ring does not belong in a picture.
         await page.EvaluateAsync("() => document.activeElement?.blur()");
+        // The app bar is fixed: a full-page picture only lines up from the top.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+    }
+
+    /// <summary>
+    /// Generates one image in the studio as a person would. The prompt is typed again until the page has
+    /// screened it, since typing before the Blazor circuit is up is lost.
+    /// </summary>
+    private static async Task GenerateAsync(IPage page)
+    {
+        var prompt = page.Locator("textarea[data-testid=prompt], [data-testid=prompt] textarea");
+        for (var attempt = 1; ; attempt++)
+        {
+            await prompt.FillAsync("a yellow banana");
+            try
+            {
+                await page.GetByTestId("moderation-ok").WaitForAsync(new() { Timeout = 5_000 });
+                break;
+            }
+            catch (TimeoutException) when (attempt < 12)
+            {
+            }
+        }
+        await page.GetByTestId("generate").ClickAsync();
+        await page.Locator("[data-testid=result-image]").First.WaitForAsync(new() { Timeout = 180_000 });
     }
 
     private async Task<Guid?> FirstTaskLinkedFromAsync(IBrowserContext context, string path)

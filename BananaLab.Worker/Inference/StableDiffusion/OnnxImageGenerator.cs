@@ -11,7 +11,10 @@ public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline) : IImag
         if (request.Width is < 1 or > 8192 || request.Height is < 1 or > 8192)
             throw new ArgumentOutOfRangeException(nameof(request), $"{request.Width}x{request.Height} is not a size this generator makes.");
         if (request.ImageCount < 1) throw new ArgumentOutOfRangeException(nameof(request), "at least one image");
-        // The denoising loop is CPU/GPU-bound and synchronous; keep it off the caller's thread.
-        return Task.Run(() => pipeline.Generate(request, progress, output, cancellationToken), cancellationToken);
+        // The denoising loop is CPU/GPU-bound, synchronous and takes seconds: give it a thread of its own
+        // rather than a thread-pool thread, which the web host's requests and Blazor circuits need (on a
+        // 2-core machine the pool starts with only two, and studio updates stalled while a run held one).
+        return Task.Factory.StartNew(() => pipeline.Generate(request, progress, output, cancellationToken), cancellationToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 }

@@ -64,6 +64,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ModerationTermsService>();
         services.AddSingleton<ModerationLog>();
         services.AddSingleton<TaskNotifier>();
+        services.AddSingleton<ActiveTaskSnapshots>();
         services.AddSingleton<TaskQueueSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<TaskQueue>();

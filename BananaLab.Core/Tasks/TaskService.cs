@@ -24,6 +24,7 @@ public sealed class TaskService(
     CreditLedger ledger,
     ImageStore imageStore,
     TaskNotifier notifier,
+    ActiveTaskSnapshots activeTasks,
     TaskQueueSignal queueSignal,
     RunningTasks runningTasks,
     WebhookOutbox webhooks,
@@ -251,6 +252,9 @@ public sealed class TaskService(
         // A finished task never changes again, so clients polling it need no database round trip.
         if (_finished.TryGetValue(taskId, out var finished))
             return ownerId is null || finished.UserId == ownerId ? new TaskView(finished, 0) : null;
+        // Nor does one that is waiting or running, for a quarter of a second (see ActiveTaskSnapshots).
+        if (activeTasks.TryGet(taskId, out var active, out var position))
+            return ownerId is null || active.UserId == ownerId ? new TaskView(WithLiveProgress(active), position) : null;
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
@@ -260,11 +264,22 @@ public sealed class TaskService(
         {
             if (_finished.Count >= MaxCachedFinishedTasks) _finished.Clear();
             _finished[task.Id] = task;
+            return new TaskView(task, 0);
         }
-        // The database holds progress as of the last heartbeat; a worker in this process knows the current step.
+        var queuePosition = await QueuePositionAsync(db, task, cancellationToken);
+        activeTasks.Remember(task, queuePosition);
+        return new TaskView(WithLiveProgress(task), queuePosition);
+    }
+
+    /// <summary>
+    /// The database holds progress as of the last heartbeat; a worker in this process knows the current
+    /// step. Progress only grows, so raising it on a shared copy is safe.
+    /// </summary>
+    private GenerationTask WithLiveProgress(GenerationTask task)
+    {
         if (task.Status == GenerationTaskStatus.Running && notifier.LatestProgress(task.Id) is { } live && live.ProgressPercent > task.ProgressPercent)
             task.ProgressPercent = live.ProgressPercent;
-        return new TaskView(task, await QueuePositionAsync(db, task, cancellationToken));
+        return task;
     }
 
     /// <summary>
@@ -348,6 +363,7 @@ public sealed class TaskService(
         {
             await db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.CancelRequested, true), cancellationToken);
+            activeTasks.Forget(taskId);
             runningTasks.Cancel(taskId);
             return (await GetAsync(taskId, ownerId, cancellationToken))!;
         }

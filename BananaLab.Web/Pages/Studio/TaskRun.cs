@@ -20,6 +20,7 @@ public sealed class TaskRun : IDisposable
     public TaskRun(TaskView submitted, Guid ownerId, TaskService tasks, TaskNotifier notifier, Func<Func<Task>, Task> dispatch)
     {
         Task = submitted.Task;
+        Status = submitted.Task.Status;
         QueuePosition = submitted.QueuePosition;
         ProgressPercent = submitted.Task.ProgressPercent;
         _ownerId = ownerId;
@@ -27,13 +28,16 @@ public sealed class TaskRun : IDisposable
         _dispatch = dispatch;
         _taskEvents = notifier.Subscribe(Task.Id, OnTaskEvent);
         // Another task starting moves this one up the queue: recount then.
-        if (Task.Status == GenerationTaskStatus.Queued) _queueEvents = notifier.SubscribeAll(OnAnyTaskEvent);
+        if (Status == GenerationTaskStatus.Queued) _queueEvents = notifier.SubscribeAll(OnAnyTaskEvent);
         // The worker may have finished before we subscribed.
         if (notifier.LatestProgress(Task.Id) is { } latest) Apply(latest);
         _ = _dispatch(ReloadAsync);
     }
 
+    /// <summary>The stored task as last read (shared with other readers: never modified here).</summary>
     public GenerationTask Task { get; private set; }
+    /// <summary>The newest status: from pushed events, or from the store when that is further along.</summary>
+    public GenerationTaskStatus Status { get; private set; }
     public int QueuePosition { get; private set; }
     public int ProgressPercent { get; private set; }
     public int Step { get; private set; }
@@ -41,8 +45,7 @@ public sealed class TaskRun : IDisposable
     public string? PreviewDataUrl { get; private set; }
     public bool CancelRequested { get; set; }
 
-    public GenerationTaskStatus Status => Task.Status;
-    public bool IsFinished => Task.IsTerminal;
+    public bool IsFinished => Stage(Status) == 2;
 
     public event Action? Changed;
 
@@ -56,9 +59,9 @@ public sealed class TaskRun : IDisposable
 
     private void Apply(TaskEvent taskEvent)
     {
-        if (Task.IsTerminal) return;
-        Task.Status = taskEvent.Status;
-        if (taskEvent.Status != GenerationTaskStatus.Queued) StopWatchingQueue();
+        if (IsFinished) return;
+        Status = taskEvent.Status;
+        if (Status != GenerationTaskStatus.Queued) StopWatchingQueue();
         ProgressPercent = Math.Max(ProgressPercent, taskEvent.ProgressPercent);
         if (taskEvent.TotalSteps > 0) (Step, TotalSteps) = (taskEvent.Step, taskEvent.TotalSteps);
         if (taskEvent.PreviewPng is { Length: > 0 } preview) PreviewDataUrl = "data:image/png;base64," + Convert.ToBase64String(preview);
@@ -83,15 +86,15 @@ public sealed class TaskRun : IDisposable
         var view = await _tasks.GetAsync(Task.Id, _ownerId, CancellationToken.None);
         if (view is null) return;
         // Never step back: a pushed event may have overtaken this read.
-        if (Stage(view.Task.Status) >= Stage(Task.Status))
+        if (Stage(view.Task.Status) >= Stage(Status))
         {
-            var progress = Math.Max(ProgressPercent, view.Task.ProgressPercent);
             Task = view.Task;
-            ProgressPercent = view.Task.Status == GenerationTaskStatus.Succeeded ? 100 : progress;
+            Status = view.Task.Status;
+            ProgressPercent = Status == GenerationTaskStatus.Succeeded ? 100 : Math.Max(ProgressPercent, view.Task.ProgressPercent);
         }
         QueuePosition = view.QueuePosition;
-        if (Task.Status != GenerationTaskStatus.Queued) StopWatchingQueue();
-        if (Task.IsTerminal) _taskEvents.Dispose();
+        if (Status != GenerationTaskStatus.Queued) StopWatchingQueue();
+        if (IsFinished) _taskEvents.Dispose();
         Changed?.Invoke();
     }
 

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+
+namespace BananaLab.Core.Tasks;
+
+/// <summary>
+/// Short-lived copies of queued and running tasks, so that many clients polling one task's status cost
+/// one database read per <see cref="Lifetime"/> instead of one each. Any event for the task in this process
+/// (started, re-queued, finished, canceled) drops its copy at once, progress is read live from the
+/// <see cref="TaskNotifier"/>, and a change made by another process shows within <see cref="Lifetime"/>.
+/// </summary>
+public sealed class ActiveTaskSnapshots : IDisposable
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(250);
+    private const int MaxEntries = 10_000;
+
+    private readonly ConcurrentDictionary<Guid, Snapshot> _snapshots = new();
+    private readonly TimeProvider _clock;
+    private readonly IDisposable _subscription;
+
+    private sealed record Snapshot(GenerationTask Task, int QueuePosition, long TakenAt);
+
+    public ActiveTaskSnapshots(TaskNotifier notifier, TimeProvider clock)
+    {
+        _clock = clock;
+        _subscription = notifier.SubscribeAll(taskEvent =>
+        {
+            if (taskEvent.Kind != TaskEventKind.Progress) Forget(taskEvent.TaskId);
+        });
+    }
+
+    /// <summary>The task as read less than <see cref="Lifetime"/> ago; callers must not modify it.</summary>
+    public bool TryGet(Guid taskId, out GenerationTask task, out int queuePosition)
+    {
+        (task, queuePosition) = (null!, 0);
+        if (!_snapshots.TryGetValue(taskId, out var snapshot)) return false;
+        if (_clock.GetElapsedTime(snapshot.TakenAt) >= Lifetime)
+        {
+            _snapshots.TryRemove(KeyValuePair.Create(taskId, snapshot));
+            return false;
+        }
+        (task, queuePosition) = (snapshot.Task, snapshot.QueuePosition);
+        return true;
+    }
+
+    public void Remember(GenerationTask task, int queuePosition)
+    {
+        if (task.IsTerminal) return;
+        if (_snapshots.Count >= MaxEntries) _snapshots.Clear();
+        _snapshots[task.Id] = new Snapshot(task, queuePosition, _clock.GetTimestamp());
+    }
+
+    public void Forget(Guid taskId) => _snapshots.TryRemove(taskId, out _);
+
+    public void Dispose() => _subscription.Dispose();
+}

@@ -122,6 +122,26 @@ public sealed class StudioPageTests(BananaLabFactory app) : StudioTestContext(ap
     }
 
     [Fact]
+    public async Task A_malformed_or_foreign_reuse_link_opens_an_empty_form()
+    {
+        var someoneElse = await Get<BananaLab.Core.Users.UserService>().CreateAsync($"{Guid.NewGuid():N}@example.test", "Other", BananaLab.Core.Users.UserRole.User);
+        var theirs = await Get<TaskService>().SubmitAsync(someoneElse.Id,
+            new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = "their secret prompt" }, CancellationToken.None);
+        await SignInNewUserAsync();
+        RenderProviders();
+        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+
+        foreach (var link in new[] { "/?from=not-a-guid", $"/?from={theirs.Value!.Id}" })
+        {
+            navigation.NavigateTo(link);
+            var page = Render<StudioPage>();
+            page.WaitForAssertion(() => Assert.Equal("Enter a prompt to generate.", page.Find("[data-testid=disabled-reason]").TextContent.Trim()));
+            Assert.Equal("", PromptText(page));
+            Assert.DoesNotContain("their secret prompt", page.Markup);
+        }
+    }
+
+    [Fact]
     public async Task Reuse_settings_link_fills_the_form_from_an_earlier_task()
     {
         var user = await SignInNewUserAsync();

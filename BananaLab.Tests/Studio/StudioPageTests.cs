@@ -115,6 +115,10 @@ public sealed class StudioPageTests(BananaLabFactory app) : StudioTestContext(ap
             page.Find("[data-testid=reference-error]").TextContent.Trim()));
         Assert.Empty(page.FindAll("[data-testid=reference-thumb]"));
 
+        var tooLarge = new byte[Get<Microsoft.Extensions.Options.IOptions<BananaLab.Core.Storage.StorageOptions>>().Value.MaxReferenceImageBytes + 1];
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(tooLarge, "huge.png", contentType: "image/png"));
+        page.WaitForAssertion(() => Assert.Equal("The file is larger than 20 MB.", page.Find("[data-testid=reference-error]").TextContent.Trim()));
+
         var png = ScriptedGenerator.TinyPng;
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(png, "red.png", contentType: "image/png"));
         page.WaitForAssertion(() => Assert.StartsWith("data:image/png;base64,", page.Find("[data-testid=reference-thumb]").GetAttribute("src")));

@@ -53,6 +53,7 @@ public class BananaLabFactory : WebApplicationFactory<Program>
             ["Webhooks:PollIntervalMs"] = "100",
             ["Webhooks:TimeoutSeconds"] = "5",
             ["RateLimits:PermitsPerSecond"] = "100000",
+            ["RateLimits:SignInAttemptsPerMinute"] = "100000",
             ["Worker:Name"] = "test-worker-" + Guid.NewGuid().ToString("N")[..6],
             ["Worker:PollIntervalMs"] = "100",
             ["Worker:RetryBaseDelayMs"] = "20",

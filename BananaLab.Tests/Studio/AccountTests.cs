@@ -139,7 +139,7 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
     }
 
     /// <summary>Loads the form (for its antiforgery token and cookie) and posts it back, as a browser does.</summary>
-    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string handler, Dictionary<string, string> fields)
+    internal static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string handler, Dictionary<string, string> fields)
     {
         var page = await (await browser.GetAsync(url)).Content.ReadAsStringAsync();
         var token = AntiforgeryToken().Match(page).Groups[1].Value;
@@ -150,4 +150,37 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
+}
+
+public sealed class SignInThrottleFactory : BananaLabFactory
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["RateLimits:SignInAttemptsPerMinute"] = "3" };
+}
+
+/// <summary>Password guessing through the sign-in form is slowed down per address.</summary>
+public sealed class SignInThrottleTests(SignInThrottleFactory app) : IClassFixture<SignInThrottleFactory>
+{
+    [Fact]
+    public async Task After_the_allowed_attempts_the_form_answers_429_with_a_readable_page()
+    {
+        var user = await app.Services.GetRequiredService<UserService>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", "Guessed", UserRole.User, "password123");
+        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var fields = () => new Dictionary<string, string> { ["Form.Email"] = user.Email, ["Form.Password"] = "wrong-guess" };
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var refused = await AccountTests.PostFormAsync(browser, "/account/login", "login", fields());
+            Assert.Contains("The email or password is wrong.", await refused.Content.ReadAsStringAsync());
+        }
+        var throttled = await AccountTests.PostFormAsync(browser, "/account/login", "login",
+            new() { ["Form.Email"] = user.Email, ["Form.Password"] = "password123" });
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.Equal("60", throttled.Headers.RetryAfter!.ToString());
+        Assert.Contains("Too many sign-in attempts", await throttled.Content.ReadAsStringAsync());
+        Assert.False(throttled.Headers.Contains("Set-Cookie") && throttled.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("BananaLab.Auth")));
+        // Reading the form is not an attempt.
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account/login")).StatusCode);
+    }
 }

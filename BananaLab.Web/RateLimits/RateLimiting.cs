@@ -19,15 +19,21 @@ public sealed class RateLimitOptions
     /// <summary>How many requests a key may make at once before the sustained rate applies.</summary>
     [Range(1, 1_000_000, ErrorMessage = "RateLimits:Burst must be between 1 and 1000000.")]
     public int Burst { get; set; } = 100;
+
+    /// <summary>Sign-in and sign-up form posts per client address per minute (password guessing).</summary>
+    [Range(1, 1_000_000, ErrorMessage = "RateLimits:SignInAttemptsPerMinute must be between 1 and 1000000.")]
+    public int SignInAttemptsPerMinute { get; set; } = 10;
 }
 
 /// <summary>
-/// A token bucket per API key (per client address for body-authenticated dialects). A refusal is a 429
-/// with Retry-After, in the envelope of the dialect that was called.
+/// A token bucket per API key (per client address for body-authenticated dialects and the studio), and a
+/// stricter window on the sign-in and sign-up forms per address. A refusal is a 429 with Retry-After, in
+/// the envelope of the dialect that was called (a plain page for the account forms).
 /// </summary>
 public static class RateLimiting
 {
     private static readonly string[] Exempt = ["/livez", "/readyz", "/metrics"];
+    private static readonly string[] AccountForms = ["/account/login", "/account/register"];
 
     public static IHostApplicationBuilder AddBananaLabRateLimits(this IHostApplicationBuilder builder)
     {
@@ -36,7 +42,16 @@ public static class RateLimiting
         var options = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         builder.Services.AddRateLimiter(limiter =>
         {
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            var signInAttempts = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                options.Enabled && IsAccountFormPost(context.Request)
+                    ? RateLimitPartition.GetFixedWindowLimiter("sign-in:" + context.Connection.RemoteIpAddress, _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = options.SignInAttemptsPerMinute,
+                        Window = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    })
+                    : RateLimitPartition.GetNoLimiter("not-sign-in"));
+            var perCaller = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 if (!options.Enabled || Exempt.Any(p => context.Request.Path.StartsWithSegments(p)))
                     return RateLimitPartition.GetNoLimiter("exempt");
@@ -52,13 +67,30 @@ public static class RateLimiting
                     AutoReplenishment = true,
                 });
             });
+            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(perCaller, signInAttempts);
             limiter.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, cancellationToken);
         });
         return builder;
     }
 
+    private static bool IsAccountFormPost(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && AccountForms.Any(form => request.Path.StartsWithSegments(form));
+
     private static async ValueTask RejectAsync(HttpContext context, CancellationToken cancellationToken)
     {
+        if (IsAccountFormPost(context.Request))
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = "60";
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync("""
+                <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Too many attempts · BananaLab</title></head>
+                <body style="font-family:sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
+                <h1>Too many attempts</h1><p>Too many sign-in attempts came from your address. Wait a minute, then
+                <a href="/account/login">try again</a>.</p></body></html>
+                """, cancellationToken);
+            return;
+        }
         const string message = "Too many requests for this API key; slow down and retry after the time in Retry-After.";
         context.Response.Headers.RetryAfter = "1";
         var path = context.Request.Path;

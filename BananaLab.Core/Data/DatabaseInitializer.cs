@@ -48,6 +48,12 @@ public sealed class DatabaseInitializer(
                 string.IsNullOrEmpty(options.AdminPassword) ? null : options.AdminPassword, options.InitialCredits, cancellationToken);
             logger.LogInformation("Created the bootstrap admin {Email} with {Credits} credits", admin.Email, options.InitialCredits);
         }
+        else if (admin.PasswordHash is null && !string.IsNullOrEmpty(options.AdminPassword))
+        {
+            // First started without a password (API only); a password given later lets the admin sign in to the studio.
+            await users.SetPasswordAsync(admin.Id, options.AdminPassword, cancellationToken);
+            logger.LogInformation("Set the studio password of the bootstrap admin {Email}", admin.Email);
+        }
         if (!string.IsNullOrWhiteSpace(options.AdminApiKey))
             await apiKeys.EnsureAsync(admin.Id, "bootstrap", options.AdminApiKey.Trim(), cancellationToken);
     }

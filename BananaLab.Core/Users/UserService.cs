@@ -110,6 +110,15 @@ public sealed class UserService(
         return changed == 1 ? null : "There is no such user.";
     }
 
+    /// <summary>Sets an account's password (stored as an Identity password hash).</summary>
+    public async Task SetPasswordAsync(Guid userId, string password, CancellationToken cancellationToken = default)
+    {
+        var user = await FindAsync(userId, cancellationToken) ?? throw new InvalidOperationException($"There is no user {userId}.");
+        var hash = Hasher.HashPassword(user, password);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, hash), cancellationToken);
+    }
+
     public bool VerifyPassword(User user, string password) =>
         user.PasswordHash is not null &&
         Hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;

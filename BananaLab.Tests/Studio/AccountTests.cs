@@ -184,3 +184,28 @@ public sealed class SignInThrottleTests(SignInThrottleFactory app) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account/login")).StatusCode);
     }
 }
+
+/// <summary>The bootstrap admin first started without a password (API only) gets one from a later start.</summary>
+public sealed class BootstrapAdminPasswordTests
+{
+    private sealed class Host(string dataDirectory, string? password) : BananaLabFactory(dataDirectory)
+    {
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Bootstrap:AdminPassword"] = password };
+    }
+
+    [Fact]
+    public async Task A_password_configured_after_the_first_start_lets_the_admin_sign_in()
+    {
+        using var data = new TempDirectory();
+        await using (var first = new Host(data.Path, password: null))
+        {
+            var admin = await first.Services.GetRequiredService<UserService>().FindByEmailAsync("admin@example.test");
+            Assert.Null(admin!.PasswordHash);
+        }
+        await using var second = new Host(data.Path, password: "later-password-1");
+        var users = second.Services.GetRequiredService<UserService>();
+        var withPassword = await users.FindByEmailAsync("admin@example.test");
+        Assert.True(users.VerifyPassword(withPassword!, "later-password-1"));
+        Assert.Equal(1000, withPassword!.CreditBalance);
+    }
+}

@@ -128,6 +128,33 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/media/tasks/{task.Id}/0")).StatusCode);
     }
 
+    [Fact]
+    public async Task Changing_the_password_needs_the_current_one_and_the_new_one_signs_in()
+    {
+        var users = app.Services.GetRequiredService<UserService>();
+        var user = await users.CreateAsync($"{Guid.NewGuid():N}@example.test", "Pat", UserRole.User, "old-password");
+        Assert.Equal(HttpStatusCode.Redirect, (await Browser().GetAsync("/account/password")).StatusCode);
+        var browser = Browser();
+        await PostFormAsync(browser, "/account/login", "login", new() { ["Form.Email"] = user.Email, ["Form.Password"] = "old-password" });
+
+        var wrong = await PostFormAsync(browser, "/account/password", "password", new()
+        {
+            ["Form.CurrentPassword"] = "not-it-at-all", ["Form.NewPassword"] = "new-password", ["Form.ConfirmPassword"] = "new-password",
+        });
+        Assert.Contains("The current password is wrong.", await wrong.Content.ReadAsStringAsync());
+        Assert.True(users.VerifyPassword((await users.FindAsync(user.Id))!, "old-password"));
+
+        var changed = await PostFormAsync(browser, "/account/password", "password", new()
+        {
+            ["Form.CurrentPassword"] = "old-password", ["Form.NewPassword"] = "new-password", ["Form.ConfirmPassword"] = "new-password",
+        });
+        Assert.Contains("Your password was changed.", await changed.Content.ReadAsStringAsync());
+        var stored = (await users.FindAsync(user.Id))!;
+        Assert.True(users.VerifyPassword(stored, "new-password"));
+        Assert.False(users.VerifyPassword(stored, "old-password"));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/")).StatusCode);
+    }
+
     private async Task<HttpClient> SignedInBrowserAsync(UserRole role)
     {
         var user = await app.Services.GetRequiredService<UserService>()

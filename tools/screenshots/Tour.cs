@@ -61,6 +61,7 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         yield return new("credits", "/credits", Visitor.User);
         yield return new("developers-keys", "/developers/keys", Visitor.User);
         yield return new("developers", "/developers", Visitor.User);
+        yield return new("account-password", "/account/password", Visitor.User);
         yield return new("admin", "/admin", Visitor.Admin);
         yield return new("admin-tasks", "/admin/tasks", Visitor.Admin);
         if (anyTask is { } any) yield return new("admin-task", $"/admin/tasks/{any}", Visitor.Admin);

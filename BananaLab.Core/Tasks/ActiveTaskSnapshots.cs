@@ -16,6 +16,7 @@ public sealed class ActiveTaskSnapshots : IDisposable
     private readonly ConcurrentDictionary<Guid, Snapshot> _snapshots = new();
     private readonly TimeProvider _clock;
     private readonly IDisposable _subscription;
+    private long _invalidations;
 
     private sealed record Snapshot(GenerationTask Task, int QueuePosition, long TakenAt);
 
@@ -42,14 +43,27 @@ public sealed class ActiveTaskSnapshots : IDisposable
         return true;
     }
 
-    public void Remember(GenerationTask task, int queuePosition)
+    /// <summary>Take this before reading a task from the database, and hand it to <see cref="Remember"/>.</summary>
+    public long Stamp() => Interlocked.Read(ref _invalidations);
+
+    /// <summary>
+    /// Keeps a copy of a task read from the database, unless any task changed while it was being read
+    /// (<paramref name="readStamp"/> is then stale): a copy must never outlive the event that ended it.
+    /// </summary>
+    public void Remember(GenerationTask task, int queuePosition, long readStamp)
     {
         if (task.IsTerminal) return;
         if (_snapshots.Count >= MaxEntries) _snapshots.Clear();
         _snapshots[task.Id] = new Snapshot(task, queuePosition, _clock.GetTimestamp());
+        // An event that arrived during the read (or this write) may have missed the copy: drop it again.
+        if (Interlocked.Read(ref _invalidations) != readStamp) _snapshots.TryRemove(task.Id, out _);
     }
 
-    public void Forget(Guid taskId) => _snapshots.TryRemove(taskId, out _);
+    public void Forget(Guid taskId)
+    {
+        Interlocked.Increment(ref _invalidations);
+        _snapshots.TryRemove(taskId, out _);
+    }
 
     public void Dispose() => _subscription.Dispose();
 }

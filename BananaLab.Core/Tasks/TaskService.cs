@@ -256,6 +256,7 @@ public sealed class TaskService(
         if (activeTasks.TryGet(taskId, out var active, out var position))
             return ownerId is null || active.UserId == ownerId ? new TaskView(WithLiveProgress(active), position) : null;
 
+        var readStamp = activeTasks.Stamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
             .SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
@@ -267,7 +268,7 @@ public sealed class TaskService(
             return new TaskView(task, 0);
         }
         var queuePosition = await QueuePositionAsync(db, task, cancellationToken);
-        activeTasks.Remember(task, queuePosition);
+        activeTasks.Remember(task, queuePosition, readStamp);
         return new TaskView(WithLiveProgress(task), queuePosition);
     }
 

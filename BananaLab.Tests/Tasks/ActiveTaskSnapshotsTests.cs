@@ -28,7 +28,7 @@ public sealed class ActiveTaskSnapshotsTests
         using var snapshots = new ActiveTaskSnapshots(new TaskNotifier(), clock);
         var task = Task(GenerationTaskStatus.Queued);
 
-        snapshots.Remember(task, queuePosition: 3);
+        snapshots.Remember(task, queuePosition: 3, snapshots.Stamp());
         clock.Advance(ActiveTaskSnapshots.Lifetime - TimeSpan.FromMilliseconds(1));
         Assert.True(snapshots.TryGet(task.Id, out var copy, out var position));
         Assert.Same(task, copy);
@@ -44,7 +44,7 @@ public sealed class ActiveTaskSnapshotsTests
         var notifier = new TaskNotifier();
         using var snapshots = new ActiveTaskSnapshots(notifier, new ManualClock());
         var task = Task(GenerationTaskStatus.Running);
-        snapshots.Remember(task, 0);
+        snapshots.Remember(task, 0, snapshots.Stamp());
 
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Progress, GenerationTaskStatus.Running, 40));
         Assert.True(snapshots.TryGet(task.Id, out _, out _));
@@ -52,8 +52,25 @@ public sealed class ActiveTaskSnapshotsTests
         Assert.False(snapshots.TryGet(task.Id, out _, out _));
 
         var done = Task(GenerationTaskStatus.Failed);
-        snapshots.Remember(done, 0);
+        snapshots.Remember(done, 0, snapshots.Stamp());
         Assert.False(snapshots.TryGet(done.Id, out _, out _));
+    }
+}
+
+public sealed class ActiveTaskSnapshotRaceTests
+{
+    [Fact]
+    public void A_read_that_an_event_overtook_is_not_kept()
+    {
+        var notifier = new TaskNotifier();
+        using var snapshots = new ActiveTaskSnapshots(notifier, TimeProvider.System);
+        var task = new GenerationTask { Id = Guid.NewGuid(), UserId = Guid.NewGuid(), ModelId = "m", Provider = "p", Prompt = "x", Status = GenerationTaskStatus.Running };
+
+        var stamp = snapshots.Stamp();        // the read starts...
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100));
+        snapshots.Remember(task, 0, stamp);   // ...and ends after the task finished: its "running" copy is stale
+
+        Assert.False(snapshots.TryGet(task.Id, out _, out _));
     }
 }
 

@@ -172,6 +172,7 @@ public sealed class TaskQueue(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var updated = await guard.ExecuteUpdateAsync(s => s
             .SetProperty(t => t.Status, status)
+            .SetProperty(t => t.ProgressPercent, t => t.ProgressPercent > task.ProgressPercent ? t.ProgressPercent : task.ProgressPercent)
             .SetProperty(t => t.FinishedAt, now)
             .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
             .SetProperty(t => t.TotalDurationMs, (long)(now - task.CreatedAt).TotalMilliseconds)

@@ -166,6 +166,8 @@ public sealed class TaskWorker(
         catch (OperationCanceledException) when (run.IsCancellationRequested)
         {
             await StopHeartbeatAsync();
+            // Keep how far it got (the heartbeat may not have saved the last steps).
+            task.ProgressPercent = Math.Max(task.ProgressPercent, progress.Percent);
             await Fail(TaskErrors.Canceled, "Canceled while running; the credits were returned.", transient: false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)

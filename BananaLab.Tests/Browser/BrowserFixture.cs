@@ -125,8 +125,12 @@ public sealed class BrowserFixture : IAsyncLifetime
 /// <summary>A browser test's own failure, carrying where its screenshot was saved.</summary>
 public sealed class BrowserTestFailedException(string message, Exception inner) : Exception(message, inner);
 
-/// <summary>All browser tests share one app and one browser, and run one at a time.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// All browser tests share one app and one browser, and run one at a time, after the other test
+/// collections: on a 2-core machine the parallel bUnit tests' blocking waits and their hosts' workers
+/// otherwise starve the circuit the browser is talking to (a prompt typed during that never reached it).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "Browser";

@@ -17,6 +17,9 @@ public sealed class BalanceState(CreditLedger ledger, CurrentUser currentUser, T
 
     public event Action? Changed;
 
+    /// <summary>Reads the balance unless this circuit already has it (the layout and a page both ask at start).</summary>
+    public Task LoadAsync() => Credits is null ? RefreshAsync() : Task.CompletedTask;
+
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         var principal = await currentUser.PrincipalAsync();

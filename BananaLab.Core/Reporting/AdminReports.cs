@@ -170,8 +170,8 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
                    select new { Task = t, u.Email };
         if (!string.IsNullOrWhiteSpace(query.UserEmail))
         {
-            var pattern = LikePattern(query.UserEmail);
-            rows = rows.Where(r => EF.Functions.Like(r.Email, pattern, "\\"));
+            var pattern = LikePatterns.Containing(query.UserEmail);
+            rows = rows.Where(r => EF.Functions.Like(r.Email, pattern, LikePatterns.Escape));
         }
         if (query.UserId is { } userId) rows = rows.Where(r => r.Task.UserId == userId);
         if (query.Status is { } status) rows = rows.Where(r => r.Task.Status == status);
@@ -217,14 +217,11 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         }
         if (!string.IsNullOrWhiteSpace(query.UserEmail))
         {
-            var pattern = LikePattern(query.UserEmail);
-            rows = rows.Where(r => EF.Functions.Like(r.Email, pattern, "\\"));
+            var pattern = LikePatterns.Containing(query.UserEmail);
+            rows = rows.Where(r => EF.Functions.Like(r.Email, pattern, LikePatterns.Escape));
         }
         var total = await rows.CountAsync(cancellationToken);
         var items = await rows.OrderByDescending(r => r.Decision.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
         return new ModerationLogPage(items.Select(r => new ModerationLogRow(r.Decision, r.Email)).ToList(), total);
     }
-
-    private static string LikePattern(string text) =>
-        "%" + text.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 }

@@ -300,8 +300,8 @@ public sealed class TaskService(
         if (query.CreatedTo is { } to) tasks = tasks.Where(t => t.CreatedAt < to);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var pattern = "%" + query.Search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            tasks = tasks.Where(t => EF.Functions.Like(t.Prompt, pattern, "\\"));
+            var pattern = LikePatterns.Containing(query.Search);
+            tasks = tasks.Where(t => EF.Functions.Like(t.Prompt, pattern, LikePatterns.Escape));
         }
         var total = await tasks.CountAsync(cancellationToken);
         var items = await tasks.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)

@@ -29,7 +29,7 @@ public sealed class ActiveTaskSnapshots : IDisposable
         });
     }
 
-    /// <summary>The task as read less than <see cref="Lifetime"/> ago; callers must not modify it.</summary>
+    /// <summary>The task as read less than <see cref="Lifetime"/> ago, as a copy the caller may change.</summary>
     public bool TryGet(Guid taskId, out GenerationTask task, out int queuePosition)
     {
         (task, queuePosition) = (null!, 0);
@@ -39,7 +39,7 @@ public sealed class ActiveTaskSnapshots : IDisposable
             _snapshots.TryRemove(KeyValuePair.Create(taskId, snapshot));
             return false;
         }
-        (task, queuePosition) = (snapshot.Task, snapshot.QueuePosition);
+        (task, queuePosition) = (snapshot.Task.Copy(), snapshot.QueuePosition);
         return true;
     }
 
@@ -54,7 +54,7 @@ public sealed class ActiveTaskSnapshots : IDisposable
     {
         if (task.IsTerminal) return;
         if (_snapshots.Count >= MaxEntries) _snapshots.Clear();
-        _snapshots[task.Id] = new Snapshot(task, queuePosition, _clock.GetTimestamp());
+        _snapshots[task.Id] = new Snapshot(task.Copy(), queuePosition, _clock.GetTimestamp());
         // An event that arrived during the read (or this write) may have missed the copy: drop it again.
         if (Interlocked.Read(ref _invalidations) != readStamp) _snapshots.TryRemove(task.Id, out _);
     }

@@ -62,6 +62,9 @@ public sealed class GenerationTask
 
     public List<TaskImage> Images { get; set; } = [];
 
+    /// <summary>A field-by-field copy for one reader (the image list is shared: it only changes when a task ends).</summary>
+    public GenerationTask Copy() => (GenerationTask)MemberwiseClone();
+
     public bool IsTerminal => Status is GenerationTaskStatus.Succeeded or GenerationTaskStatus.Failed
         or GenerationTaskStatus.Canceled or GenerationTaskStatus.Blocked;
 }

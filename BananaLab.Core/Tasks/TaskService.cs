@@ -272,10 +272,7 @@ public sealed class TaskService(
         return new TaskView(WithLiveProgress(task), queuePosition);
     }
 
-    /// <summary>
-    /// The database holds progress as of the last heartbeat; a worker in this process knows the current
-    /// step. Progress only grows, so raising it on a shared copy is safe.
-    /// </summary>
+    /// <summary>The database holds progress as of the last heartbeat; a worker in this process knows the current step.</summary>
     private GenerationTask WithLiveProgress(GenerationTask task)
     {
         if (task.Status == GenerationTaskStatus.Running && notifier.LatestProgress(task.Id) is { } live && live.ProgressPercent > task.ProgressPercent)

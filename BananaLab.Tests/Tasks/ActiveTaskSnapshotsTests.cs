@@ -31,8 +31,13 @@ public sealed class ActiveTaskSnapshotsTests
         snapshots.Remember(task, queuePosition: 3, snapshots.Stamp());
         clock.Advance(ActiveTaskSnapshots.Lifetime - TimeSpan.FromMilliseconds(1));
         Assert.True(snapshots.TryGet(task.Id, out var copy, out var position));
-        Assert.Same(task, copy);
+        Assert.Equal(task.Id, copy.Id);
         Assert.Equal(3, position);
+        // Each reader gets its own copy: one changing it can't change what the next one sees.
+        copy.Status = GenerationTaskStatus.Canceled;
+        task.Status = GenerationTaskStatus.Failed;
+        Assert.True(snapshots.TryGet(task.Id, out var again, out _));
+        Assert.Equal(GenerationTaskStatus.Queued, again.Status);
 
         clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.False(snapshots.TryGet(task.Id, out _, out _));

@@ -1,6 +1,8 @@
 using BananaLab.Core.Catalog;
+using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
+using BananaLab.Core.Data.Postgres;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Sessions;
 using BananaLab.Core.Moderation;
@@ -13,7 +15,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace BananaLab.Core;
 
@@ -47,9 +51,8 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), "Webhooks:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IDatabaseProvider, SqliteDatabaseProvider>();
-        services.AddPooledDbContextFactory<BananaLabDbContext>((provider, options) =>
-            provider.GetRequiredService<IDatabaseProvider>().Configure(options));
+        AddDatabase(services, DatabaseOptions.Read(configuration));
+        AddCluster(services, configuration);
 
         services.AddSingleton<Readiness>();
         services.AddHostedService<DatabaseInitializer>();
@@ -77,5 +80,36 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<WebhookAccounts>();
         services.AddSingleton<ClientSessionService>();
         return builder;
+    }
+
+    /// <summary>The node's name, and its Redis connection when the cluster has one.</summary>
+    private static void AddCluster(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        if (!ClusterOptions.UsesRedis(configuration)) return;
+        services.AddSingleton<IConnectionMultiplexer>(provider =>
+            RedisConnection.Connect(configuration, provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisConnection))));
+    }
+
+    /// <summary>One database engine per process, chosen by <c>Database:Provider</c>.</summary>
+    private static void AddDatabase(IServiceCollection services, DatabaseOptions options)
+    {
+        services.AddSingleton(options);
+        switch (options.Provider)
+        {
+            case DatabaseEngine.Postgres:
+                services.AddSingleton<PostgresDatabaseProvider>();
+                services.AddSingleton<IDatabaseProvider>(provider => provider.GetRequiredService<PostgresDatabaseProvider>());
+                services.AddPooledDbContextFactory<PostgresDbContext>((provider, db) =>
+                    provider.GetRequiredService<IDatabaseProvider>().Configure(db));
+                services.AddSingleton<IDbContextFactory<BananaLabDbContext>, DerivedDbContextFactory<PostgresDbContext>>();
+                break;
+            default:
+                services.AddSingleton<IDatabaseProvider, SqliteDatabaseProvider>();
+                services.AddPooledDbContextFactory<BananaLabDbContext>((provider, db) =>
+                    provider.GetRequiredService<IDatabaseProvider>().Configure(db));
+                break;
+        }
     }
 }

@@ -10,8 +10,21 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace BananaLab.Core.Data;
 
-public sealed class BananaLabDbContext(DbContextOptions<BananaLabDbContext> options) : DbContext(options)
+/// <summary>
+/// The one model of the product. SQLite uses this type (its migrations are in <c>Data/Migrations</c>);
+/// PostgreSQL uses <see cref="Postgres.PostgresDbContext"/>, the same model with its own migrations.
+/// </summary>
+public class BananaLabDbContext : DbContext
 {
+    public BananaLabDbContext(DbContextOptions<BananaLabDbContext> options) : base(options)
+    {
+    }
+
+    /// <summary>For a provider's derived context, which only exists to own that provider's migrations.</summary>
+    protected BananaLabDbContext(DbContextOptions options) : base(options)
+    {
+    }
+
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<GenerationTask> Tasks => Set<GenerationTask>();

@@ -33,8 +33,26 @@ public sealed class DatabaseInitializer(
             await database.PrepareAsync(db, cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }
-        await BootstrapAdminAsync(cancellationToken);
+        await BootstrapAdminOnceAsync(cancellationToken);
         readiness.DatabaseReady = true;
+    }
+
+    /// <summary>
+    /// Several nodes of one cluster start together on one database (EF Core serializes their migrations
+    /// with a lock). If another node creates the admin or its key at the same moment, the unique index
+    /// refuses the second copy, and a second pass finds the first.
+    /// </summary>
+    private async Task BootstrapAdminOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await BootstrapAdminAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (database.IsUniqueViolation(e))
+        {
+            logger.LogInformation("Another node created the bootstrap admin at the same time; using theirs");
+            await BootstrapAdminAsync(cancellationToken);
+        }
     }
 
     private async Task BootstrapAdminAsync(CancellationToken cancellationToken)

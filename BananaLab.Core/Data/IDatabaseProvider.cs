@@ -4,7 +4,7 @@ namespace BananaLab.Core.Data;
 
 /// <summary>
 /// Everything that differs between database engines lives behind this interface, so the task
-/// engine above it stays the same (SQLite today; a PostgreSQL provider with FOR UPDATE SKIP LOCKED can drop in).
+/// engine above it stays the same: <see cref="SqliteDatabaseProvider"/> and <see cref="Postgres.PostgresDatabaseProvider"/>.
 /// </summary>
 public interface IDatabaseProvider
 {
@@ -15,10 +15,11 @@ public interface IDatabaseProvider
 
     /// <summary>
     /// Atomically moves the oldest claimable queued task to running under a lease for this worker,
-    /// and returns its id, or null when nothing is claimable.
+    /// and returns its id, or null when nothing is claimable. With <paramref name="modelIds"/>, only tasks
+    /// for those models are claimable (a worker serves the models it has); null means any model.
     /// </summary>
     Task<Guid?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
-        CancellationToken cancellationToken);
+        IReadOnlyList<string>? modelIds, CancellationToken cancellationToken);
 
     bool IsUniqueViolation(DbUpdateException exception);
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using BananaLab.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -44,9 +45,11 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
     }
 
     public async Task<Guid?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now,
-        DateTime leaseUntil, CancellationToken cancellationToken)
+        DateTime leaseUntil, IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
     {
         // One statement under SQLite's single write lock is atomic: no two workers get the same task.
+        var anyModel = modelIds is null;
+        var models = JsonSerializer.Serialize(modelIds ?? []);
         var claimed = await db.Database.SqlQuery<Guid>($"""
             UPDATE "Tasks"
             SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},
@@ -54,6 +57,7 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
             WHERE "Id" = (
                 SELECT "Id" FROM "Tasks"
                 WHERE "Status" = 0 AND ("NotBefore" IS NULL OR "NotBefore" <= {now})
+                  AND ({anyModel} OR "ModelId" IN (SELECT "value" FROM json_each({models})))
                 ORDER BY "CreatedAt", "Id"
                 LIMIT 1)
             RETURNING "Id" AS "Value"

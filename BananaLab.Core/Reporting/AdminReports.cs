@@ -171,7 +171,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         if (!string.IsNullOrWhiteSpace(query.UserEmail))
         {
             var pattern = LikePatterns.Containing(query.UserEmail);
-            rows = rows.Where(r => EF.Functions.Like(r.Email, pattern, LikePatterns.Escape));
+            rows = rows.Where(r => EF.Functions.Like(r.Email.ToLower(), pattern, LikePatterns.Escape));
         }
         if (query.UserId is { } userId) rows = rows.Where(r => r.Task.UserId == userId);
         if (query.Status is { } status) rows = rows.Where(r => r.Task.Status == status);
@@ -218,7 +218,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         if (!string.IsNullOrWhiteSpace(query.UserEmail))
         {
             var pattern = LikePatterns.Containing(query.UserEmail);
-            rows = rows.Where(r => EF.Functions.Like(r.Email, pattern, LikePatterns.Escape));
+            rows = rows.Where(r => EF.Functions.Like(r.Email.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await rows.CountAsync(cancellationToken);
         var items = await rows.OrderByDescending(r => r.Decision.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);

@@ -19,11 +19,13 @@ public sealed class TaskQueue(
     TimeProvider clock,
     ILogger<TaskQueue> logger)
 {
-    public async Task<GenerationTask?> ClaimAsync(string workerName, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>Claims the oldest claimable task (of <paramref name="modelIds"/> only, when given) for this worker.</summary>
+    public async Task<GenerationTask?> ClaimAsync(string workerName, TimeSpan lease, CancellationToken cancellationToken,
+        IReadOnlyList<string>? modelIds = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        var id = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, cancellationToken);
+        var id = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, modelIds, cancellationToken);
         if (id is null) return null;
         var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id, cancellationToken);
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0));

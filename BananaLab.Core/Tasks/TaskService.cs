@@ -298,7 +298,7 @@ public sealed class TaskService(
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var pattern = LikePatterns.Containing(query.Search);
-            tasks = tasks.Where(t => EF.Functions.Like(t.Prompt, pattern, LikePatterns.Escape));
+            tasks = tasks.Where(t => EF.Functions.Like(t.Prompt.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await tasks.CountAsync(cancellationToken);
         var items = await tasks.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)

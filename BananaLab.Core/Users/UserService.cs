@@ -83,7 +83,7 @@ public sealed class UserService(
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = LikePatterns.Containing(search);
-            query = query.Where(u => EF.Functions.Like(u.Email, pattern, LikePatterns.Escape) || EF.Functions.Like(u.DisplayName, pattern, LikePatterns.Escape));
+            query = query.Where(u => EF.Functions.Like(u.Email.ToLower(), pattern, LikePatterns.Escape) || EF.Functions.Like(u.DisplayName.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await query.CountAsync(cancellationToken);
         var items = await query.OrderByDescending(u => u.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);

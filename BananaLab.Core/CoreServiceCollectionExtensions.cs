@@ -90,6 +90,7 @@ public static class CoreServiceCollectionExtensions
         if (!ClusterOptions.UsesRedis(configuration)) return;
         services.AddSingleton<IConnectionMultiplexer>(provider =>
             RedisConnection.Connect(configuration, provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisConnection))));
+        services.AddHostedService<RedisTaskEventRelay>();
     }
 
     /// <summary>One database engine per process, chosen by <c>Database:Provider</c>.</summary>

@@ -1,9 +1,11 @@
 using BananaLab.Core.Data;
+using BananaLab.Core.Data.Postgres;
 using BananaLab.Worker.Queue;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace BananaLab.Worker;
 
@@ -14,13 +16,22 @@ public static class WorkerServiceCollectionExtensions
     {
         builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        var enabled = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.Enabled)}", true);
-        if (enabled)
+        builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+        if (!options.Enabled) return builder;
+
+        builder.Services.AddHostedService<TaskWorker>();
+        // Readiness now also waits for the worker loops.
+        builder.Services.Replace(ServiceDescriptor.Singleton(new Readiness { WorkerExpected = true }));
+        // Idle loops wake on the database's own notifications when other nodes queue tasks.
+        if (DatabaseOptions.Read(builder.Configuration).Provider == DatabaseEngine.Postgres)
+            builder.Services.AddHostedService<PostgresQueueListener>();
+        // Leave the host time to let running tasks finish (and then hand them back) on shutdown.
+        builder.Services.Configure<HostOptions>(host =>
         {
-            builder.Services.AddHostedService<TaskWorker>();
-            // Readiness now also waits for the worker loops.
-            builder.Services.Replace(ServiceDescriptor.Singleton(new Readiness { WorkerExpected = true }));
-        }
+            var needed = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 10);
+            if (host.ShutdownTimeout < needed) host.ShutdownTimeout = needed;
+        });
         return builder;
     }
 }

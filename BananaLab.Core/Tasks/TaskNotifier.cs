@@ -24,18 +24,21 @@ public sealed record TaskEvent(
     string? ErrorCode = null,
     string? ErrorMessage = null,
     string? ModelId = null,
-    long? ComputeMs = null);
+    long? ComputeMs = null,
+    string? WorkerName = null);
 
 /// <summary>
 /// Pushes task events from the worker to whoever listens (Blazor circuits, the SignalR hub, long-polling
 /// endpoints). Subscriptions are disposable; handlers run on the worker's thread and must marshal
-/// (<c>InvokeAsync</c>) and return quickly.
+/// (<c>InvokeAsync</c>) and return quickly. In a cluster, <see cref="Cluster.RedisTaskEventRelay"/>
+/// sends what this process publishes to the other nodes and delivers theirs here.
 /// </summary>
 public sealed class TaskNotifier
 {
     private readonly ConcurrentDictionary<Guid, ImmutableHandlers> _byTask = new();
     private ImmutableHandlers _all = ImmutableHandlers.Empty;
     private readonly ConcurrentDictionary<Guid, TaskEvent> _latestProgress = new();
+    private volatile Action<TaskEvent>? _outbound;
 
     public IDisposable Subscribe(Guid taskId, Action<TaskEvent> handler)
     {
@@ -59,7 +62,26 @@ public sealed class TaskNotifier
     /// <summary>The last progress event of a running task (with its preview), if any.</summary>
     public TaskEvent? LatestProgress(Guid taskId) => _latestProgress.GetValueOrDefault(taskId);
 
+    /// <summary>Sends every event published in this process on to other nodes as well (one forwarder per process).</summary>
+    public IDisposable ForwardTo(Action<TaskEvent> outbound)
+    {
+        if (Interlocked.CompareExchange(ref _outbound, outbound, null) is not null)
+            throw new InvalidOperationException("Task events already have a forwarder.");
+        return new Subscription(() => _outbound = null);
+    }
+
+    /// <summary>An event that happened in this process: delivered here and forwarded to the other nodes.</summary>
     public void Publish(TaskEvent taskEvent)
+    {
+        Deliver(taskEvent);
+        try { _outbound?.Invoke(taskEvent); }
+        catch { /* the forwarder logs its own failures; the local listeners already have the event */ }
+    }
+
+    /// <summary>An event another node published: delivered to this process's listeners only.</summary>
+    public void DeliverRemote(TaskEvent taskEvent) => Deliver(taskEvent);
+
+    private void Deliver(TaskEvent taskEvent)
     {
         if (taskEvent.Kind is TaskEventKind.Progress or TaskEventKind.Started)
             _latestProgress[taskEvent.TaskId] = taskEvent;

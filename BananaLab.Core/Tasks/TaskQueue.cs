@@ -28,7 +28,7 @@ public sealed class TaskQueue(
         var id = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, modelIds, cancellationToken);
         if (id is null) return null;
         var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id, cancellationToken);
-        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0));
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0, ModelId: task.ModelId, WorkerName: workerName));
         return task;
     }
 
@@ -79,7 +79,7 @@ public sealed class TaskQueue(
         await webhooks.EnqueueAsync(db, task, GenerationTaskStatus.Succeeded, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100,
-            ModelId: task.ModelId, ComputeMs: computeMs));
+            ModelId: task.ModelId, ComputeMs: computeMs, WorkerName: workerName));
         return true;
     }
 

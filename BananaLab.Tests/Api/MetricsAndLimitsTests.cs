@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using BananaLab.Tests.Infrastructure;
+using BananaLab.Worker.Queue;
+using Microsoft.Extensions.Options;
 
 namespace BananaLab.Tests.Api;
 
@@ -19,10 +21,12 @@ public sealed class MetricsTests(BananaLabFactory factory) : IClassFixture<Banan
         Assert.Contains("http_requests_received_total{", text);
         Assert.Contains("api/v1/tasks/{id:guid}\"", text);
         Assert.Contains("http_request_duration_seconds_bucket{", text);
-        Assert.Contains("bananalab_tasks{status=\"succeeded\"} 1", text);
+        // Every series names the node; generation time also names the worker that ran the task.
+        var worker = factory.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.Name;
+        Assert.Contains("bananalab_tasks{status=\"succeeded\",node=\"test-node\"} 1", text);
         Assert.Contains("bananalab_queue_depth", text);
-        Assert.Contains("bananalab_generation_seconds_count{model=\"test-model\"} 1", text);
-        Assert.Contains("bananalab_credits_charged_total 10", text);
+        Assert.Contains($"bananalab_generation_seconds_count{{model=\"test-model\",worker=\"{worker}\",node=\"test-node\"}} 1", text);
+        Assert.Contains("bananalab_credits_charged_total{node=\"test-node\"} 10", text);
     }
 }
 

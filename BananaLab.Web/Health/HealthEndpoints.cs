@@ -1,30 +1,90 @@
+using System.Text.Json;
+using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
 
 namespace BananaLab.Web.Health;
 
-/// <summary><c>/livez</c>: the process answers. <c>/readyz</c>: migrations ran and the worker is up.</summary>
+/// <summary>
+/// <c>/livez</c>: the process answers. <c>/readyz</c>: migrations ran, the worker (if this node runs one)
+/// is up, the database answers a query and, in a cluster, Redis answers a ping. The body names each
+/// check, so an operator sees which dependency is missing.
+/// </summary>
 public static class HealthEndpoints
 {
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
     public static IHostApplicationBuilder AddBananaLabHealth(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+        var checks = builder.Services.AddHealthChecks()
+            .AddCheck<StartupCheck>("startup", tags: ["ready"])
+            .AddCheck<DatabaseCheck>("database", tags: ["ready"]);
+        if (ClusterOptions.UsesRedis(builder.Configuration)) checks.AddCheck<RedisCheck>("redis", tags: ["ready"]);
         return builder;
     }
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/livez", new HealthCheckOptions { Predicate = _ => false });
-        routes.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        routes.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteReportAsync });
         return routes;
     }
 
-    private sealed class ReadinessCheck(Readiness readiness) : IHealthCheck
+    private static Task WriteReportAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }, cancellationToken: context.RequestAborted);
+    }
+
+    private sealed class StartupCheck(Readiness readiness) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(readiness.IsReady
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy(readiness.DatabaseReady ? "The worker is starting." : "The database is being prepared."));
+    }
+
+    private sealed class DatabaseCheck(IDbContextFactory<BananaLabDbContext> dbFactory, DatabaseOptions database) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ProbeTimeout);
+            try
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(timeout.Token);
+                return await db.Database.CanConnectAsync(timeout.Token)
+                    ? HealthCheckResult.Healthy($"{database.Provider} answers.")
+                    : HealthCheckResult.Unhealthy($"{database.Provider} cannot be reached.");
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return HealthCheckResult.Unhealthy($"{database.Provider} cannot be reached: {e.GetType().Name}.");
+            }
+        }
+    }
+
+    private sealed class RedisCheck(IConnectionMultiplexer redis) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (!redis.IsConnected) return HealthCheckResult.Unhealthy("Redis is not connected.");
+            try
+            {
+                var latency = await redis.GetDatabase().PingAsync().WaitAsync(ProbeTimeout, cancellationToken);
+                return HealthCheckResult.Healthy($"Redis answers in {latency.TotalMilliseconds:0.0} ms.");
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"Redis does not answer: {e.GetType().Name}.");
+            }
+        }
     }
 }

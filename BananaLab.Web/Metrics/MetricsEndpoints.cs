@@ -1,6 +1,9 @@
+using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
 using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
+using BananaLab.Worker.Queue;
+using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace BananaLab.Web.Metrics;
@@ -13,24 +16,30 @@ public sealed class MetricsOptions
     public bool RequireApiKey { get; set; }
 }
 
-/// <summary>The collectors of one app instance, in a registry of its own (several hosts may share a process in tests).</summary>
+/// <summary>
+/// The collectors of one app instance, in a registry of its own (several hosts may share a process in
+/// tests). Every series carries the node's name (<c>Cluster:NodeName</c>) as the label <c>node</c>.
+/// </summary>
 public sealed class BananaLabMetrics
 {
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
     public IMetricFactory Factory { get; }
     public Gauge QueueDepth { get; }
     public Gauge TasksByStatus { get; }
+    public Gauge RunningByWorker { get; }
     public Counter CreditsCharged { get; }
     public Histogram GenerationSeconds { get; }
 
-    public BananaLabMetrics()
+    public BananaLabMetrics(IOptions<ClusterOptions> cluster)
     {
+        Registry.SetStaticLabels(new Dictionary<string, string> { ["node"] = cluster.Value.NodeName });
         Factory = Prometheus.Metrics.WithCustomRegistry(Registry);
-        QueueDepth = Factory.CreateGauge("bananalab_queue_depth", "Queued tasks per model.", ["model"]);
+        QueueDepth = Factory.CreateGauge("bananalab_queue_depth", "Queued tasks per model (whole database).", ["model"]);
         TasksByStatus = Factory.CreateGauge("bananalab_tasks", "Tasks in the database by status.", ["status"]);
-        CreditsCharged = Factory.CreateCounter("bananalab_credits_charged_total", "Credits captured for succeeded tasks.");
-        GenerationSeconds = Factory.CreateHistogram("bananalab_generation_seconds", "Model compute time of succeeded tasks run by this process.",
-            new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 14) });
+        RunningByWorker = Factory.CreateGauge("bananalab_running_tasks", "Tasks running now, by the worker that holds them (whole database).", ["worker"]);
+        CreditsCharged = Factory.CreateCounter("bananalab_credits_charged_total", "Credits captured for succeeded tasks (whole database).");
+        GenerationSeconds = Factory.CreateHistogram("bananalab_generation_seconds", "Model compute time of succeeded tasks run by this node's worker.",
+            new HistogramConfiguration { LabelNames = ["model", "worker"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 14) });
     }
 }
 
@@ -74,26 +83,41 @@ public static class MetricsEndpoints
         foreach (var status in Enum.GetValues<GenerationTaskStatus>())
             metrics.TasksByStatus.WithLabels(status.ToString().ToLowerInvariant()).Set(byStatus.FirstOrDefault(s => s.Key == status)?.Count ?? 0);
 
+        var running = await db.Tasks.Where(t => t.Status == GenerationTaskStatus.Running && t.WorkerName != null)
+            .GroupBy(t => t.WorkerName!).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        SetAll(metrics.RunningByWorker, running.ToDictionary(r => r.Key, r => r.Count));
+
         var queued = await db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued)
             .GroupBy(t => t.ModelId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        foreach (var label in metrics.QueueDepth.GetAllLabelValues().Select(l => l[0]).Except(queued.Select(q => q.Key)).ToList())
-            metrics.QueueDepth.WithLabels(label).Set(0);
-        foreach (var model in queued) metrics.QueueDepth.WithLabels(model.Key).Set(model.Count);
+        SetAll(metrics.QueueDepth, queued.ToDictionary(q => q.Key, q => q.Count));
 
         // The database total only grows, so it can drive a counter that survives restarts.
         metrics.CreditsCharged.IncTo(await db.Tasks.SumAsync(t => (long)t.CreditsCharged, cancellationToken));
     }
 
-    private sealed class GenerationTimeRecorder(TaskNotifier notifier, BananaLabMetrics metrics) : IHostedService
+    /// <summary>Sets a one-label gauge to these counts, and to 0 for labels seen before that are gone now.</summary>
+    private static void SetAll(Gauge gauge, IReadOnlyDictionary<string, int> counts)
+    {
+        foreach (var label in gauge.GetAllLabelValues().Select(l => l[0]).Except(counts.Keys).ToList())
+            gauge.WithLabels(label).Set(0);
+        foreach (var (label, count) in counts) gauge.WithLabels(label).Set(count);
+    }
+
+    /// <summary>
+    /// Times the tasks this node's own worker ran. In a cluster every node sees every task's events, so
+    /// counting only its own worker's keeps each task in exactly one node's histogram.
+    /// </summary>
+    private sealed class GenerationTimeRecorder(TaskNotifier notifier, BananaLabMetrics metrics, IOptions<WorkerOptions> worker) : IHostedService
     {
         private IDisposable? _subscription;
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            var localWorker = worker.Value.Enabled ? worker.Value.Name : null;
             _subscription = notifier.SubscribeAll(e =>
             {
-                if (e is { Kind: TaskEventKind.Succeeded, ComputeMs: { } ms, ModelId: { } model })
-                    metrics.GenerationSeconds.WithLabels(model).Observe(ms / 1000.0);
+                if (e is { Kind: TaskEventKind.Succeeded, ComputeMs: { } ms, ModelId: { } model, WorkerName: { } worker } && worker == localWorker)
+                    metrics.GenerationSeconds.WithLabels(model, worker).Observe(ms / 1000.0);
             });
             return Task.CompletedTask;
         }

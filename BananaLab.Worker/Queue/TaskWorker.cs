@@ -13,8 +13,10 @@ using Microsoft.Extensions.Options;
 namespace BananaLab.Worker.Queue;
 
 /// <summary>
-/// Claims queued tasks and runs them with the generator of their provider, <c>Worker:Concurrency</c>
-/// at a time. A failure of one task never stops the loop.
+/// Claims queued tasks of the models it serves and runs them with the generator of their provider,
+/// <c>Worker:Concurrency</c> at a time. A failure of one task never stops the loop. On shutdown it
+/// stops claiming, gives running tasks <c>Worker:ShutdownGraceSeconds</c> to finish, then stops them
+/// and hands them back to the queue.
 /// </summary>
 public sealed class TaskWorker(
     TaskQueue queue,
@@ -32,8 +34,15 @@ public sealed class TaskWorker(
 {
     private readonly WorkerOptions _options = options.Value;
 
+    /// <summary>Canceled when the shutdown grace period is over: running generations stop then.</summary>
+    private readonly CancellationTokenSource _abort = new();
+
+    /// <summary>The models this worker claims; null for any model.</summary>
+    private IReadOnlyList<string>? _servedModels;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _servedModels = ServedModels();
         while (!readiness.DatabaseReady) await Task.Delay(20, stoppingToken);
         var recovered = await queue.RecoverExpiredLeasesAsync(_options.MaxAttempts, stoppingToken, orphanedBy: _options.Name);
         if (recovered > 0) logger.LogWarning("Recovered {Count} tasks left running by a stopped worker", recovered);
@@ -41,7 +50,8 @@ public sealed class TaskWorker(
         var loops = Enumerable.Range(0, _options.Concurrency).Select(_ => ClaimLoopAsync(stoppingToken)).ToList();
         loops.Add(RecoveryLoopAsync(stoppingToken));
         readiness.WorkerRunning = true;
-        logger.LogInformation("Worker {Name} running {Concurrency} task(s) at a time", _options.Name, _options.Concurrency);
+        logger.LogInformation("Worker {Name} running {Concurrency} task(s) at a time of {Models}", _options.Name, _options.Concurrency,
+            _servedModels is null ? "every model" : string.Join(", ", _servedModels));
         try
         {
             await Task.WhenAll(loops);
@@ -52,6 +62,38 @@ public sealed class TaskWorker(
         }
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _abort.CancelAfter(TimeSpan.FromSeconds(_options.ShutdownGraceSeconds));
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>
+    /// <c>Worker:Models</c>, or every catalog model this process has a generator for. Null (claim any
+    /// model) when that is the whole catalog, as on a single machine.
+    /// </summary>
+    private IReadOnlyList<string>? ServedModels()
+    {
+        bool HasGenerator(ModelDefinition model) => services.GetKeyedService<IImageGenerator>(model.Provider) is not null;
+        if (_options.Models.Count == 0)
+        {
+            var servable = catalog.All.Where(HasGenerator).Select(m => m.Id).ToList();
+            if (servable.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
+            return servable.Count == catalog.All.Count ? null : servable;
+        }
+        var models = _options.Models.Select(id => catalog.Find(id)!).Distinct().ToList();
+        if (models.FirstOrDefault(m => !HasGenerator(m)) is { } missing)
+            throw new InvalidOperationException(
+                $"Worker:Models lists '{missing.Id}', but this process has no generator for its provider '{missing.Provider}'.");
+        return models.Select(m => m.Id).ToList();
+    }
+
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromMilliseconds(_options.PollIntervalMs);
@@ -59,14 +101,14 @@ public sealed class TaskWorker(
         {
             try
             {
-                var task = await queue.ClaimAsync(_options.Name, _options.Lease, stoppingToken);
+                var task = await queue.ClaimAsync(_options.Name, _options.Lease, stoppingToken, _servedModels);
                 if (task is null)
                 {
                     await signal.WaitAsync(poll, stoppingToken);
                     continue;
                 }
                 signal.Notify(); // another idle loop may take the next one
-                await RunAsync(task, stoppingToken);
+                await RunAsync(task, _abort.Token);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -102,7 +144,8 @@ public sealed class TaskWorker(
         }
     }
 
-    private async Task RunAsync(GenerationTask task, CancellationToken stoppingToken)
+    /// <summary>Runs one claimed task; <paramref name="abortToken"/> fires when the shutdown grace period is over.</summary>
+    private async Task RunAsync(GenerationTask task, CancellationToken abortToken)
     {
         var retryDelay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs);
         Task Fail(string code, string message, bool transient) =>
@@ -118,7 +161,7 @@ public sealed class TaskWorker(
             return;
         }
 
-        using var run = runningTasks.Register(task.Id, stoppingToken);
+        using var run = runningTasks.Register(task.Id, abortToken);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(model.TimeoutSeconds));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(run.Token, timeout.Token);
         var progress = new ProgressReporter(task, notifier);
@@ -152,7 +195,7 @@ public sealed class TaskWorker(
             if (!await queue.CompleteAsync(task, _options.Name, images, computeMs, CancellationToken.None))
                 foreach (var image in images) imageStore.DeleteQuietly(image.FilePath);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (abortToken.IsCancellationRequested)
         {
             await StopHeartbeatAsync();
             await queue.ReleaseToQueueAsync(task.Id, _options.Name, CancellationToken.None);

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using BananaLab.Core.Catalog;
+using Microsoft.Extensions.Options;
 
 namespace BananaLab.Worker.Queue;
 
@@ -15,6 +17,19 @@ public sealed class WorkerOptions
 
     [Range(1, 64, ErrorMessage = "Worker:Concurrency must be between 1 and 64.")]
     public int Concurrency { get; set; } = 1;
+
+    /// <summary>
+    /// The catalog models this worker runs (a GPU box the heavy ones, a CPU box the small ones). Empty:
+    /// every model whose provider this process has a generator for.
+    /// </summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>
+    /// On shutdown, how long running tasks may take to finish before they are stopped and handed back
+    /// to the queue for another worker. New tasks are not claimed once shutdown starts.
+    /// </summary>
+    [Range(0, 3600, ErrorMessage = "Worker:ShutdownGraceSeconds must be between 0 and 3600.")]
+    public int ShutdownGraceSeconds { get; set; } = 20;
 
     [Range(1, 20, ErrorMessage = "Worker:MaxAttempts must be between 1 and 20.")]
     public int MaxAttempts { get; set; } = 3;
@@ -37,4 +52,16 @@ public sealed class WorkerOptions
     public int HeartbeatMs { get; set; } = 500;
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+}
+
+/// <summary>Every model named in <c>Worker:Models</c> must be in the catalog: a typo would leave its tasks queued forever.</summary>
+public sealed class WorkerOptionsValidator(IOptions<ModelCatalogOptions> catalog) : IValidateOptions<WorkerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkerOptions options)
+    {
+        var unknown = options.Models.Where(id => !catalog.Value.Models.Keys.Contains(id.Trim(), StringComparer.OrdinalIgnoreCase)).ToList();
+        return unknown.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Worker:Models names models that are not in the catalog: {string.Join(", ", unknown)}.");
+    }
 }

@@ -1,0 +1,34 @@
+using BananaLab.Core;
+using BananaLab.Worker.Inference;
+using BananaLab.Worker.Moderation;
+using Microsoft.Extensions.Hosting;
+
+namespace BananaLab.Worker;
+
+/// <summary>
+/// A worker process of its own: <c>dotnet run --project BananaLab.Worker</c> joins the database (and
+/// Redis) named in the configuration and runs tasks of the models it serves, with no web server.
+/// Every setting comes from appsettings.json, environment variables (<c>Worker__Name=gpu-1</c>) or
+/// the command line (<c>--Worker:Name gpu-1 --Worker:Models:0 banana-nano</c>).
+/// </summary>
+public static class WorkerProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var builder = CreateBuilder(args);
+        using var host = builder.Build();
+        await host.RunAsync();
+        return 0;
+    }
+
+    /// <summary>The worker process's services; the tests start the same composition with a scripted generator added.</summary>
+    public static HostApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.AddBananaLabCore();
+        builder.AddBananaLabWorker();
+        builder.AddBananaLabInference();
+        builder.AddBananaLabImageModeration();
+        return builder;
+    }
+}

@@ -38,52 +38,58 @@ public class BananaLabFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseContentRoot(RepositoryPaths.Root);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:DataDirectory"] = DataDirectory,
-            ["Bootstrap:AdminEmail"] = "admin@example.test",
-            ["Bootstrap:AdminApiKey"] = AdminApiKey,
-            ["Bootstrap:InitialCredits"] = "1000",
-            ["Credits:SignupGrant"] = "100",
-            ["Api:DefaultModel"] = TestModel,
-            ["RateLimits:Burst"] = "100000",
-            // Webhook tests receive on loopback; every other private or reserved address stays refused.
-            ["Webhooks:AllowedNetworks:0"] = "127.0.0.1/32",
-            ["Webhooks:BaseDelaySeconds"] = "1",
-            ["Webhooks:PollIntervalMs"] = "100",
-            ["Webhooks:TimeoutSeconds"] = "5",
-            ["RateLimits:PermitsPerSecond"] = "100000",
-            ["RateLimits:SignInAttemptsPerMinute"] = "100000",
-            ["Cluster:NodeName"] = "test-node",
-            ["Worker:Name"] = "test-worker-" + Guid.NewGuid().ToString("N")[..6],
-            ["Worker:ShutdownGraceSeconds"] = "0",
-            ["Worker:PollIntervalMs"] = "100",
-            ["Worker:RetryBaseDelayMs"] = "20",
-            ["Worker:HeartbeatMs"] = "100",
-            ["Worker:LeaseSeconds"] = "5",
-            ["Worker:RecoveryIntervalSeconds"] = "1",
-            [$"Models:{TestModel}:DisplayName"] = "Test model",
-            [$"Models:{TestModel}:Provider"] = ScriptedGenerator.Provider,
-            [$"Models:{TestModel}:NativeWidth"] = "64",
-            [$"Models:{TestModel}:NativeHeight"] = "64",
-            [$"Models:{TestModel}:Tiers:1K"] = "5",
-            [$"Models:{TestModel}:Tiers:2K"] = "10",
-            [$"Models:{TestModel}:MaxImages"] = "4",
-            [$"Models:{TestModel}:AcceptsReferenceImage"] = "true",
-            [$"Models:{TestModel}:DefaultSteps"] = "2",
-            [$"Models:{TestModel}:TimeoutSeconds"] = "30",
-            [$"Models:{TextOnlyModel}:DisplayName"] = "Text-only test model",
-            [$"Models:{TextOnlyModel}:Provider"] = ScriptedGenerator.Provider,
-            [$"Models:{TextOnlyModel}:NativeWidth"] = "64",
-            [$"Models:{TextOnlyModel}:NativeHeight"] = "64",
-            [$"Models:{TextOnlyModel}:Tiers:1K"] = "1",
-            [$"Models:{TextOnlyModel}:AcceptsReferenceImage"] = "false",
-        };
+        var settings = TestSettings(DataDirectory);
         foreach (var (key, value) in Settings) settings[key] = value;
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
             services.AddKeyedSingleton<IImageGenerator, ScriptedGenerator>(ScriptedGenerator.Provider));
     }
+
+    /// <summary>
+    /// The settings every test host runs with: its data directory, a bootstrap admin with a known key,
+    /// limits out of the way, a fast worker, and the scripted test models.
+    /// </summary>
+    public static Dictionary<string, string?> TestSettings(string dataDirectory) => new()
+    {
+        ["Storage:DataDirectory"] = dataDirectory,
+        ["Bootstrap:AdminEmail"] = "admin@example.test",
+        ["Bootstrap:AdminApiKey"] = AdminApiKey,
+        ["Bootstrap:InitialCredits"] = "1000",
+        ["Credits:SignupGrant"] = "100",
+        ["Api:DefaultModel"] = TestModel,
+        ["RateLimits:Burst"] = "100000",
+        // Webhook tests receive on loopback; every other private or reserved address stays refused.
+        ["Webhooks:AllowedNetworks:0"] = "127.0.0.1/32",
+        ["Webhooks:BaseDelaySeconds"] = "1",
+        ["Webhooks:PollIntervalMs"] = "100",
+        ["Webhooks:TimeoutSeconds"] = "5",
+        ["RateLimits:PermitsPerSecond"] = "100000",
+        ["RateLimits:SignInAttemptsPerMinute"] = "100000",
+        ["Cluster:NodeName"] = "test-node",
+        ["Worker:Name"] = "test-worker-" + Guid.NewGuid().ToString("N")[..6],
+        ["Worker:ShutdownGraceSeconds"] = "0",
+        ["Worker:PollIntervalMs"] = "100",
+        ["Worker:RetryBaseDelayMs"] = "20",
+        ["Worker:HeartbeatMs"] = "100",
+        ["Worker:LeaseSeconds"] = "5",
+        ["Worker:RecoveryIntervalSeconds"] = "1",
+        [$"Models:{TestModel}:DisplayName"] = "Test model",
+        [$"Models:{TestModel}:Provider"] = ScriptedGenerator.Provider,
+        [$"Models:{TestModel}:NativeWidth"] = "64",
+        [$"Models:{TestModel}:NativeHeight"] = "64",
+        [$"Models:{TestModel}:Tiers:1K"] = "5",
+        [$"Models:{TestModel}:Tiers:2K"] = "10",
+        [$"Models:{TestModel}:MaxImages"] = "4",
+        [$"Models:{TestModel}:AcceptsReferenceImage"] = "true",
+        [$"Models:{TestModel}:DefaultSteps"] = "2",
+        [$"Models:{TestModel}:TimeoutSeconds"] = "30",
+        [$"Models:{TextOnlyModel}:DisplayName"] = "Text-only test model",
+        [$"Models:{TextOnlyModel}:Provider"] = ScriptedGenerator.Provider,
+        [$"Models:{TextOnlyModel}:NativeWidth"] = "64",
+        [$"Models:{TextOnlyModel}:NativeHeight"] = "64",
+        [$"Models:{TextOnlyModel}:Tiers:1K"] = "1",
+        [$"Models:{TextOnlyModel}:AcceptsReferenceImage"] = "false",
+    };
 
     public HttpClient CreateClient(string apiKey)
     {

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using BananaLab.Core.Data;
+using BananaLab.Core.Storage;
+using BananaLab.Core.Tasks;
+using BananaLab.Core.Users;
+using BananaLab.Tests.Infrastructure;
+using BananaLab.Web.Hubs;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Xunit.Abstractions;
+
+namespace BananaLab.Tests.ScaleOut;
+
+/// <summary>
+/// A real cluster of separate OS processes on one PostgreSQL database and one Redis: two web hosts
+/// with their workers switched off and two worker processes, sharing one image directory. Tasks are
+/// submitted through both web hosts, one worker is SIGKILLed mid-run, and nothing may be lost, charged
+/// twice or refunded twice; a client of web host A follows a task handed out by web host B live.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterTests(ITestOutputHelper output)
+{
+    private const int TaskCount = 200;
+
+    [Fact]
+    public async Task Two_web_hosts_and_two_workers_run_200_tasks_through_a_worker_kill_and_settle_every_credit_once()
+    {
+        var postgres = await PostgresServer.Shared;
+        var redis = await RedisServer.Shared;
+        using var data = new TempDirectory();
+        var shared = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = data.Path,
+            ["Database:Provider"] = "Postgres",
+            ["ConnectionStrings:BananaLab"] = await postgres.CreateDatabaseAsync(),
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Cluster:RedisPrefix"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        string[] Args(params string[] more) => [.. shared.Select(s => $"{s.Key}={s.Value}"), .. more];
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var processes = new List<Process>();
+        try
+        {
+            // Web host A starts first and migrates; everyone else then starts at once on the migrated database.
+            processes.Add(ChildProcesses.Start(output, "web-a", ["web", data.Path, portA.ToString(), .. Args("Cluster:NodeName=web-a", "Worker:Enabled=false")]));
+            await ChildProcesses.WaitReadyAsync(portA);
+            processes.Add(ChildProcesses.Start(output, "web-b", ["web", data.Path, portB.ToString(), .. Args("Cluster:NodeName=web-b", "Worker:Enabled=false")]));
+            var workerSettings = new[] { "Worker:Concurrency=2", "Worker:LeaseSeconds=2", "Worker:HeartbeatMs=200", "Worker:RecoveryIntervalSeconds=1", "Worker:PollIntervalMs=2000" };
+            var victim = ChildProcesses.Start(output, "worker-1", ["worker", data.Path, .. Args(["Cluster:NodeName=worker-1", "Worker:Name=worker-1", .. workerSettings])]);
+            processes.Add(victim);
+            processes.Add(ChildProcesses.Start(output, "worker-2", ["worker", data.Path, .. Args(["Cluster:NodeName=worker-2", "Worker:Name=worker-2", .. workerSettings])]));
+            await ChildProcesses.WaitReadyAsync(portB);
+
+            using var core = ChildProcesses.CoreServices(shared);
+            var imageStore = core.Services.GetRequiredService<ImageStore>();
+            var users = new List<(Guid Id, string Key)>();
+            for (var i = 0; i < 4; i++)
+            {
+                var user = await core.Services.GetRequiredService<UserService>()
+                    .CreateAsync($"cluster{i}@example.test", "Cluster test", UserRole.User, initialCredits: 10_000);
+                users.Add((user.Id, (await core.Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "cluster")).Secret));
+            }
+            HttpClient Client(int port, string key)
+            {
+                var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                return client;
+            }
+
+            // A client connected to web host A follows a task that web host B hands out to a worker.
+            var (followerId, followerKey) = users[0];
+            await using var hub = new HubConnectionBuilder()
+                .WithUrl($"http://127.0.0.1:{portA}{TasksHub.Path}", o => o.AccessTokenProvider = () => Task.FromResult<string?>(followerKey))
+                .Build();
+            var events = new ConcurrentQueue<(string Name, TaskHubEvent Event)>();
+            foreach (var name in new[] { "progress", "completed", "failed", "canceled" })
+                hub.On<TaskHubEvent>(name, e => events.Enqueue((name, e)));
+            await hub.StartAsync();
+            using var viaB = Client(portB, followerKey);
+            var followed = await viaB.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = "followed across nodes [slow:150][steps:12]", count = 1 });
+            await hub.InvokeAsync<object>("Subscribe", followed.Id);
+
+            // 200 tasks through both web hosts, 8 at a time: most take ~0.3 s, some fail for good, some fail once and retry.
+            var clients = users.SelectMany(u => new[] { Client(portA, u.Key), Client(portB, u.Key) }).ToArray();
+            var ids = new ConcurrentBag<Guid> { followed.Id };
+            await Parallel.ForAsync(0, TaskCount - 1, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            {
+                var prompt = (i % 13) switch
+                {
+                    5 => "cluster [fail]",
+                    9 => "cluster [flaky:1][slow:40][steps:5]",
+                    _ => "cluster [slow:60][steps:5]",
+                };
+                var created = await clients[i % clients.Length].SubmitAsync(new { model = BananaLabFactory.TestModel, prompt, count = 1 + i % 2 });
+                ids.Add(created.Id);
+            });
+
+            // SIGKILL worker 1 while it runs tasks and plenty are still queued.
+            await ChildProcesses.WaitUntilAsync(async () =>
+            {
+                await using var db = await core.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
+                return await db.Tasks.CountAsync(t => t.Status == GenerationTaskStatus.Succeeded && t.WorkerName == "worker-1") >= 10
+                    && await db.Tasks.CountAsync(t => t.Status == GenerationTaskStatus.Running && t.WorkerName == "worker-1") > 0;
+            }, TimeSpan.FromSeconds(90));
+            victim.Kill();
+            await victim.WaitForExitAsync();
+            Guid[] orphaned;
+            await using (var db = await core.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync())
+                orphaned = await db.Tasks.Where(t => t.Status == GenerationTaskStatus.Running && t.WorkerName == "worker-1").Select(t => t.Id).ToArrayAsync();
+            var queuedAtKill = await ChildProcesses.CountAsync(core, GenerationTaskStatus.Queued);
+            output.WriteLine($"killed worker-1 holding {orphaned.Length} running tasks, {queuedAtKill} queued");
+            Assert.True(queuedAtKill > 0, "the cluster finished everything before the kill");
+
+            await ChildProcesses.WaitUntilAsync(async () =>
+                await ChildProcesses.CountAsync(core, GenerationTaskStatus.Queued) + await ChildProcesses.CountAsync(core, GenerationTaskStatus.Running) == 0,
+                TimeSpan.FromSeconds(180));
+
+            Assert.Equal(TaskCount, ids.Count);
+            await ChildProcesses.AssertSettledExactlyOnceAsync(core, ids.ToArray(), users.Select(u => u.Id));
+            await using (var db = await core.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync())
+            {
+                var tasks = await db.Tasks.AsNoTracking().Include(t => t.Images).ToListAsync();
+                // The killed worker's tasks were taken over by the survivor once their leases ran out.
+                Assert.All(tasks.Where(t => orphaned.Contains(t.Id) && t.Status == GenerationTaskStatus.Succeeded),
+                    t => Assert.Equal("worker-2", t.WorkerName));
+                Assert.Contains(tasks, t => orphaned.Contains(t.Id) && t.Status == GenerationTaskStatus.Succeeded);
+                // Both workers did real work, and every image a worker wrote is in the shared directory.
+                Assert.Contains(tasks, t => t.Status == GenerationTaskStatus.Succeeded && t.WorkerName == "worker-1");
+                Assert.Contains(tasks, t => t.Status == GenerationTaskStatus.Succeeded && t.WorkerName == "worker-2");
+                foreach (var task in tasks.Where(t => t.Status == GenerationTaskStatus.Succeeded))
+                {
+                    Assert.Equal(task.ImageCount, task.Images.Count);
+                    Assert.All(task.Images, image => Assert.True(File.Exists(imageStore.FullPath(image.FilePath)), image.FilePath));
+                }
+                // Plain tasks all succeed, even those the kill interrupted; "[fail]" ones all fail and are refunded.
+                // ("[flaky:1]" ones may run out of attempts when the kill cost them one, so either is right for them.)
+                Assert.All(tasks.Where(t => t.Prompt.Contains("[slow:60]")), t => Assert.Equal(GenerationTaskStatus.Succeeded, t.Status));
+                Assert.All(tasks.Where(t => t.Prompt.Contains("[fail]")), t => Assert.Equal(GenerationTaskStatus.Failed, t.Status));
+            }
+
+            // The follower on A saw its task's steps as the worker ran them, then the result, each once.
+            var received = events.Where(e => e.Event.TaskId == followed.Id).ToList();
+            output.WriteLine("follower saw: " + string.Join(" ", received.Select(e => $"{e.Name}:{e.Event.Step}")));
+            var steps = received.Where(e => e.Name == "progress" && e.Event.Step > 0).Select(e => e.Event.Step).ToList();
+            Assert.True(steps.Count >= 6, $"only {steps.Count} progress events reached web host A");
+            Assert.Equal(steps.Distinct().Order(), steps);
+            Assert.NotNull(received.First(e => e.Name == "progress" && e.Event.Step > 0).Event.PreviewPngBase64);
+            Assert.Equal("completed", Assert.Single(received, e => e.Name is "completed" or "failed" or "canceled").Name);
+            foreach (var client in clients) client.Dispose();
+        }
+        finally
+        {
+            foreach (var process in processes) ChildProcesses.KillQuietly(process);
+        }
+    }
+}
+
+/// <summary>The cluster runs alone: five processes on two cores would starve the other tests' timeouts, and theirs.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterCollection
+{
+    public const string Name = "Cluster";
+}

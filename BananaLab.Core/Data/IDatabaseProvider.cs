@@ -1,3 +1,4 @@
+using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
 
 namespace BananaLab.Core.Data;
@@ -15,10 +16,10 @@ public interface IDatabaseProvider
 
     /// <summary>
     /// Atomically moves the oldest claimable queued task to running under a lease for this worker,
-    /// and returns its id, or null when nothing is claimable. With <paramref name="modelIds"/>, only tasks
+    /// and returns it as claimed (in the same statement), or null when nothing is claimable. With <paramref name="modelIds"/>, only tasks
     /// for those models are claimable (a worker serves the models it has); null means any model.
     /// </summary>
-    Task<Guid?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
+    Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
         IReadOnlyList<string>? modelIds, CancellationToken cancellationToken);
 
     bool IsUniqueViolation(DbUpdateException exception);

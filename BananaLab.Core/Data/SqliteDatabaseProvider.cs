@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using BananaLab.Core.Storage;
 using Microsoft.Data.Sqlite;
+using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -44,13 +45,13 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
         }
     }
 
-    public async Task<Guid?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now,
+    public async Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now,
         DateTime leaseUntil, IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
     {
         // One statement under SQLite's single write lock is atomic: no two workers get the same task.
         var anyModel = modelIds is null;
         var models = JsonSerializer.Serialize(modelIds ?? []);
-        var claimed = await db.Database.SqlQuery<Guid>($"""
+        var claimed = await db.Tasks.FromSql($"""
             UPDATE "Tasks"
             SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},
                 "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {now})
@@ -60,8 +61,8 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
                   AND ({anyModel} OR "ModelId" IN (SELECT "value" FROM json_each({models})))
                 ORDER BY "CreatedAt", "Id"
                 LIMIT 1)
-            RETURNING "Id" AS "Value"
-            """).ToListAsync(cancellationToken);
+            RETURNING *
+            """).AsNoTracking().ToListAsync(cancellationToken);
         return claimed.Count == 0 ? null : claimed[0];
     }
 

@@ -25,9 +25,8 @@ public sealed class TaskQueue(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        var id = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, modelIds, cancellationToken);
-        if (id is null) return null;
-        var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id, cancellationToken);
+        var task = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, modelIds, cancellationToken);
+        if (task is null) return null;
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0, ModelId: task.ModelId, WorkerName: workerName));
         return task;
     }

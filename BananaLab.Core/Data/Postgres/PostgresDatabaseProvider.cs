@@ -1,3 +1,4 @@
+using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -24,7 +25,7 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
     /// <summary>The database itself is created by the first migration run when it does not exist.</summary>
     public Task PrepareAsync(BananaLabDbContext db, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task<Guid?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
+    public async Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
         IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
     {
         // SKIP LOCKED: a row another worker is claiming right now is passed over instead of waited for,
@@ -32,7 +33,7 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
         // update a no-op if the row changed between the lock and the update.
         var anyModel = modelIds is null;
         var models = modelIds?.ToArray() ?? [];
-        var claimed = await db.Database.SqlQuery<Guid>($"""
+        var claimed = await db.Tasks.FromSql($"""
             UPDATE "Tasks"
             SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},
                 "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {now})
@@ -43,8 +44,8 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
                 ORDER BY "CreatedAt", "Id"
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
-            RETURNING "Id" AS "Value"
-            """).ToListAsync(cancellationToken);
+            RETURNING *
+            """).AsNoTracking().ToListAsync(cancellationToken);
         return claimed.Count == 0 ? null : claimed[0];
     }
 

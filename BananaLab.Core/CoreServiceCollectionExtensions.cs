@@ -93,11 +93,13 @@ public static class CoreServiceCollectionExtensions
         if (!ClusterOptions.UsesRedis(configuration))
         {
             services.AddSingleton<IClusterBroadcast, InProcessBroadcast>();
+            services.AddSingleton<IClientSessionStore, DatabaseClientSessionStore>();
             return;
         }
         services.AddSingleton<IConnectionMultiplexer>(provider =>
             RedisConnection.Connect(configuration, provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisConnection))));
         services.AddSingleton<IClusterBroadcast, RedisBroadcast>();
+        services.AddSingleton<IClientSessionStore, RedisClientSessionStore>();
     }
 
     /// <summary>One database engine per process, chosen by <c>Database:Provider</c>.</summary>

@@ -82,15 +82,25 @@ public static class CoreServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>The node's name, and its Redis connection when the cluster has one.</summary>
+    /// <summary>
+    /// The node's name, and the state other nodes must see: in this process alone, or in Redis (with the
+    /// connection to it) when the cluster has one.
+    /// </summary>
     private static void AddCluster(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        if (!ClusterOptions.UsesRedis(configuration)) return;
+        if (!ClusterOptions.UsesRedis(configuration))
+        {
+            services.AddSingleton<IClusterBroadcast, InProcessBroadcast>();
+            services.AddSingleton<IClientSessionStore, DatabaseClientSessionStore>();
+            return;
+        }
         services.AddSingleton<IConnectionMultiplexer>(provider =>
             RedisConnection.Connect(configuration, provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisConnection))));
         services.AddHostedService<RedisTaskEventRelay>();
+        services.AddSingleton<IClusterBroadcast, RedisBroadcast>();
+        services.AddSingleton<IClientSessionStore, RedisClientSessionStore>();
     }
 
     /// <summary>One database engine per process, chosen by <c>Database:Provider</c>.</summary>

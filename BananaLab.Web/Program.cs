@@ -58,7 +58,7 @@ app.UseStatusCodePages();
 app.UseRouting();
 app.UseBananaLabHttpMetrics();
 app.UseAuthentication();
-app.UseRateLimiter();
+app.UseBananaLabRateLimits();
 app.UseAuthorization();
 app.UseAntiforgery();
 

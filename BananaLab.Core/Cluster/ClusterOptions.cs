@@ -23,6 +23,9 @@ public sealed class ClusterOptions
     [RegularExpression("^[A-Za-z0-9._:-]{1,50}$", ErrorMessage = "Cluster:RedisPrefix may only use letters, digits and . _ : - (at most 50).")]
     public string RedisPrefix { get; set; } = "bananalab";
 
+    /// <summary>The Redis key or channel <paramref name="name"/> of this install: <c>{RedisPrefix}:{name}</c>.</summary>
+    public string RedisKey(string name) => $"{RedisPrefix}:{name}";
+
     /// <summary>Whether a Redis server is configured (the cluster's shared state and event bus).</summary>
     public static bool UsesRedis(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration.GetConnectionString(RedisConnectionStringName));

@@ -28,7 +28,7 @@ public sealed class ModerationTermsService(IDbContextFactory<BananaLabDbContext>
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
-        moderator.Invalidate();
+        await moderator.InvalidateAsync();
         return null;
     }
 
@@ -38,7 +38,7 @@ public sealed class ModerationTermsService(IDbContextFactory<BananaLabDbContext>
         var now = clock.GetUtcNow().UtcDateTime;
         var withdrawn = await db.Set<ModerationTerm>().Where(t => t.Id == id && t.WithdrawnAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.WithdrawnAt, now), cancellationToken) == 1;
-        moderator.Invalidate();
+        await moderator.InvalidateAsync();
         return withdrawn;
     }
 }

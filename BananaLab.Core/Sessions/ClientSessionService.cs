@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using BananaLab.Core.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace BananaLab.Core.Sessions;
@@ -27,7 +25,11 @@ public sealed class SessionOptions
     public int LifetimeMinutes { get; set; } = 60;
 }
 
-public sealed class ClientSessionService(IDbContextFactory<BananaLabDbContext> dbFactory, IOptions<SessionOptions> options, TimeProvider clock)
+/// <summary>
+/// Issues and checks session keys. Where they are kept is <see cref="IClientSessionStore"/>'s business: the
+/// database on a single node, Redis in a cluster.
+/// </summary>
+public sealed class ClientSessionService(IClientSessionStore store, IOptions<SessionOptions> options, TimeProvider clock)
 {
     public async Task<(ClientSession Session, string Key)> CreateAsync(Guid userId, string modelId, string? clientVersion,
         CancellationToken cancellationToken)
@@ -40,23 +42,15 @@ public sealed class ClientSessionService(IDbContextFactory<BananaLabDbContext> d
             ClientVersion = clientVersion?.Length > 100 ? clientVersion[..100] : clientVersion,
             CreatedAt = now, ExpiresAt = now.AddMinutes(options.Value.LifetimeMinutes),
         };
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        db.Add(session);
-        await db.SaveChangesAsync(cancellationToken);
+        await store.AddAsync(session, cancellationToken);
         return (session, key);
     }
 
     /// <summary>The live session for a key whose user is still enabled, or null.</summary>
-    public async Task<ClientSession?> FindAsync(string? key, CancellationToken cancellationToken)
+    public Task<ClientSession?> FindAsync(string? key, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(key) || key.Length > 100) return null;
-        var hash = Hash(key.Trim());
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Set<ClientSession>().AsNoTracking()
-            .Where(s => s.KeyHash == hash && s.ExpiresAt > now)
-            .Join(db.Users.Where(u => !u.Disabled), s => s.UserId, u => u.Id, (s, _) => s)
-            .SingleOrDefaultAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(key) || key.Length > 100) return Task.FromResult<ClientSession?>(null);
+        return store.FindLiveAsync(Hash(key.Trim()), clock.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,16 +10,32 @@ namespace BananaLab.Core.Users;
 /// <summary>
 /// API keys: shown once at creation, stored only as a SHA-256 hash, found by their prefix. Successful
 /// look-ups are remembered for a few seconds so a polling client costs one query, not three; revoking
-/// a key forgets it at once in this process (other processes within <see cref="CacheLifetime"/>).
+/// a key forgets it at once on every node (through <see cref="IClusterBroadcast"/>; a node that misses the
+/// message because Redis was down forgets it within <see cref="CacheLifetime"/>).
 /// </summary>
-public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactory, TimeProvider clock)
+public sealed class ApiKeyService
 {
+    /// <summary>Broadcast topic: <c>key:{id}</c> or <c>user:{id}</c>, whose remembered look-ups every node drops.</summary>
+    public const string RevokedTopic = "apikeys:revoked";
     public const string KeyMarker = "bl_";
     public const int PrefixLength = 12;
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
     private const int MaxCachedKeys = 10_000;
+    private const string KeyMessage = "key:";
+    private const string UserMessage = "user:";
     private readonly ConcurrentDictionary<string, (Authenticated Caller, DateTime Until)> _recent = new();
+    private readonly IDbContextFactory<BananaLabDbContext> _dbFactory;
+    private readonly IClusterBroadcast _broadcast;
+    private readonly TimeProvider _clock;
+
+    public ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactory, IClusterBroadcast broadcast, TimeProvider clock)
+    {
+        _dbFactory = dbFactory;
+        _broadcast = broadcast;
+        _clock = clock;
+        broadcast.Subscribe(RevokedTopic, OnRevoked);
+    }
 
     public sealed record CreatedKey(ApiKey Key, string Secret);
 
@@ -34,7 +51,7 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
     /// <summary>Accepts an exact, externally chosen key (bootstrap automation); idempotent.</summary>
     public async Task<ApiKey> EnsureAsync(Guid userId, string name, string secret, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var hash = Hash(secret);
         return await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.KeyHash == hash, cancellationToken)
             ?? await StoreAsync(userId, name, secret, cancellationToken);
@@ -49,9 +66,9 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
             Name = string.IsNullOrWhiteSpace(name) ? "API key" : name.Trim(),
             Prefix = PrefixOf(secret),
             KeyHash = Hash(secret),
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            CreatedAt = _clock.GetUtcNow().UtcDateTime,
         };
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         return key;
@@ -63,12 +80,12 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
         if (string.IsNullOrWhiteSpace(secret) || secret.Length > 200) return null;
         secret = secret.Trim();
         var hexHash = Hash(secret);
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = _clock.GetUtcNow().UtcDateTime;
         if (_recent.TryGetValue(hexHash, out var cached) && cached.Until > now) return cached.Caller;
         var prefix = PrefixOf(secret);
         var hash = Convert.FromHexString(hexHash);
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var candidates = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Prefix == prefix && k.RevokedAt == null)
             .Join(db.Users, k => k.UserId, u => u.Id, (k, u) => new { Key = k, User = u })
@@ -87,23 +104,31 @@ public sealed class ApiKeyService(IDbContextFactory<BananaLabDbContext> dbFactor
 
     public async Task<IReadOnlyList<ApiKey>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId)
             .OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
     }
 
     public async Task<bool> RevokeAsync(Guid userId, Guid keyId, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = _clock.GetUtcNow().UtcDateTime;
         var revoked = await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
-        Forget(entry => entry.Key.Id == keyId);
+        await _broadcast.PublishAsync(RevokedTopic, KeyMessage + keyId);
         return revoked;
     }
 
-    /// <summary>Drops remembered look-ups of a user's keys (disabled account, role change).</summary>
-    public void ForgetUser(Guid userId) => Forget(entry => entry.User.Id == userId);
+    /// <summary>Drops every node's remembered look-ups of a user's keys (disabled account, role change).</summary>
+    public Task ForgetUserAsync(Guid userId) => _broadcast.PublishAsync(RevokedTopic, UserMessage + userId);
+
+    private void OnRevoked(string message)
+    {
+        if (message.StartsWith(KeyMessage, StringComparison.Ordinal) && Guid.TryParse(message.AsSpan(KeyMessage.Length), out var keyId))
+            Forget(entry => entry.Key.Id == keyId);
+        else if (message.StartsWith(UserMessage, StringComparison.Ordinal) && Guid.TryParse(message.AsSpan(UserMessage.Length), out var userId))
+            Forget(entry => entry.User.Id == userId);
+    }
 
     private void Forget(Func<Authenticated, bool> which)
     {

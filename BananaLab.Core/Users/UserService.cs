@@ -96,7 +96,7 @@ public sealed class UserService(
         if (actorId == userId && role != UserRole.Admin) return "You cannot remove your own admin role.";
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.Role, role), cancellationToken);
-        apiKeys.ForgetUser(userId);
+        await apiKeys.ForgetUserAsync(userId);
         return changed == 1 ? null : "There is no such user.";
     }
 
@@ -106,7 +106,7 @@ public sealed class UserService(
         if (actorId == userId && disabled) return "You cannot disable your own account.";
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.Disabled, disabled), cancellationToken);
-        apiKeys.ForgetUser(userId);
+        await apiKeys.ForgetUserAsync(userId);
         return changed == 1 ? null : "There is no such user.";
     }
 

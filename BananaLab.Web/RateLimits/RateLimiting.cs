@@ -1,8 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
-using System.Threading.RateLimiting;
+using BananaLab.Core.Cluster;
 using BananaLab.Web.Auth;
+using Microsoft.Extensions.Options;
 
 namespace BananaLab.Web.RateLimits;
 
@@ -27,8 +28,9 @@ public sealed class RateLimitOptions
 
 /// <summary>
 /// A token bucket per API key (per client address for body-authenticated dialects and the studio), and a
-/// stricter window on the sign-in and sign-up forms per address. A refusal is a 429 with Retry-After, in
-/// the envelope of the dialect that was called (a plain page for the account forms).
+/// stricter bucket on the sign-in and sign-up forms per address. A refusal is a 429 with Retry-After, in
+/// the envelope of the dialect that was called (a plain page for the account forms). The buckets live in
+/// this process, or in Redis when the cluster has one so that every node counts against the same budget.
 /// </summary>
 public static class RateLimiting
 {
@@ -39,38 +41,38 @@ public static class RateLimiting
     {
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        var options = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
-        builder.Services.AddRateLimiter(limiter =>
-        {
-            var signInAttempts = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                options.Enabled && IsAccountFormPost(context.Request)
-                    ? RateLimitPartition.GetFixedWindowLimiter("sign-in:" + context.Connection.RemoteIpAddress, _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = options.SignInAttemptsPerMinute,
-                        Window = TimeSpan.FromMinutes(1),
-                        QueueLimit = 0,
-                    })
-                    : RateLimitPartition.GetNoLimiter("not-sign-in"));
-            var perCaller = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            {
-                if (!options.Enabled || Exempt.Any(p => context.Request.Path.StartsWithSegments(p)))
-                    return RateLimitPartition.GetNoLimiter("exempt");
-                var partition = context.User.FindFirstValue(CallerPrincipal.KeyIdClaim) is { } keyId
-                    ? "key:" + keyId
-                    : "ip:" + context.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = options.Burst,
-                    TokensPerPeriod = options.PermitsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
-            });
-            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(perCaller, signInAttempts);
-            limiter.OnRejected = (context, cancellationToken) => RejectAsync(context.HttpContext, cancellationToken);
-        });
+        if (ClusterOptions.UsesRedis(builder.Configuration))
+            builder.Services.AddSingleton<IRateLimitStore, RedisRateLimitStore>();
+        else
+            builder.Services.AddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         return builder;
+    }
+
+    /// <summary>Refuses requests over their budget; after authentication, so that the API key is known.</summary>
+    public static IApplicationBuilder UseBananaLabRateLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        if (options.Enabled && !await WithinBudgetAsync(context, options, context.RequestServices.GetRequiredService<IRateLimitStore>()))
+            await RejectAsync(context, context.RequestAborted);
+        else
+            await next(context);
+    });
+
+    /// <summary>
+    /// Takes a token from the caller's bucket and, for an account form post, one from its address's sign-in
+    /// bucket (as many attempts as a minute allows, refilled over that minute). Probes and metrics take none.
+    /// </summary>
+    private static async ValueTask<bool> WithinBudgetAsync(HttpContext context, RateLimitOptions options, IRateLimitStore store)
+    {
+        var request = context.Request;
+        var address = context.Connection.RemoteIpAddress;
+        if (!Exempt.Any(p => request.Path.StartsWithSegments(p)))
+        {
+            var caller = context.User.FindFirstValue(CallerPrincipal.KeyIdClaim) is { } keyId ? "key:" + keyId : "ip:" + address;
+            if (!(await store.TryTakeAsync(caller, options.Burst, options.PermitsPerSecond)).Allowed) return false;
+        }
+        return !IsAccountFormPost(request)
+            || (await store.TryTakeAsync("sign-in:" + address, options.SignInAttemptsPerMinute, options.SignInAttemptsPerMinute / 60.0)).Allowed;
     }
 
     private static bool IsAccountFormPost(HttpRequest request) =>

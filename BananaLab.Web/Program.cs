@@ -47,6 +47,7 @@ builder.AddBananaLabHubs();
 builder.AddBananaLabWebhooks();
 builder.Services.AddProblemDetails(ApiProblems.DescribeStatusOnlyProblems);
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+builder.Services.AddExceptionHandler<SharedStateUnavailableExceptionHandler>();
 
 var app = builder.Build();
 

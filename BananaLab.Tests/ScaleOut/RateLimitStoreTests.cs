@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using BananaLab.Core.Cluster;
 using BananaLab.Tests.Infrastructure;
@@ -97,5 +98,18 @@ public sealed class RedisDownTests(RedisDownTests.UnreachableRedisFactory factor
         for (var i = 0; i < 5; i++) statuses.Add((await client.GetAsync("/api/v1/credits")).StatusCode);
 
         Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+    }
+
+    [Fact]
+    public async Task A_session_login_while_redis_is_unreachable_is_a_clear_503_that_changes_nothing()
+    {
+        var (_, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+
+        var response = await client.PostAsJsonAsync("/login", new { endpoint_name = BananaLabFactory.TestModel });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("shared_state_unavailable", await response.Content.ReadAsStringAsync());
     }
 }

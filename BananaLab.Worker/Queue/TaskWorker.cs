@@ -34,7 +34,10 @@ public sealed class TaskWorker(
 {
     private readonly WorkerOptions _options = options.Value;
 
-    /// <summary>Canceled when the shutdown grace period is over: running generations stop then.</summary>
+    /// <summary>
+    /// Canceled when the shutdown grace period is over: running generations stop then. Never disposed:
+    /// the host may call StopAsync after disposing its services, and its timer ends with the cancel.
+    /// </summary>
     private readonly CancellationTokenSource _abort = new();
 
     /// <summary>The models this worker claims; null for any model.</summary>
@@ -66,12 +69,6 @@ public sealed class TaskWorker(
     {
         _abort.CancelAfter(TimeSpan.FromSeconds(_options.ShutdownGraceSeconds));
         await base.StopAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _abort.Dispose();
-        base.Dispose();
     }
 
     /// <summary>

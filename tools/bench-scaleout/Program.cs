@@ -5,6 +5,7 @@
 using System.Diagnostics;
 using BananaLab.Core;
 using BananaLab.Core.Data;
+using BananaLab.Core.Data.Postgres;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
@@ -36,14 +37,38 @@ double claimRate;
 {
     using var host = BuildHost(await postgres.CreateDatabaseAsync());
     await host.StartAsync();
-    var (tasks, userId) = await PrepareUserAsync(host, taskCount);
-    await SubmitAsync(tasks, userId, taskCount);
+    const int warmUp = 1000;
+    var (tasks, userId) = await PrepareUserAsync(host, taskCount + warmUp);
+    await SubmitAsync(tasks, userId, taskCount + warmUp);
     var queue = host.Services.GetRequiredService<TaskQueue>();
+    for (var i = 0; i < warmUp; i++) await queue.ClaimAsync("bench-claimer", TimeSpan.FromMinutes(5), default);
     var claimed = 0;
     var clock = Stopwatch.StartNew();
     while (await queue.ClaimAsync("bench-claimer", TimeSpan.FromMinutes(5), default) is not null) claimed++;
     claimRate = claimed / clock.Elapsed.TotalSeconds;
     if (claimed != taskCount) throw new InvalidOperationException($"claimed {claimed} of {taskCount}");
+    await host.StopAsync();
+}
+
+// The same claim statement bare: one connection, prepared, no application around it.
+double bareClaimRate;
+{
+    var connectionString = await postgres.CreateDatabaseAsync();
+    using var host = BuildHost(connectionString);
+    await host.StartAsync();
+    var (tasks, userId) = await PrepareUserAsync(host, taskCount);
+    await SubmitAsync(tasks, userId, taskCount);
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var claim = new NpgsqlCommand(PostgresDatabaseProvider.ClaimSql, connection)
+    {
+        Parameters = { new() { Value = "bench-bare" }, new() { Value = DateTime.UtcNow.AddHours(1) }, new() { Value = DateTime.UtcNow }, new() { Value = true }, new() { Value = Array.Empty<string>() } },
+    };
+    await claim.PrepareAsync();
+    var claimed = 0;
+    var clock = Stopwatch.StartNew();
+    while (await claim.ExecuteScalarAsync() is Guid) claimed++;
+    bareClaimRate = claimed / clock.Elapsed.TotalSeconds;
     await host.StopAsync();
 }
 
@@ -119,7 +144,8 @@ Console.WriteLine();
 Console.WriteLine("| measure | value | baseline (same run) | ratio |");
 Console.WriteLine("|---|---|---|---|");
 Console.WriteLine($"| raw single-row transactions (1 connection, INSERT + commit) | {rawRate:F0} txn/s | | |");
-Console.WriteLine($"| claim (`FOR UPDATE SKIP LOCKED` + lease, 1 loop) | {claimRate:F0} claims/s | {rawRate:F0} txn/s raw | {claimRate / rawRate:P0} |");
+Console.WriteLine($"| claim (`TaskQueue.ClaimAsync`: `FOR UPDATE SKIP LOCKED` + lease, then the row; 1 loop) | {claimRate:F0} claims/s | {rawRate:F0} txn/s raw | {claimRate / rawRate:P0} |");
+Console.WriteLine($"| the claim statement bare (prepared, 1 connection, no app) | {bareClaimRate:F0} claims/s | {rawRate:F0} txn/s raw | {bareClaimRate / rawRate:P0} |");
 var single = throughput.FirstOrDefault(t => t.Workers == 1).Rate;
 foreach (var (workers, rate) in throughput)
     Console.WriteLine($"| tasks/s with {workers} worker process(es), instant generator | {rate:F0} tasks/s | {single:F0} tasks/s × {workers} | {rate / (single * workers):P0} scaling efficiency |");

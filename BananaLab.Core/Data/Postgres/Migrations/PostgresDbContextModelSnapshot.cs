@@ -396,11 +396,12 @@ namespace BananaLab.Core.Data.Postgres.Migrations
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("Status", "CreatedAt");
-
                     b.HasIndex("Status", "LeaseExpiresAt");
 
                     b.HasIndex("UserId", "CreatedAt");
+
+                    b.HasIndex(new[] { "CreatedAt", "Id" }, "IX_Tasks_Claimable")
+                        .HasFilter("\"Status\" = 0");
 
                     b.ToTable("Tasks", (string)null);
                 });

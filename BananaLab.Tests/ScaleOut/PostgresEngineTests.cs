@@ -12,7 +12,10 @@ namespace BananaLab.Tests.ScaleOut;
 /// <summary>The task engine on a real PostgreSQL server: the same behaviour as on SQLite, through the provider's own SQL.</summary>
 public sealed class PostgresEngineTests : IClassFixture<PostgresEngineTests.Factory>
 {
-    public sealed class Factory : PostgresFactory;
+    public sealed class Factory : PostgresFactory
+    {
+        protected override IDictionary<string, string?> MoreSettings => new Dictionary<string, string?> { ["Worker:PollIntervalMs"] = "60000" };
+    }
 
     private readonly Factory _factory;
 
@@ -33,5 +36,25 @@ public sealed class PostgresEngineTests : IClassFixture<PostgresEngineTests.Fact
         Assert.Equal([CreditEntryKind.Reserve, CreditEntryKind.Capture], entries);
         Assert.Equal(90, (await db.Users.SingleAsync(u => u.Id == user.Id)).CreditBalance);
         Assert.Equal(2, await db.TaskImages.CountAsync(i => i.TaskId == created.Id));
+    }
+
+    [Fact]
+    public async Task An_idle_worker_is_woken_by_the_database_when_another_process_queues_a_task()
+    {
+        // The worker polls once a minute here, and the task is queued by another host on the same
+        // database (whose in-process wake-up cannot reach this worker): only NOTIFY can start it in time.
+        var (user, key) = await _factory.CreateUserAsync(credits: 100);
+        var settings = BananaLabFactory.TestSettings(_factory.DataDirectory);
+        settings["Database:Provider"] = "Postgres";
+        settings["ConnectionStrings:BananaLab"] = _factory.ConnectionString;
+        using var otherHost = ChildProcesses.CoreServices(settings);
+        await Task.Delay(500); // let the worker's loops go idle on their poll
+
+        var outcome = await otherHost.Services.GetRequiredService<TaskService>()
+            .SubmitAsync(user.Id, new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = "wake up" }, default);
+        using var client = _factory.CreateClient(key);
+        var done = await client.WaitForTerminalAsync(outcome.Value!.Id, timeoutSeconds: 15);
+
+        Assert.Equal("succeeded", done.Status);
     }
 }

@@ -1,6 +1,8 @@
 using BananaLab.Core;
 using BananaLab.Worker.Inference;
+using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Moderation;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Worker;
@@ -29,6 +31,7 @@ public static class WorkerProgram
         builder.AddBananaLabWorker();
         builder.AddBananaLabInference();
         builder.AddBananaLabImageModeration();
+        builder.Services.AddHostedService<WorkerMetricsServer>();
         return builder;
     }
 }

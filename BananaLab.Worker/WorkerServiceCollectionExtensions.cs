@@ -1,5 +1,6 @@
 using BananaLab.Core.Data;
 using BananaLab.Core.Data.Postgres;
+using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Queue;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,10 +18,12 @@ public static class WorkerServiceCollectionExtensions
         builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        builder.Services.AddSingleton<NodeMetrics>();
         var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         if (!options.Enabled) return builder;
 
         builder.Services.AddHostedService<TaskWorker>();
+        builder.Services.AddHostedService<WorkerMetrics>();
         // Readiness now also waits for the worker loops.
         builder.Services.Replace(ServiceDescriptor.Singleton(new Readiness { WorkerExpected = true }));
         // Idle loops wake on the database's own notifications when other nodes queue tasks.

@@ -22,7 +22,7 @@ public sealed class RedisTaskEventRelay(
     ILogger<RedisTaskEventRelay> logger) : BackgroundService
 {
     private readonly string _origin = Guid.NewGuid().ToString("N");
-    private readonly RedisChannel _channel = RedisChannel.Literal(options.Value.RedisPrefix + ":task-events");
+    private readonly RedisChannel _channel = RedisChannel.Literal(options.Value.RedisKey("task-events"));
     private long _lastSendFailureLog;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -112,7 +112,7 @@ public sealed class TaskQueue(
         }
 
         var status = code == TaskErrors.Canceled ? GenerationTaskStatus.Canceled : GenerationTaskStatus.Failed;
-        await SettleUnsuccessfulAsync(db, task, OwnedBy(db, task.Id, workerName), status, code, message, cancellationToken);
+        await SettleUnsuccessfulAsync(db, task, OwnedBy(db, task.Id, workerName), status, code, message, cancellationToken, workerName);
     }
 
     /// <summary>Gives a task back to the queue untouched when its worker shuts down gracefully.</summary>
@@ -167,7 +167,7 @@ public sealed class TaskQueue(
     }
 
     private async Task SettleUnsuccessfulAsync(BananaLabDbContext db, GenerationTask task, IQueryable<GenerationTask> guard,
-        GenerationTaskStatus status, string code, string message, CancellationToken cancellationToken)
+        GenerationTaskStatus status, string code, string message, CancellationToken cancellationToken, string? workerName = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -187,7 +187,8 @@ public sealed class TaskQueue(
         await webhooks.EnqueueAsync(db, task, status, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var kind = status == GenerationTaskStatus.Canceled ? TaskEventKind.Canceled : TaskEventKind.Failed;
-        notifier.Publish(new TaskEvent(task.Id, task.UserId, kind, status, task.ProgressPercent, ErrorCode: code, ErrorMessage: message));
+        notifier.Publish(new TaskEvent(task.Id, task.UserId, kind, status, task.ProgressPercent, ErrorCode: code, ErrorMessage: message,
+            ModelId: task.ModelId, WorkerName: workerName));
     }
 
     private static IQueryable<GenerationTask> OwnedBy(BananaLabDbContext db, Guid taskId, string workerName) =>

@@ -39,7 +39,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             ["Cluster:RedisPrefix"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
         };
         string[] Args(params string[] more) => [.. shared.Select(s => $"{s.Key}={s.Value}"), .. more];
-        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var (portA, portB, metricsPort) = (PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort());
         var processes = new List<Process>();
         try
         {
@@ -50,7 +50,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var workerSettings = new[] { "Worker:Concurrency=2", "Worker:LeaseSeconds=2", "Worker:HeartbeatMs=200", "Worker:RecoveryIntervalSeconds=1", "Worker:PollIntervalMs=2000" };
             var victim = ChildProcesses.Start(output, "worker-1", ["worker", data.Path, .. Args(["Cluster:NodeName=worker-1", "Worker:Name=worker-1", .. workerSettings])]);
             processes.Add(victim);
-            processes.Add(ChildProcesses.Start(output, "worker-2", ["worker", data.Path, .. Args(["Cluster:NodeName=worker-2", "Worker:Name=worker-2", .. workerSettings])]));
+            processes.Add(ChildProcesses.Start(output, "worker-2", ["worker", data.Path,
+                .. Args(["Cluster:NodeName=worker-2", "Worker:Name=worker-2", $"Worker:MetricsPort={metricsPort}", .. workerSettings])]));
             await ChildProcesses.WaitReadyAsync(portB);
 
             using var core = ChildProcesses.CoreServices(shared);
@@ -138,6 +139,16 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 // ("[flaky:1]" ones may run out of attempts when the kill cost them one, so either is right for them.)
                 Assert.All(tasks.Where(t => t.Prompt.Contains("[slow:60]")), t => Assert.Equal(GenerationTaskStatus.Succeeded, t.Status));
                 Assert.All(tasks.Where(t => t.Prompt.Contains("[fail]")), t => Assert.Equal(GenerationTaskStatus.Failed, t.Status));
+            }
+
+            // Worker 2's own metrics endpoint counts exactly the tasks the database says it completed.
+            using (var scraper = new HttpClient())
+            {
+                var metrics = await scraper.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                await using var db = await core.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
+                var completed = await db.Tasks.CountAsync(t => t.Status == GenerationTaskStatus.Succeeded && t.WorkerName == "worker-2");
+                Assert.Contains($"bananalab_worker_tasks_finished_total{{model=\"{BananaLabFactory.TestModel}\",worker=\"worker-2\",outcome=\"succeeded\",node=\"worker-2\"}} {completed}", metrics);
+                Assert.Contains($"bananalab_generation_seconds_count{{model=\"{BananaLabFactory.TestModel}\",worker=\"worker-2\",node=\"worker-2\"}} {completed}", metrics);
             }
 
             // The follower on A saw its task's steps as the worker ran them, then the result, each once.

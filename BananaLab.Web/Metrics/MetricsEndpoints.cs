@@ -1,9 +1,7 @@
-using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
 using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
-using BananaLab.Worker.Queue;
-using Microsoft.Extensions.Options;
+using BananaLab.Worker.Metrics;
 using Prometheus;
 
 namespace BananaLab.Web.Metrics;
@@ -17,30 +15,28 @@ public sealed class MetricsOptions
 }
 
 /// <summary>
-/// The collectors of one app instance, in a registry of its own (several hosts may share a process in
-/// tests). Every series carries the node's name (<c>Cluster:NodeName</c>) as the label <c>node</c>.
+/// The web node's collectors, in the node's registry (<see cref="NodeMetrics"/>: every series is
+/// labelled <c>node</c>). The worker's own series (generation time, finished runs) join the same
+/// registry when this node runs a worker.
 /// </summary>
 public sealed class BananaLabMetrics
 {
-    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+    public BananaLabMetrics(NodeMetrics node)
+    {
+        Registry = node.Registry;
+        Factory = node.Factory;
+        QueueDepth = Factory.CreateGauge("bananalab_queue_depth", "Queued tasks per model (whole database).", ["model"]);
+        TasksByStatus = Factory.CreateGauge("bananalab_tasks", "Tasks in the database by status.", ["status"]);
+        RunningByWorker = Factory.CreateGauge("bananalab_running_tasks", "Tasks running now, by the worker that holds them (whole database).", ["worker"]);
+        CreditsCharged = Factory.CreateCounter("bananalab_credits_charged_total", "Credits captured for succeeded tasks (whole database).");
+    }
+
+    public CollectorRegistry Registry { get; }
     public IMetricFactory Factory { get; }
     public Gauge QueueDepth { get; }
     public Gauge TasksByStatus { get; }
     public Gauge RunningByWorker { get; }
     public Counter CreditsCharged { get; }
-    public Histogram GenerationSeconds { get; }
-
-    public BananaLabMetrics(IOptions<ClusterOptions> cluster)
-    {
-        Registry.SetStaticLabels(new Dictionary<string, string> { ["node"] = cluster.Value.NodeName });
-        Factory = Prometheus.Metrics.WithCustomRegistry(Registry);
-        QueueDepth = Factory.CreateGauge("bananalab_queue_depth", "Queued tasks per model (whole database).", ["model"]);
-        TasksByStatus = Factory.CreateGauge("bananalab_tasks", "Tasks in the database by status.", ["status"]);
-        RunningByWorker = Factory.CreateGauge("bananalab_running_tasks", "Tasks running now, by the worker that holds them (whole database).", ["worker"]);
-        CreditsCharged = Factory.CreateCounter("bananalab_credits_charged_total", "Credits captured for succeeded tasks (whole database).");
-        GenerationSeconds = Factory.CreateHistogram("bananalab_generation_seconds", "Model compute time of succeeded tasks run by this node's worker.",
-            new HistogramConfiguration { LabelNames = ["model", "worker"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 14) });
-    }
 }
 
 /// <summary>
@@ -53,7 +49,6 @@ public static class MetricsEndpoints
     {
         builder.Services.AddOptions<MetricsOptions>().Bind(builder.Configuration.GetSection(MetricsOptions.Section));
         builder.Services.AddSingleton<BananaLabMetrics>();
-        builder.Services.AddHostedService<GenerationTimeRecorder>();
         return builder;
     }
 
@@ -101,31 +96,5 @@ public static class MetricsEndpoints
         foreach (var label in gauge.GetAllLabelValues().Select(l => l[0]).Except(counts.Keys).ToList())
             gauge.WithLabels(label).Set(0);
         foreach (var (label, count) in counts) gauge.WithLabels(label).Set(count);
-    }
-
-    /// <summary>
-    /// Times the tasks this node's own worker ran. In a cluster every node sees every task's events, so
-    /// counting only its own worker's keeps each task in exactly one node's histogram.
-    /// </summary>
-    private sealed class GenerationTimeRecorder(TaskNotifier notifier, BananaLabMetrics metrics, IOptions<WorkerOptions> worker) : IHostedService
-    {
-        private IDisposable? _subscription;
-
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            var localWorker = worker.Value.Enabled ? worker.Value.Name : null;
-            _subscription = notifier.SubscribeAll(e =>
-            {
-                if (e is { Kind: TaskEventKind.Succeeded, ComputeMs: { } ms, ModelId: { } model, WorkerName: { } worker } && worker == localWorker)
-                    metrics.GenerationSeconds.WithLabels(model, worker).Observe(ms / 1000.0);
-            });
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken)
-        {
-            _subscription?.Dispose();
-            return Task.CompletedTask;
-        }
     }
 }

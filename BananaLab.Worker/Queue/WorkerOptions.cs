@@ -51,6 +51,10 @@ public sealed class WorkerOptions
     [Range(50, 60_000, ErrorMessage = "Worker:HeartbeatMs must be between 50 and 60000.")]
     public int HeartbeatMs { get; set; } = 500;
 
+    /// <summary>A worker process serves its Prometheus metrics on this port (<c>/metrics</c>); 0 = none. Web nodes use their own <c>/metrics</c>.</summary>
+    [Range(0, 65535, ErrorMessage = "Worker:MetricsPort must be between 0 and 65535.")]
+    public int MetricsPort { get; set; }
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 }
 

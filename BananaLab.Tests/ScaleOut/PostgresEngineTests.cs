@@ -57,4 +57,15 @@ public sealed class PostgresEngineTests : IClassFixture<PostgresEngineTests.Fact
 
         Assert.Equal("succeeded", done.Status);
     }
+
+    [Fact]
+    public async Task Readiness_checks_that_postgres_answers()
+    {
+        using var client = _factory.CreateClient();
+
+        var report = await (await client.GetAsync("/readyz")).ReadJsonAsync();
+
+        Assert.Equal("Healthy", report.GetProperty("status").GetString());
+        Assert.Equal("Postgres answers.", report.GetProperty("checks").GetProperty("database").GetProperty("description").GetString());
+    }
 }

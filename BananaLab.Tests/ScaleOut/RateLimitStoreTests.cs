@@ -112,4 +112,17 @@ public sealed class RedisDownTests(RedisDownTests.UnreachableRedisFactory factor
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.Contains("shared_state_unavailable", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Readiness_reports_the_unreachable_redis_by_name()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/readyz");
+        var report = await response.ReadJsonAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Unhealthy", report.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+    }
 }

@@ -170,7 +170,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
                    select new { Task = t, u.Email };
         if (!string.IsNullOrWhiteSpace(query.UserEmail))
         {
-            var pattern = LikePatterns.Containing(query.UserEmail);
+            var pattern = LikePatterns.Containing(db.Database, query.UserEmail);
             rows = rows.Where(r => EF.Functions.Like(r.Email.ToLower(), pattern, LikePatterns.Escape));
         }
         if (query.UserId is { } userId) rows = rows.Where(r => r.Task.UserId == userId);
@@ -217,7 +217,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         }
         if (!string.IsNullOrWhiteSpace(query.UserEmail))
         {
-            var pattern = LikePatterns.Containing(query.UserEmail);
+            var pattern = LikePatterns.Containing(db.Database, query.UserEmail);
             rows = rows.Where(r => EF.Functions.Like(r.Email.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await rows.CountAsync(cancellationToken);

@@ -297,7 +297,7 @@ public sealed class TaskService(
         if (query.CreatedTo is { } to) tasks = tasks.Where(t => t.CreatedAt < to);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var pattern = LikePatterns.Containing(query.Search);
+            var pattern = LikePatterns.Containing(db.Database, query.Search);
             tasks = tasks.Where(t => EF.Functions.Like(t.Prompt.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await tasks.CountAsync(cancellationToken);

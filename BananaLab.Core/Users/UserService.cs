@@ -82,7 +82,7 @@ public sealed class UserService(
         var query = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(search))
         {
-            var pattern = LikePatterns.Containing(search);
+            var pattern = LikePatterns.Containing(db.Database, search);
             query = query.Where(u => EF.Functions.Like(u.Email.ToLower(), pattern, LikePatterns.Escape) || EF.Functions.Like(u.DisplayName.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await query.CountAsync(cancellationToken);

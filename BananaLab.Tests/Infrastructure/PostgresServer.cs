@@ -53,7 +53,7 @@ public sealed class PostgresServer
         var asRoot = Environment.UserName == "root";
         if (asRoot) Run("chown", "postgres:postgres", directory);
 
-        Run(AsServerUser(asRoot, Path.Combine(bin, "initdb"), "-D", data, "-U", "bananalab", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"));
+        Run(AsServerUser(asRoot, Path.Combine(bin, "initdb"), "-D", data, "-U", "bananalab", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"));
 
         var port = FreePort();
         // Durability settings off: a test server never needs to survive a power cut, and fsync makes

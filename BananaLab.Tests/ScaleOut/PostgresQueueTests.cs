@@ -70,6 +70,10 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
         Assert.Equal([banana], found.Items.Select(t => t.Id));
         Assert.Empty((await Tasks.ListAsync(user.Id, new TaskQuery { Search = "100%" }, default)).Items);
         Assert.Single((await Tasks.ListAsync(user.Id, new TaskQuery { Search = "100_p" }, default)).Items);
+        // Beyond A–Z too: PostgreSQL's lower() folds every letter, and the pattern is folded the same way.
+        var dessert = await SubmitAsync(user.Id, "Crème BRÛLÉE on a plate");
+        Assert.Equal([dessert], (await Tasks.ListAsync(user.Id, new TaskQuery { Search = "brûlée" }, default)).Items.Select(t => t.Id));
+        Assert.Equal([dessert], (await Tasks.ListAsync(user.Id, new TaskQuery { Search = "CRÈME" }, default)).Items.Select(t => t.Id));
     }
 
     [Fact]

@@ -28,8 +28,8 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
     public async Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
         IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
     {
-        // The hottest statement of a cluster, so it skips EF Core: a plain command that Npgsql prepares
-        // once per connection (Max Auto Prepare), then the claimed row through EF by primary key.
+        // A plain command, so that exactly this statement is what tools/bench-scaleout also times bare
+        // (Npgsql prepares it once per connection), then the claimed row through EF by primary key.
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -55,10 +55,10 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
 
     /// <summary>
     /// The claim: $1 worker name, $2 lease end, $3 now, $4 any model, $5 the models served; returns the
-    /// claimed task's id, or no row. SKIP LOCKED: a row another worker is claiming right now is passed over instead of waited for,
-    /// so N workers claim N different tasks in parallel. The outer "Status" = 0 re-check makes the
-    /// update a no-op if the row changed between the lock and the update. The subquery reads the head
-    /// of the partial index of queued tasks (IX_Tasks_Claimable).
+    /// claimed task's id, or no row. SKIP LOCKED: a row another worker is claiming right now is passed
+    /// over instead of waited for, so N workers claim N different tasks in parallel. The outer
+    /// "Status" = 0 re-check makes the update a no-op if the row changed between the lock and the
+    /// update. The subquery reads the head of the partial index of queued tasks (IX_Tasks_Claimable).
     /// </summary>
     public const string ClaimSql = """
         UPDATE "Tasks"

@@ -61,7 +61,8 @@ double bareClaimRate;
     await SubmitAsync(tasks, userId, taskCount);
     await using var connection = new NpgsqlConnection(connectionString);
     await connection.OpenAsync();
-    await using var claim = new NpgsqlCommand(PostgresDatabaseProvider.ClaimSql, connection)
+    // The provider's statement with its {n} placeholders as PostgreSQL's positional parameters.
+    await using var claim = new NpgsqlCommand(string.Format(PostgresDatabaseProvider.ClaimSql, "$1", "$2", "$3", "$4", "$5"), connection)
     {
         Parameters = { new() { Value = "bench-bare" }, new() { Value = DateTime.UtcNow.AddHours(1) }, new() { Value = DateTime.UtcNow }, new() { Value = true }, new() { Value = Array.Empty<string>() } },
     };

@@ -146,7 +146,7 @@ Console.WriteLine();
 Console.WriteLine("| measure | value | baseline (same run) | ratio |");
 Console.WriteLine("|---|---|---|---|");
 Console.WriteLine($"| raw single-row transactions (1 connection, INSERT + commit) | {rawRate:F0} txn/s | | |");
-Console.WriteLine($"| claim (`TaskQueue.ClaimAsync`: `FOR UPDATE SKIP LOCKED` + lease, then the row; 1 loop) | {claimRate:F0} claims/s | {rawRate:F0} txn/s raw | {claimRate / rawRate:P0} |");
+Console.WriteLine($"| claim (`TaskQueue.ClaimAsync`: one `UPDATE … FOR UPDATE SKIP LOCKED … RETURNING *` under a lease; 1 loop) | {claimRate:F0} claims/s | {rawRate:F0} txn/s raw | {claimRate / rawRate:P0} |");
 Console.WriteLine($"| the claim statement bare (prepared, 1 connection, no app) | {bareClaimRate:F0} claims/s | {rawRate:F0} txn/s raw | {bareClaimRate / rawRate:P0} |");
 var single = throughput.FirstOrDefault(t => t.Workers == 1).Rate;
 foreach (var (workers, rate) in throughput)

@@ -50,7 +50,8 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
     {
         // One statement under SQLite's single write lock is atomic: no two workers get the same task.
         var anyModel = modelIds is null;
-        var models = JsonSerializer.Serialize(modelIds ?? []);
+        // Any model (the single-machine case) is every claim of a default install: no JSON to build for it.
+        var models = anyModel ? "[]" : JsonSerializer.Serialize(modelIds);
         var claimed = await db.Tasks.FromSql($"""
             UPDATE "Tasks"
             SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},

@@ -41,7 +41,7 @@ public sealed class TaskWorker(
     private readonly CancellationTokenSource _abort = new();
 
     /// <summary>The models this worker claims; null for any model.</summary>
-    private IReadOnlyList<string>? _servedModels;
+    private string[]? _servedModels;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,20 +75,20 @@ public sealed class TaskWorker(
     /// <c>Worker:Models</c>, or every catalog model this process has a generator for. Null (claim any
     /// model) when that is the whole catalog, as on a single machine.
     /// </summary>
-    private IReadOnlyList<string>? ServedModels()
+    private string[]? ServedModels()
     {
         bool HasGenerator(ModelDefinition model) => services.GetKeyedService<IImageGenerator>(model.Provider) is not null;
         if (_options.Models.Count == 0)
         {
             var servable = catalog.All.Where(HasGenerator).Select(m => m.Id).ToList();
             if (servable.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
-            return servable.Count == catalog.All.Count ? null : servable;
+            return servable.Count == catalog.All.Count ? null : [.. servable];
         }
         var models = _options.Models.Select(id => catalog.Find(id)!).Distinct().ToList();
         if (models.FirstOrDefault(m => !HasGenerator(m)) is { } missing)
             throw new InvalidOperationException(
                 $"Worker:Models lists '{missing.Id}', but this process has no generator for its provider '{missing.Provider}'.");
-        return models.Select(m => m.Id).ToList();
+        return [.. models.Select(m => m.Id)];
     }
 
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)

@@ -30,7 +30,8 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
     {
         // One round trip that claims and returns the row. The statement is a constant (EF Core turns
         // its {n} into parameters), so that tools/bench-scaleout can also time exactly this statement bare.
-        var claimed = await db.Tasks.FromSqlRaw(ClaimSql, workerName, leaseUntil, now, modelIds is null, modelIds?.ToArray() ?? [])
+        var claimed = await db.Tasks.FromSqlRaw(ClaimSql, workerName, leaseUntil, now, modelIds is null,
+                modelIds as string[] ?? modelIds?.ToArray() ?? [])
             .AsNoTracking().ToListAsync(cancellationToken);
         return claimed.Count == 0 ? null : claimed[0];
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
@@ -55,7 +54,7 @@ public sealed class PostgresServer
 
         Run(AsServerUser(asRoot, Path.Combine(bin, "initdb"), "-D", data, "-U", "bananalab", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"));
 
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         // Durability settings off: a test server never needs to survive a power cut, and fsync makes
         // every commit wait on this machine's disk.
         var (file, args) = AsServerUser(asRoot, Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(),
@@ -140,12 +139,5 @@ public sealed class PostgresServer
         process.WaitForExit();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {stderr}{stdout.Result}");
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -26,7 +26,7 @@ public sealed class RedisServer
         if (!File.Exists(executable))
             throw new InvalidOperationException(
                 "redis-server is not installed: `apt-get install -y redis-server` (the scale-out tests start a temporary server), or set REDIS_SERVER.");
-        var port = PostgresServer.FreePort();
+        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes" })
             start.ArgumentList.Add(arg);

@@ -39,7 +39,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             ["Cluster:RedisPrefix"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
         };
         string[] Args(params string[] more) => [.. shared.Select(s => $"{s.Key}={s.Value}"), .. more];
-        var (portA, portB, metricsPort) = (PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort());
+        var (portA, portB, metricsPort) = (LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free());
         var processes = new List<Process>();
         try
         {

@@ -22,9 +22,9 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
     public async Task Concurrent_workers_skip_each_others_locks_and_claim_every_task_exactly_once()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 1000);
-        await HoldOtherTasksAsync();
+        await factory.Services.HoldQueuedTasksAsync();
         var submitted = new HashSet<Guid>();
-        for (var i = 0; i < 120; i++) submitted.Add(await SubmitAsync(user.Id, $"race {i}"));
+        for (var i = 0; i < 120; i++) submitted.Add(await factory.Services.SubmitTestTaskAsync(user.Id, $"race {i}"));
 
         // 8 loops claim at once until the queue is empty; SKIP LOCKED means none of them waits on another's row.
         var claims = new ConcurrentBag<(string Worker, Guid Id)>();
@@ -49,9 +49,9 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
     public async Task A_worker_claims_only_the_models_it_serves()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 1000);
-        await HoldOtherTasksAsync();
-        var forText = await SubmitAsync(user.Id, "for the text-only box", BananaLabFactory.TextOnlyModel);
-        var forTest = await SubmitAsync(user.Id, "for the test box");
+        await factory.Services.HoldQueuedTasksAsync();
+        var forText = await factory.Services.SubmitTestTaskAsync(user.Id, "for the text-only box", BananaLabFactory.TextOnlyModel);
+        var forTest = await factory.Services.SubmitTestTaskAsync(user.Id, "for the test box");
 
         Assert.Null(await Queue.ClaimAsync("other-box", TimeSpan.FromMinutes(1), default, ["no-such-model"]));
         Assert.Equal(forTest, (await Queue.ClaimAsync("test-box", TimeSpan.FromMinutes(1), default, [BananaLabFactory.TestModel]))!.Id);
@@ -63,15 +63,15 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
     public async Task Prompt_search_ignores_case_as_on_sqlite_and_takes_wildcards_literally()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 1000);
-        var banana = await SubmitAsync(user.Id, "A Yellow BANANA");
-        await SubmitAsync(user.Id, "100_percent apple");
+        var banana = await factory.Services.SubmitTestTaskAsync(user.Id, "A Yellow BANANA");
+        await factory.Services.SubmitTestTaskAsync(user.Id, "100_percent apple");
 
         var found = await Tasks.ListAsync(user.Id, new TaskQuery { Search = "yellow banana" }, default);
         Assert.Equal([banana], found.Items.Select(t => t.Id));
         Assert.Empty((await Tasks.ListAsync(user.Id, new TaskQuery { Search = "100%" }, default)).Items);
         Assert.Single((await Tasks.ListAsync(user.Id, new TaskQuery { Search = "100_p" }, default)).Items);
         // Beyond A–Z too: PostgreSQL's lower() folds every letter, and the pattern is folded the same way.
-        var dessert = await SubmitAsync(user.Id, "Crème BRÛLÉE on a plate");
+        var dessert = await factory.Services.SubmitTestTaskAsync(user.Id, "Crème BRÛLÉE on a plate");
         Assert.Equal([dessert], (await Tasks.ListAsync(user.Id, new TaskQuery { Search = "brûlée" }, default)).Items.Select(t => t.Id));
         Assert.Equal([dessert], (await Tasks.ListAsync(user.Id, new TaskQuery { Search = "CRÈME" }, default)).Items.Select(t => t.Id));
     }
@@ -80,7 +80,7 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
     public async Task The_dashboard_buckets_tasks_by_utc_hour()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 1000);
-        var id = await SubmitAsync(user.Id, "counted in this hour");
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "counted in this hour");
         await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync())
             await db.Tasks.Where(t => t.Id == id).ExecuteUpdateAsync(s => s.SetProperty(t => t.CreatedAt, new DateTime(2026, 3, 1, 23, 59, 0, DateTimeKind.Utc)));
 
@@ -90,19 +90,5 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
         var hour = Assert.Single(dashboard.Hours, h => h.Total > 0);
         Assert.Equal(new DateTime(2026, 3, 1, 23, 0, 0, DateTimeKind.Utc), hour.HourStart);
         Assert.Equal(1, hour.ByStatus[GenerationTaskStatus.Queued]);
-    }
-
-    private async Task<Guid> SubmitAsync(Guid userId, string prompt, string model = BananaLabFactory.TestModel)
-    {
-        var outcome = await Tasks.SubmitAsync(userId, new SubmitTaskRequest { ModelId = model, Prompt = prompt }, default);
-        return outcome.Value?.Id ?? throw new InvalidOperationException(outcome.Error?.ToString());
-    }
-
-    /// <summary>Tests share one database; tasks other tests left queued must not be claimed here.</summary>
-    private async Task HoldOtherTasksAsync()
-    {
-        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
-        await db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.NotBefore, DateTime.UtcNow.AddYears(1)));
     }
 }

@@ -82,7 +82,7 @@ public sealed class RedisDownTests(RedisDownTests.UnreachableRedisFactory factor
     {
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Redis"] = $"127.0.0.1:{PostgresServer.FreePort()},abortConnect=false,connectTimeout=500",
+            ["ConnectionStrings:Redis"] = $"127.0.0.1:{LoopbackPorts.Free()},abortConnect=false,connectTimeout=500",
             ["RateLimits:Burst"] = "2",
             ["RateLimits:PermitsPerSecond"] = "1",
         };

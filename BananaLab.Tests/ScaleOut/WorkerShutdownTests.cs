@@ -28,7 +28,7 @@ public sealed class WorkerShutdownTests
 
         await host.StopAsync();
 
-        var task = await LoadAsync(host, id);
+        var task = await host.Services.LoadTaskAsync(id);
         Assert.Equal(GenerationTaskStatus.Succeeded, task.Status);
         Assert.Single(await EntriesAsync(host, id), e => e.Kind == CreditEntryKind.Capture);
     }
@@ -44,7 +44,7 @@ public sealed class WorkerShutdownTests
 
         await host.StopAsync();
 
-        var task = await LoadAsync(host, id);
+        var task = await host.Services.LoadTaskAsync(id);
         Assert.Equal(GenerationTaskStatus.Queued, task.Status);
         Assert.Null(task.WorkerName);
         Assert.Equal(0, task.Attempts);
@@ -72,13 +72,7 @@ public sealed class WorkerShutdownTests
     }
 
     private static Task WaitForStatusAsync(IHost host, Guid id, GenerationTaskStatus status) =>
-        ChildProcesses.WaitUntilAsync(async () => (await LoadAsync(host, id)).Status == status, TimeSpan.FromSeconds(30));
-
-    private static async Task<GenerationTask> LoadAsync(IHost host, Guid id)
-    {
-        await using var db = await host.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
-        return await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id);
-    }
+        ChildProcesses.WaitUntilAsync(async () => (await host.Services.LoadTaskAsync(id)).Status == status, TimeSpan.FromSeconds(30));
 
     private static async Task<List<CreditEntry>> EntriesAsync(IHost host, Guid id)
     {

@@ -19,7 +19,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     public async Task Killed_host_loses_no_task_and_settles_every_credit_exactly_once()
     {
         using var data = new TempDirectory();
-        var port = PostgresServer.FreePort();
+        var port = LoopbackPorts.Free();
         var first = StartHost(data.Path, port, "node-before-crash");
         try
         {

@@ -9,7 +9,6 @@ namespace BananaLab.Tests.Tasks;
 /// <summary>The queue's state machine driven by hand (no worker running): claims, leases, recovery, cancel.</summary>
 public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWorkerFactory>
 {
-    private const string Model = BananaLabFactory.TestModel;
     private TaskService Tasks => factory.Services.GetRequiredService<TaskService>();
     private TaskQueue Queue => factory.Services.GetRequiredService<TaskQueue>();
 
@@ -17,15 +16,15 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task Claim_takes_the_oldest_queued_task_exactly_once()
     {
         var (user, _) = await factory.CreateUserAsync();
-        await DrainQueueAsync();
-        var first = await SubmitAsync(user.Id, "first");
-        var second = await SubmitAsync(user.Id, "second");
+        await factory.Services.HoldQueuedTasksAsync();
+        var first = await factory.Services.SubmitTestTaskAsync(user.Id, "first");
+        var second = await factory.Services.SubmitTestTaskAsync(user.Id, "second");
 
         Assert.Equal(first, (await Queue.ClaimAsync("w0", TimeSpan.FromMinutes(1), default))!.Id);
         var racing = await Task.WhenAll(Enumerable.Range(1, 6).Select(i => Queue.ClaimAsync($"w{i}", TimeSpan.FromMinutes(1), default)));
 
         Assert.Equal([second], racing.Where(c => c is not null).Select(c => c!.Id));
-        var task = await LoadAsync(first);
+        var task = await factory.Services.LoadTaskAsync(first);
         Assert.Equal(GenerationTaskStatus.Running, task.Status);
         Assert.Equal(1, task.Attempts);
         Assert.NotNull(task.LeaseExpiresAt);
@@ -35,14 +34,14 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task Expired_lease_puts_the_task_back_in_the_queue()
     {
         var (user, _) = await factory.CreateUserAsync();
-        await DrainQueueAsync();
-        var id = await SubmitAsync(user.Id, "crashy");
+        await factory.Services.HoldQueuedTasksAsync();
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "crashy");
         Assert.Equal(id, (await Queue.ClaimAsync("ghost", TimeSpan.FromMilliseconds(200), default))!.Id);
 
         await Task.Delay(400);
         await Queue.RecoverExpiredLeasesAsync(maxAttempts: 3, default);
 
-        var task = await LoadAsync(id);
+        var task = await factory.Services.LoadTaskAsync(id);
         Assert.Equal(GenerationTaskStatus.Queued, task.Status);
         Assert.Null(task.WorkerName);
         Assert.Equal(1, task.Attempts);
@@ -53,14 +52,14 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task Expired_lease_after_the_last_attempt_fails_and_refunds()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 20);
-        await DrainQueueAsync();
-        var id = await SubmitAsync(user.Id, "always crashes");
+        await factory.Services.HoldQueuedTasksAsync();
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "always crashes");
         await Queue.ClaimAsync("ghost", TimeSpan.FromMilliseconds(100), default);
 
         await Task.Delay(300);
         await Queue.RecoverExpiredLeasesAsync(maxAttempts: 1, default);
 
-        var task = await LoadAsync(id);
+        var task = await factory.Services.LoadTaskAsync(id);
         Assert.Equal(GenerationTaskStatus.Failed, task.Status);
         Assert.Equal(TaskErrors.LeaseExpired, task.ErrorCode);
         Assert.Equal(20, await factory.Services.GetRequiredService<CreditLedger>().GetBalanceAsync(user.Id));
@@ -70,21 +69,21 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task A_restarted_worker_recovers_its_own_tasks_at_once()
     {
         var (user, _) = await factory.CreateUserAsync();
-        await DrainQueueAsync();
-        var id = await SubmitAsync(user.Id, "orphan");
+        await factory.Services.HoldQueuedTasksAsync();
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "orphan");
         await Queue.ClaimAsync("node-a", TimeSpan.FromHours(1), default);
 
         await Queue.RecoverExpiredLeasesAsync(maxAttempts: 3, default, orphanedBy: "node-a");
 
-        Assert.Equal(GenerationTaskStatus.Queued, (await LoadAsync(id)).Status);
+        Assert.Equal(GenerationTaskStatus.Queued, (await factory.Services.LoadTaskAsync(id)).Status);
     }
 
     [Fact]
     public async Task Lost_lease_cannot_complete_or_charge()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 20);
-        await DrainQueueAsync();
-        var id = await SubmitAsync(user.Id, "stolen");
+        await factory.Services.HoldQueuedTasksAsync();
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "stolen");
         var claimed = (await Queue.ClaimAsync("slowpoke", TimeSpan.FromMilliseconds(100), default))!;
         await Task.Delay(300);
         await Queue.RecoverExpiredLeasesAsync(3, default);
@@ -99,12 +98,12 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task Transient_failure_retries_with_backoff_then_fails_and_refunds()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 20);
-        await DrainQueueAsync();
-        var id = await SubmitAsync(user.Id, "flaky");
+        await factory.Services.HoldQueuedTasksAsync();
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "flaky");
         var task = (await Queue.ClaimAsync("w", TimeSpan.FromMinutes(1), default))!;
 
         await Queue.FailAsync(task, "w", "provider_timeout", "slow", transient: true, maxAttempts: 2, TimeSpan.FromMilliseconds(300), default);
-        var waiting = await LoadAsync(id);
+        var waiting = await factory.Services.LoadTaskAsync(id);
         Assert.Equal(GenerationTaskStatus.Queued, waiting.Status);
         Assert.True(waiting.NotBefore > DateTime.UtcNow);
         Assert.Null(await Queue.ClaimAsync("w", TimeSpan.FromMinutes(1), default)); // still backing off
@@ -114,7 +113,7 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
         Assert.Equal(2, task.Attempts);
         await Queue.FailAsync(task, "w", "provider_timeout", "slow again", transient: true, maxAttempts: 2, TimeSpan.FromMilliseconds(300), default);
 
-        var failed = await LoadAsync(id);
+        var failed = await factory.Services.LoadTaskAsync(id);
         Assert.Equal(GenerationTaskStatus.Failed, failed.Status);
         Assert.Equal("provider_timeout", failed.ErrorCode);
         Assert.Equal(20, await factory.Services.GetRequiredService<CreditLedger>().GetBalanceAsync(user.Id));
@@ -124,7 +123,7 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task Canceling_a_queued_task_refunds_at_once()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 20);
-        var id = await SubmitAsync(user.Id, "never mind");
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "never mind");
 
         var outcome = await Tasks.CancelAsync(id, user.Id, default);
 
@@ -137,8 +136,8 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
     public async Task Canceling_a_running_task_asks_its_worker_which_then_refunds()
     {
         var (user, _) = await factory.CreateUserAsync(credits: 20);
-        await DrainQueueAsync();
-        var id = await SubmitAsync(user.Id, "long one");
+        await factory.Services.HoldQueuedTasksAsync();
+        var id = await factory.Services.SubmitTestTaskAsync(user.Id, "long one");
         var task = (await Queue.ClaimAsync("w", TimeSpan.FromMinutes(1), default))!;
 
         var outcome = await Tasks.CancelAsync(id, user.Id, default);
@@ -147,27 +146,7 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
         Assert.True((await Queue.RenewLeaseAsync(id, "w", TimeSpan.FromMinutes(1), default)).CancelRequested);
 
         await Queue.FailAsync(task, "w", TaskErrors.Canceled, "Canceled while running.", false, 3, TimeSpan.Zero, default);
-        Assert.Equal(GenerationTaskStatus.Canceled, (await LoadAsync(id)).Status);
+        Assert.Equal(GenerationTaskStatus.Canceled, (await factory.Services.LoadTaskAsync(id)).Status);
         Assert.Equal(20, await factory.Services.GetRequiredService<CreditLedger>().GetBalanceAsync(user.Id));
-    }
-
-    private async Task<Guid> SubmitAsync(Guid userId, string prompt)
-    {
-        var outcome = await Tasks.SubmitAsync(userId, new SubmitTaskRequest { ModelId = Model, Prompt = prompt }, default);
-        return outcome.Value?.Id ?? throw new InvalidOperationException(outcome.Error?.ToString());
-    }
-
-    /// <summary>Tests share one database; leftovers of other tests must not be claimed here.</summary>
-    private async Task DrainQueueAsync()
-    {
-        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
-        await db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.NotBefore, DateTime.UtcNow.AddYears(1)));
-    }
-
-    private async Task<GenerationTask> LoadAsync(Guid id)
-    {
-        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
-        return await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id);
     }
 }

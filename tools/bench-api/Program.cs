@@ -8,6 +8,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BananaLab.Bench;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Users;
 using Microsoft.AspNetCore.Builder;
@@ -74,7 +75,7 @@ public static class ApiBenchmark
             {
                 var sorted = samples.ToArray();
                 Array.Sort(sorted);
-                Console.WriteLine($"| {phase} | {endpoint} | {sorted.Length / result.Seconds:F0} | {Percentile(sorted, 0.5):F2} | {Percentile(sorted, 0.99):F2} | {result.Errors.GetValueOrDefault(endpoint)} |");
+                Console.WriteLine($"| {phase} | {endpoint} | {sorted.Length / result.Seconds:F0} | {BenchSupport.Percentile(sorted, 0.5):F2} | {BenchSupport.Percentile(sorted, 0.99):F2} | {result.Errors.GetValueOrDefault(endpoint)} |");
             }
         static double Rate((ConcurrentDictionary<string, ConcurrentBag<double>> Latencies, ConcurrentDictionary<string, int> Errors, double Seconds) r) =>
             r.Latencies.Values.Sum(v => v.Count) / r.Seconds;
@@ -120,8 +121,6 @@ public static class ApiBenchmark
         return (latencies, errors, clock.Elapsed.TotalSeconds);
     }
 
-    static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
     static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
@@ -142,9 +141,7 @@ sealed class BenchFactory(string dataDirectory) : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
-        var root = Directory.GetCurrentDirectory();
-        while (!File.Exists(Path.Combine(root, "BananaLab.sln"))) root = Path.GetDirectoryName(root)!;
-        builder.UseContentRoot(root);
+        builder.UseContentRoot(BenchSupport.RepositoryRoot());
         foreach (var (k, v) in new Dictionary<string, string>
         {
             ["Storage:DataDirectory"] = dataDirectory, ["Bootstrap:AdminEmail"] = "", ["RateLimits:Enabled"] = "false",
@@ -170,20 +167,6 @@ sealed class BenchFactory(string dataDirectory) : WebApplicationFactory<Program>
             app.Map("/ping", ping => ping.Run(context => context.Response.WriteAsync("pong")));
             next(app);
         };
-    }
-}
-
-/// <summary>Writes a tiny fixed PNG at once: the benchmark measures the API, not a model.</summary>
-sealed class InstantGenerator : IImageGenerator
-{
-    private static readonly byte[] Png = Convert.FromBase64String(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
-
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
-        CancellationToken cancellationToken)
-    {
-        await using (var stream = output.Create(0)) await stream.WriteAsync(Png, cancellationToken);
-        return new GenerationResult([new GeneratedImage(0, request.Width, request.Height)]);
     }
 }
 

@@ -1,6 +1,7 @@
 // Foundation benchmark: task-engine rates beside the raw SQLite commit rate measured in the same run.
 //   dotnet run -c Release --project tools/bench-foundation [-- --tasks 2000 --samples 300]
 using System.Diagnostics;
+using BananaLab.Bench;
 using BananaLab.Core;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Hosting;
 
 var taskCount = ArgValue("--tasks", 2000);
 var latencySamples = ArgValue("--samples", 300);
-var root = FindRepositoryRoot();
+var root = BenchSupport.RepositoryRoot();
 var dataDirectory = Path.Combine(Path.GetTempPath(), "bananalab-bench", Guid.NewGuid().ToString("N"));
 
 Console.WriteLine($"BananaLab foundation benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -36,7 +37,8 @@ using (var host = BuildHost(workerEnabled: false))
 
 // Phase 2: claim → complete throughput with an instant generator, queue pre-filled.
 double completeRate;
-using (var host = BuildHost(workerEnabled: true, paused: true))
+var release = new TaskCompletionSource();
+using (var host = BuildHost(workerEnabled: true, hold: release))
 {
     var (tasks, userId) = await PrepareAsync(host, credits: taskCount * 2, start: false);
     await host.StartAsync();
@@ -49,7 +51,7 @@ using (var host = BuildHost(workerEnabled: true, paused: true))
         if (e.Kind == TaskEventKind.Succeeded && Interlocked.Increment(ref done) == taskCount) allDone.TrySetResult();
     });
     var clock = Stopwatch.StartNew();
-    InstantGenerator.Paused.TrySetResult();
+    release.TrySetResult();
     await allDone.Task.WaitAsync(TimeSpan.FromMinutes(10));
     completeRate = taskCount / clock.Elapsed.TotalSeconds;
     await host.StopAsync();
@@ -85,16 +87,15 @@ Console.WriteLine("| measure | value | raw SQLite baseline (same run) | ratio |"
 Console.WriteLine("|---|---|---|---|");
 Console.WriteLine($"| submit throughput (TaskService.SubmitAsync) | {submitRate:F0} tasks/s | {rawRate:F0} commits/s | {submitRate / rawRate:P0} |");
 Console.WriteLine($"| claim → complete throughput (instant generator, 1 worker loop) | {completeRate:F0} tasks/s | {rawRate:F0} commits/s | {completeRate / rawRate:P0} |");
-Console.WriteLine($"| submit → claimed latency p50 (idle worker) | {Percentile(latencies, 0.50):F2} ms | | |");
-Console.WriteLine($"| submit → claimed latency p99 (idle worker) | {Percentile(latencies, 0.99):F2} ms | | |");
+Console.WriteLine($"| submit → claimed latency p50 (idle worker) | {BenchSupport.Percentile(latencies, 0.50):F2} ms | | |");
+Console.WriteLine($"| submit → claimed latency p99 (idle worker) | {BenchSupport.Percentile(latencies, 0.99):F2} ms | | |");
 
 try { SqliteConnection.ClearAllPools(); Directory.Delete(dataDirectory, recursive: true); } catch (IOException) { }
 return;
 
-IHost BuildHost(bool workerEnabled, bool paused = false)
+IHost BuildHost(bool workerEnabled, TaskCompletionSource? hold = null)
 {
-    InstantGenerator.Paused = new TaskCompletionSource();
-    if (!paused) InstantGenerator.Paused.TrySetResult();
+    InstantGenerator.Released = hold?.Task ?? Task.CompletedTask;
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = root });
     builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     {
@@ -175,34 +176,8 @@ static void Execute(SqliteConnection connection, string sql)
     command.ExecuteNonQuery();
 }
 
-static double Percentile(List<double> sorted, double p) =>
-    sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-
-static string FindRepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "BananaLab.sln"))) return dir.FullName;
-    throw new InvalidOperationException("Run from inside the repository.");
-}
-
 int ArgValue(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) ? value : fallback;
-}
-
-/// <summary>Writes a tiny fixed PNG at once: the benchmark measures the engine, not a model.</summary>
-sealed class InstantGenerator : IImageGenerator
-{
-    public static TaskCompletionSource Paused = new();
-    private static readonly byte[] Png = Convert.FromBase64String(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
-
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
-        CancellationToken cancellationToken)
-    {
-        await Paused.Task;
-        await using (var stream = output.Create(0)) stream.Write(Png);
-        return new GenerationResult([new GeneratedImage(0, request.Width, request.Height)]);
-    }
 }

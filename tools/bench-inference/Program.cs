@@ -8,6 +8,7 @@
 // optionally PyTorch eager (tools/bench-inference/pytorch_baseline.py). Medians of warm runs.
 using System.Diagnostics;
 using System.Globalization;
+using BananaLab.Bench;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
@@ -22,7 +23,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 
 var arguments = Arguments.Parse(args);
-var root = FindRepositoryRoot();
+var root = BenchSupport.RepositoryRoot();
 var modelsRoot = arguments.Get("models", Path.Combine(root, "models"));
 var runs = int.Parse(arguments.Get("runs", "5"), CultureInfo.InvariantCulture);
 var steps = int.Parse(arguments.Get("steps", "20"), CultureInfo.InvariantCulture);
@@ -112,13 +113,6 @@ static double Median(List<double> values)
 {
     var sorted = values.Order().ToList();
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-}
-
-static string FindRepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "BananaLab.sln"))) return dir.FullName;
-    return Directory.GetCurrentDirectory();
 }
 
 /// <summary>The same graphs with the same session settings, called directly: the ceiling for the pipeline.</summary>

@@ -3,6 +3,7 @@
 // measured on the same server in the same run.
 //   dotnet run -c Release --project tools/bench-scaleout [-- --tasks 2000 --samples 200 --workers 1,2,4]
 using System.Diagnostics;
+using BananaLab.Bench;
 using BananaLab.Core;
 using BananaLab.Core.Data;
 using BananaLab.Core.Data.Postgres;
@@ -17,7 +18,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-var root = FindRepositoryRoot();
+var root = BenchSupport.RepositoryRoot();
 if (args is ["worker", var workerConnection, var workerName, var workerData]) return RunWorker(workerConnection, workerName, workerData);
 
 var taskCount = ArgValue("--tasks", 2000);
@@ -151,8 +152,8 @@ Console.WriteLine($"| the claim statement bare (prepared, 1 connection, no app) 
 var single = throughput.FirstOrDefault(t => t.Workers == 1).Rate;
 foreach (var (workers, rate) in throughput)
     Console.WriteLine($"| tasks/s with {workers} worker process(es), instant generator | {rate:F0} tasks/s | {single:F0} tasks/s × {workers} | {rate / (single * workers):P0} scaling efficiency |");
-Console.WriteLine($"| submit → claimed p50, idle worker process | {Percentile(latencies, 0.50):F2} ms | | |");
-Console.WriteLine($"| submit → claimed p99, idle worker process | {Percentile(latencies, 0.99):F2} ms | | |");
+Console.WriteLine($"| submit → claimed p50, idle worker process | {BenchSupport.Percentile(latencies, 0.50):F2} ms | | |");
+Console.WriteLine($"| submit → claimed p99, idle worker process | {BenchSupport.Percentile(latencies, 0.99):F2} ms | | |");
 try { Directory.Delete(dataDirectory, recursive: true); } catch (IOException) { }
 return 0;
 
@@ -278,16 +279,6 @@ async Task<string> ServerVersionAsync()
     return connection.PostgreSqlVersion.ToString();
 }
 
-static double Percentile(List<double> sorted, double p) =>
-    sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-
-static string FindRepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "BananaLab.sln"))) return dir.FullName;
-    throw new InvalidOperationException("Run from inside the repository.");
-}
-
 int ArgValue(string name, int fallback) => int.TryParse(ArgString(name), out var value) ? value : fallback;
 
 string? ArgString(string name)
@@ -303,19 +294,5 @@ sealed record WorkerProcess(Process Process, Task Ready)
         try { if (!Process.HasExited) Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
         Process.WaitForExit(10_000);
         Process.Dispose();
-    }
-}
-
-/// <summary>Writes a tiny fixed PNG at once: the benchmark measures the engine, not a model.</summary>
-sealed class InstantGenerator : IImageGenerator
-{
-    private static readonly byte[] Png = Convert.FromBase64String(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
-
-    public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
-        CancellationToken cancellationToken)
-    {
-        using (var stream = output.Create(0)) stream.Write(Png);
-        return Task.FromResult(new GenerationResult([new GeneratedImage(0, request.Width, request.Height)]));
     }
 }

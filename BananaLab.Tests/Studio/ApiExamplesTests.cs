@@ -15,7 +15,6 @@ public sealed partial class ApiExamplesTests(BananaLabFactory app) : StudioTestC
 {
     private const string Server = "https://studio.example.test/";
     private const string KeyText = "bl_AbCdEfGhI…";
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     private static IReadOnlyList<ApiDialectExample> Examples => ApiExamples.For(Server, KeyText, BananaLabFactory.TestModel);
 

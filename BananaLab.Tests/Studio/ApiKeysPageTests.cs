@@ -8,8 +8,6 @@ namespace BananaLab.Tests.Studio;
 
 public sealed class ApiKeysPageTests(NoWorkerFactory app) : StudioTestContext(app), IClassFixture<NoWorkerFactory>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     private ApiKeyService Keys => Get<ApiKeyService>();
 
     [Fact]

@@ -10,8 +10,6 @@ namespace BananaLab.Tests.Studio;
 
 public sealed class CreditsPageTests(BananaLabFactory app) : StudioTestContext(app), IClassFixture<BananaLabFactory>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task The_ledger_lists_every_movement_newest_first_with_its_running_balance()
     {

@@ -10,8 +10,6 @@ namespace BananaLab.Tests.Studio;
 
 public sealed class HistoryPageTests(BananaLabFactory app) : StudioTestContext(app), IClassFixture<BananaLabFactory>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     private TaskService Tasks => Get<TaskService>();
 
     [Fact]

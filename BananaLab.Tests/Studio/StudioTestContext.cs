@@ -48,6 +48,9 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
 
     private readonly AsyncServiceScope _hostScope;
 
+    /// <summary>How long a page may take to show what the test waits for (renders follow the real app's events).</summary>
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
     protected BananaLabFactory App { get; }
 
     private void ForwardOptions<TOptions>() where TOptions : class =>

@@ -13,8 +13,6 @@ namespace BananaLab.Tests.Studio;
 
 public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app), IClassFixture<BananaLabFactory>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     private TaskService Tasks => Get<TaskService>();
 
     [Fact]
@@ -162,8 +160,6 @@ public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app)
 /// <summary>With the worker off a task stays queued, so the test itself plays the worker's notifications.</summary>
 public sealed class TaskPageLiveProgressTests(NoWorkerFactory app) : StudioTestContext(app), IClassFixture<NoWorkerFactory>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task Progress_from_the_notifier_updates_the_page_live_until_the_task_ends()
     {

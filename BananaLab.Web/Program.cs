@@ -38,6 +38,7 @@ builder.AddBananaLabImageModeration();
 builder.AddBananaLabAuth();
 builder.AddBananaLabAccounts();
 builder.AddBananaLabStudio();
+builder.AddBananaLabStaticAssets();
 builder.AddBananaLabHealth();
 builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();

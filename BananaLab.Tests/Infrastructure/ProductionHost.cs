@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Hosting;
+
+namespace BananaLab.Tests.Infrastructure;
+
+/// <summary>
+/// The app as a user starts it: a child process in the default (Production) environment, reading the
+/// repository's <c>appsettings.json</c>, with its real models and none of the test doubles. Two ways in:
+/// <list type="bullet">
+/// <item><see cref="StartReadmeAsync"/>: the README's run command, <c>dotnet run --project BananaLab.Web</c>
+/// in the repository root;</item>
+/// <item><see cref="StartPublishedAsync"/>: <c>dotnet BananaLab.Web.dll</c> in a <c>dotnet publish</c> output.</item>
+/// </list>
+/// Only what a user could set in the environment differs: the data directory, the loopback URL, the bootstrap
+/// admin, and any <c>settings</c> a test passes (as <c>Section__Key</c> variables). <see cref="Core"/> opens the
+/// same database from the test process, to set up users and inspect tasks.
+/// </summary>
+public sealed class ProductionHost : IAsyncDisposable
+{
+    public const string AdminEmail = "admin@example.test";
+    public const string AdminPassword = "production-admin-password";
+    public const string AdminApiKey = "bl_prod_admin_key_0123456789abcdef";
+
+    private readonly Process _process;
+    private readonly TempDirectory _data;
+    private readonly ConcurrentQueue<string> _log = new();
+    private IHost? _core;
+
+    private ProductionHost(Process process, TempDirectory data, int port, IReadOnlyDictionary<string, string?> settings)
+    {
+        _process = process;
+        _data = data;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        Settings = settings;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string DataDirectory => _data.Path;
+
+    /// <summary>Every setting given to the child process, keyed as in configuration (<c>Storage:DataDirectory</c>).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    /// <summary>The last lines the host printed, for failure messages.</summary>
+    public string RecentLog => string.Join(Environment.NewLine, _log.TakeLast(80));
+
+    /// <summary>The core services (users, keys, tasks, ledger) over the host's database, built on first use.</summary>
+    public IHost Core => _core ??= ChildProcesses.CoreServices(new Dictionary<string, string?>(Settings));
+
+    public T Get<T>() where T : notnull => Core.Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// Starts <c>dotnet run --project BananaLab.Web</c> in the repository root. <c>--no-build</c> is the one
+    /// addition: <c>dotnet test</c> has just built the same project in the same configuration, and a second
+    /// build inside the test run only costs time.
+    /// </summary>
+    public static Task<ProductionHost> StartReadmeAsync(IDictionary<string, string?>? settings = null) =>
+        StartAsync(RepositoryPaths.Root, ["run", "--no-build", "--project", "BananaLab.Web", "--"], settings);
+
+    /// <summary>Starts <c>dotnet BananaLab.Web.dll</c> in <paramref name="publishDirectory"/>, as a published install runs.</summary>
+    public static Task<ProductionHost> StartPublishedAsync(string publishDirectory, IDictionary<string, string?>? settings = null) =>
+        StartAsync(publishDirectory, ["BananaLab.Web.dll"], settings);
+
+    /// <summary>Publishes BananaLab.Web (the configuration <c>dotnet test</c> built, without rebuilding it) into <paramref name="directory"/>.</summary>
+    public static async Task PublishAsync(string directory)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "publish", "BananaLab.Web", "--no-build", "-c", configuration, "-o", directory, "--nologo" })
+            start.ArgumentList.Add(arg);
+        using var publish = Process.Start(start)!;
+        var output = publish.StandardOutput.ReadToEndAsync();
+        var errors = publish.StandardError.ReadToEndAsync();
+        await publish.WaitForExitAsync();
+        if (publish.ExitCode != 0)
+            throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}):{Environment.NewLine}{await output}{await errors}");
+    }
+
+    private static async Task<ProductionHost> StartAsync(string workingDirectory, string[] arguments, IDictionary<string, string?>? extra)
+    {
+        var data = new TempDirectory();
+        var port = LoopbackPorts.Free();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = data.Path,
+            ["Bootstrap:AdminEmail"] = AdminEmail,
+            ["Bootstrap:AdminPassword"] = AdminPassword,
+            ["Bootstrap:AdminApiKey"] = AdminApiKey,
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in arguments) start.ArgumentList.Add(arg);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        // The default environment is what users get: nothing inherited from the test runner may change it.
+        foreach (var variable in new[] { "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "DOTNET_URLS" })
+            start.Environment.Remove(variable);
+        foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;
+
+        var host = new ProductionHost(Process.Start(start)!, data, port, settings);
+        host._process.OutputDataReceived += (_, e) => host.Record(e.Data);
+        host._process.ErrorDataReceived += (_, e) => host.Record(e.Data);
+        host._process.BeginOutputReadLine();
+        host._process.BeginErrorReadLine();
+        try
+        {
+            await host.WaitReadyAsync(TimeSpan.FromMinutes(2));
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null) return;
+        _log.Enqueue(line);
+        while (_log.Count > 400) _log.TryDequeue(out _);
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"The host exited with code {_process.ExitCode} before it was ready:{Environment.NewLine}{RecentLog}");
+            try
+            {
+                if ((await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"The host was not ready within {timeout}:{Environment.NewLine}{RecentLog}");
+            await Task.Delay(250);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        ChildProcesses.KillQuietly(_process);
+        _core?.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await Task.Yield();
+        _data.Dispose();
+    }
+}

@@ -1,3 +1,4 @@
+using BananaLab.Tests.Infrastructure;
 using BananaLab.Core.Users;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -8,7 +9,7 @@ namespace BananaLab.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelper output)
 {
-    private UserService Users => browser.App.Services.GetRequiredService<UserService>();
+    private UserService Users => browser.Host.Get<UserService>();
 
     [Fact]
     public Task Registering_signs_the_new_user_in_with_the_signup_grant() => browser.RunAsync(output, async page =>
@@ -75,7 +76,7 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
     {
         var email = AccountSteps.NewEmail();
         var user = await Users.CreateAsync(email, "Dora Disabled", UserRole.User, AccountSteps.Password);
-        var admin = await Users.FindByEmailAsync(BrowserAppFactory.AdminEmail);
+        var admin = await Users.FindByEmailAsync(ProductionHost.AdminEmail);
         Assert.Null(await Users.SetDisabledAsync(admin!.Id, user.Id, disabled: true));
 
         await AccountSteps.SignInAsync(page, email, AccountSteps.Password);

@@ -1,12 +1,14 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using BananaLab.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
 namespace BananaLab.Tests.Browser;
 
 /// <summary>
-/// The real app on a real Kestrel on a free loopback port, and Debian's Chromium driven by Playwright.
+/// The app started as the README starts it (<see cref="ProductionHost"/>: <c>dotnet run --project BananaLab.Web</c>,
+/// the default environment, the embedded model) on a free loopback port, and Debian's Chromium driven by Playwright.
 /// The browser comes from <c>BROWSER_PATH</c> (default <c>/usr/bin/chromium</c>) and is never downloaded;
 /// when it is missing every browser test fails with a message that says how to install it.
 /// </summary>
@@ -21,7 +23,24 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public BrowserAppFactory App { get; } = new();
+    public const string EmbeddedModel = "banana-nano";
+
+    /// <summary>
+    /// What the browser tests change from a plain install, each something a user could set in the environment.
+    /// The studio starts from the model's default steps: at 20 a generation can finish between two renders that
+    /// reach a busy browser, and 60 keeps it on screen long enough to watch its progress. Sign-in attempts are
+    /// limited per address, and every test signs in from 127.0.0.1.
+    /// </summary>
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        [$"Models:{EmbeddedModel}:DefaultSteps"] = "60",
+        ["RateLimits:SignInAttemptsPerMinute"] = "10000",
+        ["Worker:PollIntervalMs"] = "200",
+    };
+
+    private ProductionHost? _host;
+
+    public ProductionHost Host => _host ?? throw new InvalidOperationException("The fixture has not started.");
 
     public Uri BaseAddress { get; private set; } = default!;
 
@@ -35,9 +54,8 @@ public sealed class BrowserFixture : IAsyncLifetime
                 $"The browser tests need Chromium at '{browserPath}' and it does not exist. Install Debian's package " +
                 $"(apt-get install -y chromium) or set {BrowserPathVariable} to a Chromium executable. Playwright never downloads one here.");
 
-        App.UseKestrel(0);
-        App.StartServer();
-        BaseAddress = App.ClientOptions.BaseAddress;
+        _host = await ProductionHost.StartReadmeAsync(Settings);
+        BaseAddress = _host.BaseAddress;
         if (!IPAddress.TryParse(BaseAddress.Host, out var address) || !IPAddress.IsLoopback(address))
             throw new InvalidOperationException($"The app under test must listen on loopback only, but it listens on {BaseAddress}.");
 
@@ -118,7 +136,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         if (_browser is not null) await _browser.DisposeAsync();
         _playwright?.Dispose();
-        await App.DisposeAsync();
+        if (_host is not null) await _host.DisposeAsync();
     }
 }
 

@@ -16,16 +16,17 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
 {
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    private T Get<T>() where T : notnull => browser.App.Services.GetRequiredService<T>();
+    private T Get<T>() where T : notnull => browser.Host.Get<T>();
 
     [Fact]
-    public Task A_new_user_generates_with_the_embedded_model_downloads_the_png_and_finds_the_charge() => browser.RunAsync(output, async page =>
+    public Task A_new_user_signs_up_generates_with_the_embedded_model_downloads_the_png_finds_the_charge_and_signs_out() => browser.RunAsync(output, async page =>
     {
         var email = AccountSteps.NewEmail();
         await AccountSteps.RegisterAsync(page, "Gina Generate", email);
         await AccountSteps.WaitForPathAsync(page, "/");
+        await StudioSteps.ExpectStyledAndConnectedAsync(page);
         var user = (await Get<UserService>().FindByEmailAsync(email))!;
-        var cost = Get<TaskService>().Quote(BrowserAppFactory.EmbeddedModel, "1K", 1, "1:1").Value!.Total;
+        var cost = Get<TaskService>().Quote(BrowserFixture.EmbeddedModel, "1K", 1, "1:1").Value!.Total;
 
         await StudioSteps.EnterPromptAsync(page, "a yellow banana on a blue plate", StudioSteps.ModerationOk(page));
         await Expect(StudioSteps.Generate(page)).ToBeEnabledAsync();
@@ -41,7 +42,7 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
             $"The progress bar should advance while the image is generated; it showed [{string.Join(", ", progress)}].");
 
         var task = Assert.Single((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items);
-        Assert.Equal(BrowserAppFactory.EmbeddedModel, task.ModelId);
+        Assert.Equal(BrowserFixture.EmbeddedModel, task.ModelId);
         Assert.Equal(GenerationTaskStatus.Succeeded, task.Status);
         Assert.Equal(cost, task.CreditsCharged);
 
@@ -60,6 +61,10 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         var taskRows = page.GetByRole(AriaRole.Row).Filter(new() { Has = page.Locator($"a[href$='tasks/{task.Id}']") });
         await Expect(taskRows.First).ToBeVisibleAsync();
         await Expect(taskRows.Filter(new() { HasTextRegex = new Regex($@"[-−]\s*{cost}(?!\d)") })).Not.ToHaveCountAsync(0);
+
+        await AccountSteps.SignOutAsync(page);
+        await page.GotoAsync("/");
+        await AccountSteps.WaitForPathAsync(page, "/account/login");
     });
 
     [Fact]
@@ -99,12 +104,12 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         var user = await Get<UserService>().CreateAsync(email, "Tess Tasklog", UserRole.User, AccountSteps.Password, initialCredits: 100);
         var prompt = $"a lighthouse at dusk {Guid.NewGuid():N}";
         var submitted = await Get<TaskService>().SubmitAsync(user.Id,
-            new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = prompt, Size = "1K", Source = "studio" }, default);
+            new SubmitTaskRequest { ModelId = BrowserFixture.EmbeddedModel, Prompt = prompt, Size = "1K", Steps = 4, Source = "studio" }, default);
         Assert.True(submitted.Succeeded, submitted.Error?.Message);
-        var task = (await Get<TaskService>().WaitAsync(submitted.Value!.Id, user.Id, BrowserFixture.GenerationTimeout, default))!.Task;
+        var task = await browser.Host.WaitForFinishAsync(submitted.Value!.Id, BrowserFixture.GenerationTimeout);
         Assert.Equal(GenerationTaskStatus.Succeeded, task.Status);
 
-        await AccountSteps.SignInAsync(page, BrowserAppFactory.AdminEmail, BrowserAppFactory.AdminPassword,
+        await AccountSteps.SignInAsync(page, ProductionHost.AdminEmail, ProductionHost.AdminPassword,
             "/account/login?returnUrl=%2Fadmin%2Ftasks");
         await AccountSteps.WaitForPathAsync(page, "/admin/tasks");
         var taskLink = page.Locator($"a[href$='admin/tasks/{task.Id}']").First;
@@ -116,7 +121,7 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         var details = page.Locator("body");
         await Expect(details).ToContainTextAsync(prompt);
         await Expect(details).ToContainTextAsync(email);
-        await Expect(details).ToContainTextAsync(BananaLabFactory.TestModel);
+        await Expect(details).ToContainTextAsync(BrowserFixture.EmbeddedModel);
         await Expect(details).ToContainTextAsync(task.WorkerName!);
         await Expect(details).ToContainTextAsync("succeeded", new() { IgnoreCase = true });
     });

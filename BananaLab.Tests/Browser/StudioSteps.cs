@@ -85,4 +85,18 @@ public static class StudioSteps
             """);
         Assert.True(naturalWidth > 0, $"The result image did not load: {await image.GetAttributeAsync("src")}");
     }
+
+    /// <summary>
+    /// The page has its stylesheets and a live circuit: the circuit's error bar is hidden (by app.css), Blazor
+    /// started, and the layout is a page, not the 20,000-pixel column of bare SVG icons an unstyled studio was.
+    /// </summary>
+    public static async Task ExpectStyledAndConnectedAsync(IPage page)
+    {
+        await Expect(page.Locator("#blazor-error-ui")).ToBeHiddenAsync();
+        await page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('.mud-appbar') !== null");
+        var position = await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-appbar')).position");
+        Assert.Equal("fixed", position);
+        var height = await page.EvaluateAsync<int>("() => document.documentElement.scrollHeight");
+        Assert.True(height < 3000, $"The studio is {height} px tall: its stylesheets did not apply.");
+    }
 }

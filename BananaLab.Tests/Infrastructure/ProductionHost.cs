@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using BananaLab.Core.Tasks;
 using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Tests.Infrastructure;
@@ -50,6 +51,23 @@ public sealed class ProductionHost : IAsyncDisposable
     public IHost Core => _core ??= ChildProcesses.CoreServices(new Dictionary<string, string?>(Settings));
 
     public T Get<T>() where T : notnull => Core.Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// Waits for a task to end, reading the database: the host's task events stay in its own process.
+    /// </summary>
+    public async Task<GenerationTask> WaitForFinishAsync(Guid taskId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var task = (await Get<TaskService>().GetAsync(taskId, null, CancellationToken.None))?.Task
+                ?? throw new InvalidOperationException($"Task {taskId} does not exist.");
+            if (task.IsTerminal) return task;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Task {taskId} is still {task.Status} after {timeout}:{Environment.NewLine}{RecentLog}");
+            await Task.Delay(200);
+        }
+    }
 
     /// <summary>
     /// Starts <c>dotnet run --project BananaLab.Web</c> in the repository root. <c>--no-build</c> is the one

@@ -1,21 +1,30 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using BananaLab.Core;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Tools.Screenshots;
 
 /// <summary>
-/// The real app in this process on a free loopback port, on a fresh data directory, with a demo user whose
-/// tasks are generated for real on the embedded model, so every page has something to show.
+/// The app started exactly as the README starts it (<c>dotnet run --project BananaLab.Web</c> in the repository
+/// root, the default Production environment) on a free loopback port and a fresh data directory, with a demo
+/// user whose tasks are generated for real on the embedded model, so every page has something to show. The
+/// tool seeds the demo data through the core services over the same database.
 /// </summary>
-sealed class DemoApp(string repositoryRoot, string dataDirectory) : WebApplicationFactory<Program>
+sealed class DemoApp(string repositoryRoot, string dataDirectory) : IAsyncDisposable
 {
     public const string Model = "banana-nano";
     public const string AdminEmail = "admin@bananalab.local";
     public const string UserEmail = "demo@bananalab.local";
+
+    private Process? _process;
+    private IHost? _core;
 
     /// <summary>Both demo accounts get this password; it lives only as long as the data directory.</summary>
     public string Password { get; } = "demo-" + Guid.NewGuid().ToString("N")[..16];
@@ -28,31 +37,48 @@ sealed class DemoApp(string repositoryRoot, string dataDirectory) : WebApplicati
         ("a slice of pizza", 4, 42),
     ];
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    private Dictionary<string, string?> Settings => new()
     {
-        builder.UseEnvironment("Production");
-        builder.UseContentRoot(repositoryRoot);
-        // Run from the build output, not a publish folder: serve the stylesheets and scripts from the projects.
-        builder.UseStaticWebAssets();
-        foreach (var (key, value) in new Dictionary<string, string?>
+        ["Storage:DataDirectory"] = dataDirectory,
+        ["Bootstrap:AdminEmail"] = AdminEmail,
+        ["Bootstrap:AdminPassword"] = Password,
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Worker:PollIntervalMs"] = "100",
+    };
+
+    /// <summary>Starts the host on 127.0.0.1 and returns its address once it is ready.</summary>
+    public async Task<Uri> StartAsync()
+    {
+        var port = FreePort();
+        // --no-build: `dotnet run --project tools/screenshots` has just built BananaLab.Web.
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = repositoryRoot };
+        foreach (var arg in new[] { "run", "--no-build", "--project", "BananaLab.Web", "--", "--urls", $"http://127.0.0.1:{port}" })
+            start.ArgumentList.Add(arg);
+        foreach (var variable in new[] { "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" }) start.Environment.Remove(variable);
+        foreach (var (key, value) in Settings) start.Environment[key.Replace(":", "__")] = value;
+        _process = Process.Start(start)!;
+
+        var address = new Uri($"http://127.0.0.1:{port}");
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
+        for (var deadline = DateTime.UtcNow.AddMinutes(2); ; await Task.Delay(250))
         {
-            ["Storage:DataDirectory"] = dataDirectory,
-            ["Bootstrap:AdminEmail"] = AdminEmail,
-            ["Bootstrap:AdminPassword"] = Password,
-            ["Bootstrap:AdminApiKey"] = "",
-            ["Api:DefaultModel"] = Model,
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Worker:PollIntervalMs"] = "100",
-        }) builder.UseSetting(key, value);
+            if (_process.HasExited) throw new InvalidOperationException($"The app exited with code {_process.ExitCode} before it was ready.");
+            try
+            {
+                if ((await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) break;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The app was not ready within 2 minutes.");
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = repositoryRoot });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(Settings) { ["Bootstrap:AdminEmail"] = "" });
+        builder.AddBananaLabCore();
+        _core = builder.Build();
+        return address;
     }
 
-    /// <summary>Starts the host on 127.0.0.1 and returns its address.</summary>
-    public Uri Start()
-    {
-        UseKestrel(0);
-        StartServer();
-        return ClientOptions.BaseAddress;
-    }
+    private T Get<T>() where T : notnull => _core!.Services.GetRequiredService<T>();
 
     /// <summary>
     /// The demo user with an API key, an admin adjustment, finished tasks and one blocked prompt;
@@ -60,13 +86,13 @@ sealed class DemoApp(string repositoryRoot, string dataDirectory) : WebApplicati
     /// </summary>
     public async Task<Guid> SeedAsync(CancellationToken cancellationToken)
     {
-        var users = Services.GetRequiredService<UserService>();
-        var tasks = Services.GetRequiredService<TaskService>();
+        var users = Get<UserService>();
+        var tasks = Get<TaskService>();
         var admin = await users.FindByEmailAsync(AdminEmail, cancellationToken)
             ?? throw new InvalidOperationException("The bootstrap admin was not created.");
         var user = await users.CreateAsync(UserEmail, "Dana Demo", UserRole.User, Password, cancellationToken: cancellationToken);
-        await Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "laptop", cancellationToken);
-        await Services.GetRequiredService<CreditLedger>().AdjustAsync(user.Id, 50, "Welcome bonus for the demo", admin.Id, cancellationToken);
+        await Get<ApiKeyService>().CreateAsync(user.Id, "laptop", cancellationToken);
+        await Get<CreditLedger>().AdjustAsync(user.Id, 50, "Welcome bonus for the demo", admin.Id, cancellationToken);
 
         var last = Guid.Empty;
         foreach (var (prompt, count, seed) in DemoPrompts)
@@ -76,14 +102,40 @@ sealed class DemoApp(string repositoryRoot, string dataDirectory) : WebApplicati
                 ModelId = Model, Prompt = prompt, Size = "1K", ImageCount = count, Seed = seed, Source = "studio",
             }, cancellationToken);
             if (!submitted.Succeeded) throw new InvalidOperationException($"Submitting \"{prompt}\" failed: {submitted.Error!.Message}");
-            var done = await tasks.WaitAsync(submitted.Value!.Id, user.Id, TimeSpan.FromMinutes(5), cancellationToken);
-            if (done?.Status != GenerationTaskStatus.Succeeded)
-                throw new InvalidOperationException($"Generating \"{prompt}\" ended as {done?.Status}: {done?.Task.ErrorMessage}");
+            var done = await WaitForFinishAsync(tasks, submitted.Value!.Id, TimeSpan.FromMinutes(5), cancellationToken);
+            if (done.Status != GenerationTaskStatus.Succeeded)
+                throw new InvalidOperationException($"Generating \"{prompt}\" ended as {done.Status}: {done.ErrorMessage}");
             last = done.Id;
             Console.WriteLine($"  generated \"{prompt}\" ({count} image{(count == 1 ? "" : "s")})");
         }
         // Refused before it is queued: it shows in the history and the moderation log, and costs nothing.
         await tasks.SubmitAsync(user.Id, new SubmitTaskRequest { ModelId = Model, Prompt = "a gruesome monster", Source = "studio" }, cancellationToken);
         return last;
+    }
+
+    /// <summary>The host's task events stay in its process, so this reads the database until the task ends.</summary>
+    private static async Task<GenerationTask> WaitForFinishAsync(TaskService tasks, Guid taskId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        for (var deadline = DateTime.UtcNow + timeout; ; await Task.Delay(200, cancellationToken))
+        {
+            var task = (await tasks.GetAsync(taskId, null, cancellationToken))!.Task;
+            if (task.IsTerminal) return task;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Task {taskId} is still {task.Status} after {timeout}.");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _core?.Dispose();
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
+        if (_process is not null) await _process.WaitForExitAsync();
+        _process?.Dispose();
     }
 }

@@ -1,5 +1,5 @@
 // Saves a screenshot of every studio page at 1440 and 390 px wide into docs/screenshots/<page>-<width>.png.
-//   dotnet run --project tools/screenshots                      the app in this process, on a fresh database, with demo data
+//   dotnet run --project tools/screenshots                      the app as the README runs it (Production), on a fresh database, with demo data
 //   dotnet run --project tools/screenshots -- --url http://host:5080 --user EMAIL --password PW --admin EMAIL --admin-password PW
 // Options: --out DIR (default docs/screenshots). Chromium comes from BROWSER_PATH (default /usr/bin/chromium); none is downloaded.
 using Microsoft.Playwright;
@@ -35,9 +35,9 @@ static class ScreenshotsCommand
             }
             else
             {
-                Console.WriteLine("Starting BananaLab on a fresh database and generating the demo tasks on banana-nano...");
+                Console.WriteLine("Starting BananaLab as the README does (dotnet run, Production) on a fresh database and generating the demo tasks on banana-nano...");
                 app = new DemoApp(root, data);
-                baseAddress = app.Start();
+                baseAddress = await app.StartAsync();
                 userTask = await app.SeedAsync(CancellationToken.None);
                 user = new Account(DemoApp.UserEmail, app.Password);
                 admin = new Account(DemoApp.AdminEmail, app.Password);

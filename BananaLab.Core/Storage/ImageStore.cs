@@ -13,6 +13,35 @@ public sealed class ImageStore(IOptions<StorageOptions> options)
 
     public string FullPath(string relativePath) => Path.Combine(Root, relativePath);
 
+    /// <summary>
+    /// Where the thumbnail of an image with this SHA-256 (hex) is kept, at most <paramref name="edge"/> pixels
+    /// on its longer side: <c>{data}/thumbnails/{sha256}-{edge}.webp</c>. Images never change, so neither do
+    /// their thumbnails; one deleted under another task with the same pixels is simply made again.
+    /// </summary>
+    public string ThumbnailPath(string sha256, int edge) => Path.Combine(Root, "thumbnails", $"{sha256}-{edge}.webp");
+
+    /// <summary>Removes a task's files: its output images, their thumbnails, and its reference image.</summary>
+    public void DeleteTaskFiles(GenerationTask task)
+    {
+        foreach (var image in task.Images)
+        {
+            DeleteQuietly(image.FilePath);
+            foreach (var thumbnail in ThumbnailsOf(image.Sha256)) TryDelete(thumbnail);
+        }
+        DeleteQuietly(task.ReferenceImagePath);
+    }
+
+    private IEnumerable<string> ThumbnailsOf(string sha256)
+    {
+        var directory = Path.Combine(Root, "thumbnails");
+        return Directory.Exists(directory) ? Directory.EnumerateFiles(directory, $"{sha256}-*.webp") : [];
+    }
+
+    private static void TryDelete(string fullPath)
+    {
+        try { File.Delete(fullPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
     public async Task<string> SaveReferenceAsync(Guid taskId, ImageHeader header, byte[] data, CancellationToken cancellationToken)
     {
         var relative = Path.Combine("references", taskId.ToString("N") + header.Extension);
@@ -30,8 +59,7 @@ public sealed class ImageStore(IOptions<StorageOptions> options)
 
     public void DeleteQuietly(string? relativePath)
     {
-        if (relativePath is null) return;
-        try { File.Delete(FullPath(relativePath)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        if (relativePath is not null) TryDelete(FullPath(relativePath));
     }
 }
 

@@ -60,6 +60,12 @@ public sealed class GenerationTask
     public string? WebhookUrl { get; set; }
     public Webhooks.WebhookFormat WebhookFormat { get; set; }
 
+    /// <summary>
+    /// When the owner deleted the task: its image files are gone and it no longer appears to them, while the
+    /// row and its credit ledger entries stay as the record of what was charged. Admins still see it.
+    /// </summary>
+    public DateTime? DeletedAt { get; set; }
+
     public List<TaskImage> Images { get; set; } = [];
 
     /// <summary>A field-by-field copy for one reader (the image list is shared: it only changes when a task ends).</summary>

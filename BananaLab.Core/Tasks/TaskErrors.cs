@@ -39,6 +39,8 @@ public static class TaskErrors
     public static TaskError ImageNotFound() => new("image_not_found", "There is no such image.");
     public static TaskError NotCancelable(GenerationTaskStatus status) =>
         new("not_cancelable", $"The task is already {status.ToString().ToLowerInvariant()} and cannot be canceled.");
+    public static TaskError NotDeletable(GenerationTaskStatus status) =>
+        new("not_deletable", $"The task is still {status.ToString().ToLowerInvariant()}; cancel it first, then delete it.");
 
     // Run-time failures, stored on the task.
     public const string ProviderTimeout = "provider_timeout";

@@ -1,4 +1,5 @@
 using BananaLab.Core.Catalog;
+using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
 using BananaLab.Core.Images;
@@ -30,12 +31,26 @@ public sealed class TaskService(
     WebhookOutbox webhooks,
     OutboundAddressPolicy outboundAddresses,
     IOptions<StorageOptions> storage,
+    IClusterBroadcast broadcast,
     TimeProvider clock,
     ILogger<TaskService> logger)
 {
     public const int MaxPromptLength = 4000;
     private const int MaxCachedFinishedTasks = 10_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> _finished = new();
+    /// <summary>Cluster topic: a task was deleted, so every node forgets its cached copy.</summary>
+    public const string TaskDeletedTopic = "tasks:deleted";
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> _finished =
+        ForgetDeletedTasks(broadcast, new());
+
+    private static System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> ForgetDeletedTasks(
+        IClusterBroadcast broadcast, System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> cache)
+    {
+        broadcast.Subscribe(TaskDeletedTopic, message =>
+        {
+            if (Guid.TryParse(message, out var taskId)) cache.TryRemove(taskId, out _);
+        });
+        return cache;
+    }
 
     /// <summary>The credit cost of a request, exactly as <see cref="SubmitAsync"/> would reserve it.</summary>
     public Outcome<PriceQuote> Quote(string? modelId, string? size, int? imageCount, string? aspectRatio = null,
@@ -251,7 +266,7 @@ public sealed class TaskService(
     {
         // A finished task never changes again, so clients polling it need no database round trip.
         if (_finished.TryGetValue(taskId, out var finished))
-            return ownerId is null || finished.UserId == ownerId ? new TaskView(finished, 0) : null;
+            return ownerId is null || (finished.UserId == ownerId && finished.DeletedAt is null) ? new TaskView(finished, 0) : null;
         // Nor does one that is waiting or running, for a quarter of a second (see ActiveTaskSnapshots).
         if (activeTasks.TryGet(taskId, out var active, out var position))
             return ownerId is null || active.UserId == ownerId ? new TaskView(WithLiveProgress(active), position) : null;
@@ -260,7 +275,7 @@ public sealed class TaskService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
             .SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
-        if (task is null || (ownerId is not null && task.UserId != ownerId)) return null;
+        if (task is null || (ownerId is not null && (task.UserId != ownerId || task.DeletedAt is not null))) return null;
         if (task.IsTerminal)
         {
             if (_finished.Count >= MaxCachedFinishedTasks) _finished.Clear();
@@ -291,6 +306,8 @@ public sealed class TaskService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var tasks = db.Tasks.AsNoTracking();
         if ((ownerId ?? query.UserId) is { } userId) tasks = tasks.Where(t => t.UserId == userId);
+        // An owner no longer sees what they deleted; admins do (marked as deleted).
+        if (ownerId is not null) tasks = tasks.Where(t => t.DeletedAt == null);
         if (query.Status is { } status) tasks = tasks.Where(t => t.Status == status);
         if (!string.IsNullOrWhiteSpace(query.ModelId)) tasks = tasks.Where(t => t.ModelId == query.ModelId);
         if (query.CreatedFrom is { } from) tasks = tasks.Where(t => t.CreatedAt >= from);
@@ -368,6 +385,34 @@ public sealed class TaskService(
         return TaskErrors.NotCancelable(task.Status);
     }
 
+    /// <summary>
+    /// The owner deletes a finished task: its image and reference files are removed and it disappears from the
+    /// owner's lists, every dialect and the studio. The task row and its ledger entries stay, as the record of
+    /// what was charged, and admins see that the owner deleted it. Errors: <c>task_not_found</c> (someone
+    /// else's, or already deleted), <c>not_deletable</c> (queued or running: cancel it first).
+    /// </summary>
+    public async Task<Outcome<GenerationTask>> DeleteAsync(Guid taskId, Guid ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var task = await db.Tasks.AsNoTracking().Include(t => t.Images)
+            .SingleOrDefaultAsync(t => t.Id == taskId && t.UserId == ownerId && t.DeletedAt == null, cancellationToken);
+        if (task is null) return TaskErrors.TaskNotFound();
+        if (!task.IsTerminal) return TaskErrors.NotDeletable(task.Status);
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        // The row is marked first: a file removed under a reader is a 404 for a task it can no longer see.
+        var marked = await db.Tasks.Where(t => t.Id == taskId && t.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.DeletedAt, now), cancellationToken);
+        if (marked == 0) return TaskErrors.TaskNotFound();
+        _finished.TryRemove(taskId, out _);
+        await broadcast.PublishAsync(TaskDeletedTopic, taskId.ToString());
+
+        imageStore.DeleteTaskFiles(task);
+        logger.LogInformation("Task {TaskId} deleted by its owner {UserId}", taskId, ownerId);
+        task.DeletedAt = now;
+        return task;
+    }
+
     /// <summary>An output image's record and absolute file path, checked against its owner.</summary>
     public async Task<(TaskImage Image, string FullPath)?> GetImageAsync(Guid taskId, int index, Guid? ownerId,
         CancellationToken cancellationToken)
@@ -375,7 +420,7 @@ public sealed class TaskService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var image = await (from i in db.TaskImages.AsNoTracking()
                            join t in db.Tasks on i.TaskId equals t.Id
-                           where i.TaskId == taskId && i.Index == index && (ownerId == null || t.UserId == ownerId)
+                           where i.TaskId == taskId && i.Index == index && t.DeletedAt == null && (ownerId == null || t.UserId == ownerId)
                            select i).SingleOrDefaultAsync(cancellationToken);
         return image is null ? null : (image, imageStore.FullPath(image.FilePath));
     }

@@ -36,6 +36,7 @@ public static class ApiProblems
         "moderation_blocked" => StatusCodes.Status422UnprocessableEntity,
         "task_not_found" or "image_not_found" => StatusCodes.Status404NotFound,
         "not_cancelable" => StatusCodes.Status409Conflict,
+        "not_deletable" => StatusCodes.Status409Conflict,
         "user_disabled" => StatusCodes.Status403Forbidden,
         _ => StatusCodes.Status400BadRequest,
     };
@@ -46,6 +47,7 @@ public static class ApiProblems
         "moderation_blocked" => "Prompt refused",
         "task_not_found" or "image_not_found" => "Not found",
         "not_cancelable" => "Cannot cancel",
+        "not_deletable" => "Cannot delete yet",
         _ => "Invalid request",
     };
 }

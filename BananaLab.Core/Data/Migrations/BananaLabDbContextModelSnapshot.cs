@@ -280,6 +280,9 @@ namespace BananaLab.Core.Data.Migrations
                     b.Property<int>("CreditsReserved")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ErrorCode")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");

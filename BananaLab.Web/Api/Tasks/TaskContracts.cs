@@ -51,6 +51,8 @@ public sealed record TaskResponse(
     string? WorkerName,
     long? ComputeDurationMs,
     long? TotalDurationMs,
+    /// <summary>When the owner deleted the task (only admins can still read it then); null otherwise.</summary>
+    DateTime? DeletedAt,
     TaskErrorResponse? Error,
     IReadOnlyList<TaskImageResponse> Images)
 {
@@ -61,7 +63,7 @@ public sealed record TaskResponse(
             t.SizeTier.Label(), t.Width, t.Height, t.ImageCount, t.Seed, t.Steps, t.Guidance,
             t.OutputFormat.ToString().ToLowerInvariant(), t.ReferenceImagePath is not null, t.ProgressPercent,
             view.QueuePosition, t.Attempts, t.CreditsReserved, t.CreditsCharged, t.CreatedAt, t.StartedAt, t.FinishedAt,
-            t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs,
+            t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs, t.DeletedAt,
             t.ErrorCode is null || t.Status is GenerationTaskStatus.Queued or GenerationTaskStatus.Running or GenerationTaskStatus.Succeeded
                 ? null : new TaskErrorResponse(t.ErrorCode, t.ErrorMessage ?? ""),
             t.Images.Select(i => new TaskImageResponse(i.Index, $"/api/v1/tasks/{t.Id}/images/{i.Index}", i.Width, i.Height,

@@ -23,6 +23,10 @@ public static class TasksApi
         group.MapGet("/", ListTasks);
         group.MapGet("/{id:guid}", GetTask);
         group.MapPost("/{id:guid}/cancel", CancelTask);
+        group.MapDelete("/{id:guid}", DeleteTask)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id:guid}/images/{index:int}", GetImage);
         return routes;
     }
@@ -65,6 +69,17 @@ public static class TasksApi
     {
         var outcome = await tasks.CancelAsync(id, OwnerFilter(caller), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(TaskResponse.From(outcome.Value!)) : ApiProblems.From(outcome.Error!);
+    }
+
+    /// <summary>
+    /// The caller deletes one of their own finished tasks: 204, and its files are gone (the ledger keeps its
+    /// entries). Even an admin's key deletes only its own tasks here.
+    /// </summary>
+    public static async Task<IResult> DeleteTask(Guid id, ClaimsPrincipal caller, TaskService tasks,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await tasks.DeleteAsync(id, caller.UserId(), cancellationToken);
+        return outcome.Succeeded ? TypedResults.NoContent() : ApiProblems.From(outcome.Error!);
     }
 
     public static async Task<IResult> GetImage(Guid id, int index, ClaimsPrincipal caller, TaskService tasks,

@@ -8,14 +8,13 @@ namespace BananaLab.Web.Pages.Media;
 /// 256-pixel WebP thumbnails for history and admin lists, made on first request and kept under
 /// <c>{data}/thumbnails</c> by the image's SHA-256 (images never change, so neither do their thumbnails).
 /// </summary>
-public sealed class Thumbnails(IOptions<StorageOptions> storage)
+public sealed class Thumbnails(ImageStore store)
 {
     public const int Edge = 256;
-    private readonly string _directory = Path.Combine(storage.Value.FullDataDirectory, "thumbnails");
 
     public async Task<string> GetAsync(string originalPath, string sha256, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_directory, $"{sha256}-{Edge}.webp");
+        var path = store.ThumbnailPath(sha256, Edge);
         if (File.Exists(path)) return path;
 
         var bytes = await File.ReadAllBytesAsync(originalPath, cancellationToken);
@@ -23,7 +22,7 @@ public sealed class Thumbnails(IOptions<StorageOptions> storage)
         using var small = Downscale(original, Edge);
         using var encoded = small.Encode(SKEncodedImageFormat.Webp, 80);
 
-        Directory.CreateDirectory(_directory);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Write then rename, so a concurrent request never serves half a file.
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         await using (var file = File.Create(temporary)) encoded.SaveTo(file);

@@ -293,6 +293,9 @@ namespace BananaLab.Core.Data.Postgres.Migrations
                     b.Property<int>("CreditsReserved")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ErrorCode")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");

@@ -96,9 +96,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// Runs one browser test in a fresh context. On failure it saves a screenshot and the page's HTML under
     /// <see cref="FailureDirectory"/> and names them in the failure message.
     /// </summary>
-    public async Task RunAsync(ITestOutputHelper output, Func<IPage, Task> test, [CallerMemberName] string testName = "")
+    public async Task RunAsync(ITestOutputHelper output, Func<IPage, Task> test, int width = 1280, int height = 900,
+        [CallerMemberName] string testName = "")
     {
-        var page = await NewPageAsync();
+        var page = await NewPageAsync(width, height);
         try
         {
             await test(page);

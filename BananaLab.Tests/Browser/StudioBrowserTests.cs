@@ -138,6 +138,61 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         await Expect(page.Locator("a[href*='admin/tasks/']")).ToHaveCountAsync(0);
     });
 
+    [Fact]
+    public Task A_reload_mid_run_brings_back_the_run_with_live_progress_and_the_prompt() => browser.RunAsync(output, async page =>
+    {
+        await AccountSteps.RegisterAsync(page, "Rey Reload", AccountSteps.NewEmail());
+        await AccountSteps.WaitForPathAsync(page, "/");
+        const string prompt = "a red apple on a green plate";
+        await StudioSteps.EnterPromptAsync(page, prompt, StudioSteps.ModerationOk(page));
+        await StudioSteps.Generate(page).ClickAsync();
+        var run = page.Locator("[data-task-id]").First;
+        await Expect(run).ToBeVisibleAsync();
+        var taskId = await run.GetAttributeAsync("data-task-id");
+
+        await page.ReloadAsync();
+
+        var restored = page.Locator($"[data-task-id='{taskId}']");
+        await Expect(restored).ToBeVisibleAsync();
+        await Expect(StudioSteps.Prompt(page)).ToHaveValueAsync(prompt);
+        // Still live after the reload: the same run reaches its images without another reload.
+        await StudioSteps.ExpectResultImageAsync(page, BrowserFixture.GenerationTimeout);
+        await Expect(restored.GetByTestId("run-panel")).ToHaveAttributeAsync("data-status", "succeeded");
+    });
+
+    [Fact]
+    public Task On_a_390_px_phone_generate_scrolls_to_the_run_it_started() => browser.RunAsync(output, async page =>
+    {
+        await AccountSteps.RegisterAsync(page, "Pia Phone", AccountSteps.NewEmail());
+        await AccountSteps.WaitForPathAsync(page, "/");
+        await StudioSteps.EnterPromptAsync(page, "a yellow star", StudioSteps.ModerationOk(page));
+        var recent = page.GetByTestId("recent-results");
+        await Expect(recent).Not.ToBeInViewportAsync();
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => window.scrollY"));
+
+        await StudioSteps.Generate(page).ClickAsync();
+
+        // The run sits below the form on a phone: the page scrolls until its header shows under the app bar.
+        var run = page.Locator("[data-task-id]").First;
+        await Expect(run).ToBeInViewportAsync();
+        const string position = """
+            () => {
+                const run = document.querySelector('[data-task-id]');
+                const bar = document.querySelector('.mud-appbar').getBoundingClientRect();
+                return [window.scrollY, run.getBoundingClientRect().top, bar.bottom];
+            }
+            """;
+        try
+        {
+            await page.WaitForFunctionAsync($"() => {{ const [y, top, bar] = ({position})(); return y > 0 && top >= bar - 1; }}");
+        }
+        catch (TimeoutException)
+        {
+            var (y, top, bar) = await page.EvaluateAsync<double[]>(position) is var p ? (p[0], p[1], p[2]) : default;
+            Assert.Fail($"The run's header should show below the app bar after scrolling: scrollY {y}, run top {top}, app bar bottom {bar}.");
+        }
+    }, width: 390, height: 844);
+
     /// <summary>The number on its own, not as part of a longer one ("1" does not match "100").</summary>
     private static Regex WholeNumber(int value) => new($@"(?<![\d,.]){value}(?![\d,.])");
 

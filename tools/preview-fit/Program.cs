@@ -335,18 +335,16 @@ static double[] Solve(double[,] a, double[] b)
     return (Math.Sqrt(squares / count), absolute / count * 255);
 }
 
-// The decoded image area-averaged to latent size, then resampled back as the preview is.
+// The decoded image area-averaged to latent size, then resampled back exactly as the preview is
+// (an identity map over the three averaged colour planes).
 byte[] SmoothUpsample(float[] decoded)
 {
-    using var small = new SKBitmap(ImageFraming.RgbaInfo(latentSize, latentSize));
-    var pixels = small.GetPixelSpan();
-    for (var p = 0; p < latentSize * latentSize; p++)
-    {
-        for (var c = 0; c < 3; c++) pixels[p * 4 + c] = ImageFraming.ToByte(AreaAverage(decoded, c, p));
-        pixels[p * 4 + 3] = 255;
-    }
-    using var large = ImageFraming.Resize(small, native, native);
-    return ImageEncoding.EncodePng(large);
+    var plane = latentSize * latentSize;
+    var averaged = new float[3 * plane];
+    for (var c = 0; c < 3; c++)
+        for (var p = 0; p < plane; p++) averaged[c * plane + p] = AreaAverage(decoded, c, p);
+    var identity = new LatentRgbMap([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0]);
+    return LatentPreview.RenderMapped(averaged, latentSize, latentSize, identity, native, native);
 }
 
 double NativeMad(float[] decoded, byte[] png)

@@ -14,8 +14,8 @@ public sealed class LatentPreviewTests(NanoPipelineFixture fixture) : IClassFixt
     /// <summary>
     /// Mean absolute difference (0–255 per channel) allowed between the last preview and the final image
     /// at native 64×64. tools/preview-fit on its 8 held-out prompts (seed 1234, 20 steps, guidance 3;
-    /// BENCHMARKS.md): fitted map 8.9–31.4 (mean 16.9), old mosaic 54.5–104.5 (mean 88.9). 40 leaves the
-    /// worst fitted prompt ~9 levels of room and fails every old-mosaic preview by at least 14.
+    /// BENCHMARKS.md): fitted map 7.4–31.7 (mean 16.0), old mosaic 54.5–104.5 (mean 88.9). 40 leaves the
+    /// worst fitted prompt 8 levels of room and fails every old-mosaic preview by at least 14.
     /// </summary>
     private const double LastPreviewTolerance = 40;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BananaLab.Core.Generation;
+using BananaLab.Worker.Inference.Imaging;
 using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.Schedulers;
 using BananaLab.Worker.Inference.Tokenization;
@@ -29,6 +30,7 @@ public sealed class StableDiffusionModel : IDisposable
         DownsampleFactor = 1 << Math.Max(0, levels - 1);
         LatentChannels = (int)(Number(vae, "latent_channels") ?? 4);
         UnetSampleSize = (int?)Number(ReadOptional("unet/config.json"), "sample_size");
+        PreviewMap = ReadPreviewMap();
 
         _textEncoder = new LazyGraph(() => Open("text_encoder/model.onnx"));
         _unet = new LazyGraph(() => Open("unet/model.onnx"));
@@ -46,6 +48,9 @@ public sealed class StableDiffusionModel : IDisposable
     public int DownsampleFactor { get; }
     public int LatentChannels { get; }
     public int? UnetSampleSize { get; }
+
+    /// <summary>The model's fitted latent-to-RGB preview map (<c>preview/latent_rgb.json</c>); null without one.</summary>
+    public LatentRgbMap? PreviewMap { get; }
 
     public OnnxModel TextEncoder => _textEncoder.Value;
     public OnnxModel Unet => _unet.Value;
@@ -71,6 +76,26 @@ public sealed class StableDiffusionModel : IDisposable
         {
             throw new GenerationException(GenerationErrors.ModelUnavailable, $"{DisplayFolder}/{relative} is not valid JSON.", false, e);
         }
+    }
+
+    private LatentRgbMap? ReadPreviewMap()
+    {
+        using var json = ReadOptional(LatentRgbMap.RelativePath);
+        if (json is null) return null;
+        var display = $"{DisplayFolder}/{LatentRgbMap.RelativePath}";
+        LatentRgbMap? map;
+        try
+        {
+            map = json.Deserialize<LatentRgbMap>();
+        }
+        catch (JsonException e)
+        {
+            throw new GenerationException(GenerationErrors.ModelUnavailable, $"{display} is not a latent-to-RGB map: {e.Message}", false, e);
+        }
+        var problem = map is null ? "empty" : map.Problem(LatentChannels);
+        if (problem is not null)
+            throw new GenerationException(GenerationErrors.ModelUnavailable, $"{display}: {problem}; rerun tools/preview-fit or delete the file.");
+        return map;
     }
 
     private static double? Number(JsonDocument? json, string key) =>

@@ -17,12 +17,6 @@ namespace BananaLab.Worker.Inference.StableDiffusion;
 /// </summary>
 public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, SuperResolutionUpscaler upscaler, ILogger logger)
 {
-    /// <summary>
-    /// Previews stay at latent resolution (16×16 for banana-nano; the UI scales them): under load an
-    /// enlarged preview cost several percent of the step loop, the latent-sized one well under one.
-    /// </summary>
-    private const int PreviewEnlarge = 1;
-
     public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
         CancellationToken cancellationToken)
     {
@@ -149,7 +143,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
                 }
             }
             progress?.Report(new GenerationProgress(step - start + 1, total,
-                LatentPreview.Render(latents.Image(0), channels, height, width, PreviewEnlarge)));
+                LatentPreview.Render(latents.Image(0), channels, height, width, model.PreviewMap, model.DownsampleFactor)));
         }
         return latents;
     }

@@ -7,7 +7,8 @@ namespace BananaLab.Tests.Infrastructure;
 
 /// <summary>
 /// A test-only generator (provider "test") whose behaviour the prompt chooses, so engine tests can drive
-/// every path over real HTTP and real SQLite: "[fail]" fails for good after its steps, "[flaky:N]" fails transiently on
+/// every path over real HTTP and real SQLite. It reports its phases as a real generator does: the steps, then
+/// upscaling and encoding of each image. "[fail]" fails for good after its steps, "[flaky:N]" fails transiently on
 /// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[red]" writes a solid red image, "[steps:N]" sets the step count.
 /// </summary>
 public sealed partial class ScriptedGenerator : IImageGenerator
@@ -53,6 +54,8 @@ public sealed partial class ScriptedGenerator : IImageGenerator
         var images = new List<GeneratedImage>();
         for (var i = 0; i < request.ImageCount; i++)
         {
+            progress.Report(GenerationProgress.Upscaling(i, request.ImageCount));
+            progress.Report(GenerationProgress.Encoding(i, request.ImageCount));
             await using (var stream = output.Create(i))
                 await stream.WriteAsync(prompt.Contains("[red]") ? RedPng : TinyPng, cancellationToken);
             images.Add(new GeneratedImage(i, request.Width, request.Height));

@@ -55,7 +55,8 @@ public sealed record RunEstimate(double DenoiseSeconds, double UpscaleSeconds, d
     /// of n is k/n of the denoising share; image i of N starts its upscaling after i/N of the finishing share and
     /// its encoding after a further upscaling share/N. 100 belongs to the stored result alone, so it is never returned.
     /// </summary>
-    public int PercentAt(GenerationProgress progress) => Math.Clamp((int)Math.Floor(100 * FractionAt(progress)), 0, 99);
+    public int PercentAt(GenerationProgress progress) =>
+        Math.Clamp((int)Math.Floor(100 * FractionAt(progress) + 1e-9), 0, 99); // 1e-9: 0.6 × 100 must not floor to 59
 
     /// <summary>Expected seconds left at a report (whole seconds, rounded up), or null while unmeasured.</summary>
     public int? SecondsLeftAt(GenerationProgress progress) =>

@@ -30,6 +30,18 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
     }
 
     [Fact]
+    public async Task Reports_each_step_then_upscaling_and_encoding_of_each_image()
+    {
+        var (_, _, progress) = await Generate(Request(width: 256, height: 256, count: 2, steps: 3));
+
+        var reports = progress.Reports;
+        Assert.Equal([1, 2, 3], reports.Where(r => r.Phase == GenerationPhase.Denoising).Select(r => r.Step));
+        var finishing = reports.SkipWhile(r => r.Phase == GenerationPhase.Denoising).Select(r => (r.Phase, r.Image, r.ImageCount));
+        Assert.Equal([(GenerationPhase.Upscaling, 0, 2), (GenerationPhase.Encoding, 0, 2), (GenerationPhase.Upscaling, 1, 2), (GenerationPhase.Encoding, 1, 2)],
+            finishing);
+    }
+
+    [Fact]
     public async Task Different_seeds_give_different_images()
     {
         var first = await Generate(Request(seed: 1, steps: 3));

@@ -256,12 +256,16 @@ public sealed class TaskWorker(
     }
 
     /// <summary>
-    /// Forwards each step and phase to listeners at once, with the percent weighted by <paramref name="estimate"/>
+    /// Forwards each step and phase to listeners at once, with the percent weighted by the model's measured phase costs
     /// (never 100: that is the stored result's) and the seconds left; the percent reaches the database with the next
-    /// heartbeat. Also times the phases, for <see cref="GenerationTimings"/>.
+    /// heartbeat. Once this run has timed its own steps, its denoising estimate is this run's pace rather than the
+    /// model's average (a run slower or faster than the last ones must not sit at one percent). Also times the phases,
+    /// for <see cref="GenerationTimings"/>.
     /// </summary>
-    private sealed class ProgressReporter(GenerationTask task, TaskNotifier notifier, RunEstimate estimate) : IGenerationProgress
+    private sealed class ProgressReporter(GenerationTask task, TaskNotifier notifier, RunEstimate modelEstimate) : IGenerationProgress
     {
+        private readonly RunEstimate _modelEstimate = modelEstimate;
+        private RunEstimate _estimate = modelEstimate;
         private readonly Lock _lock = new();
         private readonly long _startedAt = Stopwatch.GetTimestamp();
         private GenerationPhase _phase = GenerationPhase.Denoising;
@@ -280,6 +284,8 @@ public sealed class TaskWorker(
                 {
                     if (_firstStepAt == 0) (_firstStepAt, _firstStep) = (now, progress.Step);
                     (_lastStepAt, _lastStep, _totalSteps) = (now, progress.Step, progress.TotalSteps);
+                    if (_modelEstimate.Measured && SecondsPerStep() is var pace and > 0)
+                        _estimate = _modelEstimate with { DenoiseSeconds = pace * progress.TotalSteps };
                 }
                 else if (progress.Phase != GenerationPhase.Denoising)
                 {
@@ -288,11 +294,11 @@ public sealed class TaskWorker(
                 }
                 // Finishing reports carry no steps: keep saying how far denoising got.
                 (step, totalSteps) = (_lastStep, _totalSteps);
-                Percent = Math.Max(Percent, estimate.PercentAt(progress));
+                Percent = Math.Max(Percent, _estimate.PercentAt(progress));
             }
             notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Progress, GenerationTaskStatus.Running,
                 Percent, step, totalSteps, progress.PreviewPng, ReportedPhase: progress.Phase, Image: progress.Image,
-                ImageCount: progress.ImageCount, EtaSeconds: estimate.SecondsLeftAt(progress)));
+                ImageCount: progress.ImageCount, EtaSeconds: _estimate.SecondsLeftAt(progress)));
         }
 
         /// <summary>
@@ -308,13 +314,15 @@ public sealed class TaskWorker(
                 if (_phase == GenerationPhase.Denoising && _lastStepAt != 0) _encodeSeconds += Stopwatch.GetElapsedTime(_lastStepAt, now).TotalSeconds;
                 else CloseFinishingSegment(now);
                 _phase = GenerationPhase.Done;
-                var secondsPerStep = _lastStep > _firstStep
-                    ? Stopwatch.GetElapsedTime(_firstStepAt, _lastStepAt).TotalSeconds / (_lastStep - _firstStep)
-                    : _firstStepAt != 0 ? Stopwatch.GetElapsedTime(_startedAt, _firstStepAt).TotalSeconds / Math.Max(1, _firstStep) : 0;
                 var shape = _totalSteps > 0 ? submitted with { DenoiseSteps = _totalSteps } : submitted;
-                return new RunTiming(shape, secondsPerStep, _upscaleSeconds, _encodeSeconds);
+                return new RunTiming(shape, SecondsPerStep(), _upscaleSeconds, _encodeSeconds);
             }
         }
+
+        /// <summary>This run's seconds per denoising step so far (0 before the first step); call under the lock.</summary>
+        private double SecondsPerStep() => _lastStep > _firstStep
+            ? Stopwatch.GetElapsedTime(_firstStepAt, _lastStepAt).TotalSeconds / (_lastStep - _firstStep)
+            : _firstStepAt != 0 ? Stopwatch.GetElapsedTime(_startedAt, _firstStepAt).TotalSeconds / Math.Max(1, _firstStep) : 0;
 
         private void CloseFinishingSegment(long now)
         {

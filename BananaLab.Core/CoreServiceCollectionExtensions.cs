@@ -3,6 +3,7 @@ using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
 using BananaLab.Core.Data.Postgres;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Sessions;
 using BananaLab.Core.Moderation;
@@ -67,6 +68,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ModerationTermsService>();
         services.AddSingleton<ModerationLog>();
         services.AddSingleton<TaskNotifier>();
+        services.AddSingleton<GenerationTimings>(provider => new GenerationTimings(provider.GetRequiredService<TaskNotifier>()));
         services.AddSingleton<ActiveTaskSnapshots>();
         services.AddSingleton<TaskQueueSignal>();
         services.AddSingleton<RunningTasks>();

@@ -34,15 +34,37 @@ public sealed record GenerationResult(IReadOnlyList<GeneratedImage> Images);
 
 public sealed record GeneratedImage(int Index, int Width, int Height);
 
-/// <summary>Progress of a running generation; previews are small encoded images (PNG).</summary>
+/// <summary>
+/// Progress of a running generation, reported at each phase change and denoising step; previews are small
+/// encoded images (PNG). A generator reports <see cref="GenerationPhase.Denoising"/> steps, then for each
+/// image <see cref="GenerationProgress.Upscaling"/> before it decodes and enlarges it and
+/// <see cref="GenerationProgress.Encoding"/> before it encodes and writes it.
+/// </summary>
 public interface IGenerationProgress
 {
     void Report(GenerationProgress progress);
 }
 
+/// <summary>
+/// One report: denoising step <see cref="Step"/> of <see cref="TotalSteps"/>, or a finishing phase of image
+/// <see cref="Image"/> (0-based) of <see cref="ImageCount"/>. Finishing reports carry no step count (0 of 0).
+/// </summary>
 public sealed record GenerationProgress(int Step, int TotalSteps, byte[]? PreviewPng = null)
 {
+    public GenerationPhase Phase { get; init; } = GenerationPhase.Denoising;
+    public int Image { get; init; }
+    public int ImageCount { get; init; }
+
+    /// <summary>Percent of the denoising steps done (0–100); the task's weighted percent is <see cref="RunEstimate.PercentAt"/>.</summary>
     public int Percent => TotalSteps <= 0 ? 0 : Math.Clamp(Step * 100 / TotalSteps, 0, 100);
+
+    /// <summary>Image <paramref name="image"/> (0-based) is about to be decoded, framed and enlarged to the requested size.</summary>
+    public static GenerationProgress Upscaling(int image, int imageCount) =>
+        new(0, 0) { Phase = GenerationPhase.Upscaling, Image = image, ImageCount = imageCount };
+
+    /// <summary>Image <paramref name="image"/> (0-based) is about to be encoded and written to the task's output.</summary>
+    public static GenerationProgress Encoding(int image, int imageCount) =>
+        new(0, 0) { Phase = GenerationPhase.Encoding, Image = image, ImageCount = imageCount };
 }
 
 /// <summary>Where a generator writes its encoded images: straight into the task's files.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using BananaLab.Core.Generation;
 
 namespace BananaLab.Core.Tasks;
 
@@ -12,6 +13,12 @@ public enum TaskEventKind
     Canceled,
 }
 
+/// <summary>
+/// A change of one task. <see cref="ProgressPercent"/> is weighted by the phases' measured cost and is 100 only on
+/// <see cref="TaskEventKind.Succeeded"/>. Progress events name their <see cref="ReportedPhase"/> (denoising step
+/// <see cref="Step"/> of <see cref="TotalSteps"/>, or finishing image <see cref="Image"/> of <see cref="ImageCount"/>)
+/// and the worker's <see cref="EtaSeconds"/> at that moment; a success carries the run's <see cref="Timing"/>.
+/// </summary>
 public sealed record TaskEvent(
     Guid TaskId,
     Guid UserId,
@@ -25,7 +32,16 @@ public sealed record TaskEvent(
     string? ErrorMessage = null,
     string? ModelId = null,
     long? ComputeMs = null,
-    string? WorkerName = null);
+    string? WorkerName = null,
+    GenerationPhase? ReportedPhase = null,
+    int Image = 0,
+    int ImageCount = 0,
+    int? EtaSeconds = null,
+    RunTiming? Timing = null)
+{
+    /// <summary>The reported phase, or the one the status implies (a task just claimed is denoising).</summary>
+    public GenerationPhase Phase => ReportedPhase ?? TaskPhases.Of(Status);
+}
 
 /// <summary>
 /// Pushes task events from the worker to whoever listens (Blazor circuits, the SignalR hub, long-polling

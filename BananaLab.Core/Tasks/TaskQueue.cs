@@ -1,5 +1,6 @@
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -49,9 +50,12 @@ public sealed class TaskQueue(
         await OwnedBy(db, taskId, workerName).ExecuteUpdateAsync(s => s.SetProperty(t => t.ProgressPercent, percent), cancellationToken);
     }
 
-    /// <summary>Stores the images and charges the reservation in one transaction. False when the lease was lost.</summary>
+    /// <summary>
+    /// Stores the images and charges the reservation in one transaction. False when the lease was lost. The run's
+    /// <paramref name="timing"/>, when measured, travels on the succeeded event for <see cref="GenerationTimings"/>.
+    /// </summary>
     public async Task<bool> CompleteAsync(GenerationTask task, string workerName, IReadOnlyList<TaskImage> images,
-        long computeMs, CancellationToken cancellationToken)
+        long computeMs, CancellationToken cancellationToken, RunTiming? timing = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -78,7 +82,7 @@ public sealed class TaskQueue(
         await webhooks.EnqueueAsync(db, task, GenerationTaskStatus.Succeeded, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100,
-            ModelId: task.ModelId, ComputeMs: computeMs, WorkerName: workerName));
+            ModelId: task.ModelId, ComputeMs: computeMs, WorkerName: workerName, Timing: timing));
         return true;
     }
 

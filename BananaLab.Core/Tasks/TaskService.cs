@@ -2,6 +2,7 @@ using BananaLab.Core.Catalog;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Images;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
@@ -33,6 +34,7 @@ public sealed class TaskService(
     IOptions<StorageOptions> storage,
     IClusterBroadcast broadcast,
     TimeProvider clock,
+    GenerationTimings timings,
     ILogger<TaskService> logger)
 {
     public const int MaxPromptLength = 4000;
@@ -210,7 +212,8 @@ public sealed class TaskService(
         var views = new List<TaskView>(prepared.Count);
         foreach (var (task, _) in prepared)
         {
-            views.Add(new TaskView(task, await QueuePositionAsync(db, task, cancellationToken)));
+            var (position, eta) = await QueueStandingAsync(db, task, cancellationToken);
+            views.Add(new TaskView(task, position, eta));
             notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
         }
         return new SubmittedBatch(batchId, views);
@@ -268,8 +271,8 @@ public sealed class TaskService(
         if (_finished.TryGetValue(taskId, out var finished))
             return ownerId is null || (finished.UserId == ownerId && finished.DeletedAt is null) ? new TaskView(finished, 0) : null;
         // Nor does one that is waiting or running, for a quarter of a second (see ActiveTaskSnapshots).
-        if (activeTasks.TryGet(taskId, out var active, out var position))
-            return ownerId is null || active.UserId == ownerId ? new TaskView(WithLiveProgress(active), position) : null;
+        if (activeTasks.TryGet(taskId, out var active, out var position, out var queuedEta))
+            return ownerId is null || active.UserId == ownerId ? Live(active, position, queuedEta) : null;
 
         var readStamp = activeTasks.Stamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -282,18 +285,28 @@ public sealed class TaskService(
             _finished[task.Id] = task;
             return new TaskView(task, 0);
         }
-        var queuePosition = await QueuePositionAsync(db, task, cancellationToken);
-        activeTasks.Remember(task, queuePosition, readStamp);
-        return new TaskView(WithLiveProgress(task), queuePosition);
+        var (queuePosition, eta) = await QueueStandingAsync(db, task, cancellationToken);
+        activeTasks.Remember(task, queuePosition, readStamp, eta);
+        return Live(task, queuePosition, eta);
     }
 
-    /// <summary>The database holds progress as of the last heartbeat; a worker in this process knows the current step.</summary>
-    private GenerationTask WithLiveProgress(GenerationTask task)
+    /// <summary>
+    /// A waiting or running task with what is known live: the database holds progress as of the last heartbeat, while
+    /// the worker's latest report (in this process, or relayed) has the current percent, phase and seconds left.
+    /// </summary>
+    private TaskView Live(GenerationTask task, int queuePosition, int? queuedEtaSeconds)
     {
-        if (task.Status == GenerationTaskStatus.Running && notifier.LatestProgress(task.Id) is { } live && live.ProgressPercent > task.ProgressPercent)
-            task.ProgressPercent = live.ProgressPercent;
-        return task;
+        if (task.Status != GenerationTaskStatus.Running)
+            return new TaskView(task, queuePosition, task.Status == GenerationTaskStatus.Queued ? queuedEtaSeconds : null);
+        var live = notifier.LatestProgress(task.Id);
+        if (live is not null && live.ProgressPercent > task.ProgressPercent) task.ProgressPercent = live.ProgressPercent;
+        var secondsLeft = RunningSecondsLeft(task.Id, task.ModelId, RunShape.Of(task), task.ProgressPercent);
+        return new TaskView(task, 0, secondsLeft is null ? null : (int)Math.Ceiling(secondsLeft.Value), live?.Phase);
     }
+
+    /// <summary>Seconds left of a running task: its worker's latest estimate, else the model's estimate less the stored percent.</summary>
+    private double? RunningSecondsLeft(Guid taskId, string modelId, RunShape shape, int percent) =>
+        notifier.LatestProgress(taskId)?.EtaSeconds ?? timings.Estimate(modelId, shape)?.SecondsLeftAt(percent);
 
     /// <summary>
     /// A page of tasks, newest first. With an owner given only that owner's tasks are listed;
@@ -425,9 +438,29 @@ public sealed class TaskService(
         return image is null ? null : (image, imageStore.FullPath(image.FilePath));
     }
 
-    private static async Task<int> QueuePositionAsync(BananaLabDbContext db, GenerationTask task, CancellationToken cancellationToken)
+    /// <summary>A queued task's place in line (1 = next) and its <see cref="TaskEta.ForQueued"/> ETA; (0, null) otherwise.</summary>
+    private async Task<(int Position, int? EtaSeconds)> QueueStandingAsync(BananaLabDbContext db, GenerationTask task,
+        CancellationToken cancellationToken)
     {
-        if (task.Status != GenerationTaskStatus.Queued) return 0;
-        return await db.Tasks.CountAsync(t => t.Status == GenerationTaskStatus.Queued && t.CreatedAt <= task.CreatedAt, cancellationToken);
+        if (task.Status != GenerationTaskStatus.Queued) return (0, null);
+        var queuedUpTo = db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued && t.CreatedAt <= task.CreatedAt);
+        var own = timings.Estimate(task.ModelId, RunShape.Of(task));
+        // Before the model's first measured run there is no ETA to give: only count.
+        if (own is null) return (await queuedUpTo.CountAsync(cancellationToken), null);
+
+        var ahead = await queuedUpTo.Where(t => t.Id != task.Id)
+            .GroupBy(t => new { t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height, HasReference = t.ReferenceImagePath != null, t.ReferenceStrength })
+            .Select(g => new { g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        var running = await db.Tasks.AsNoTracking().Where(t => t.Status == GenerationTaskStatus.Running)
+            .Select(t => new { t.Id, t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height, HasReference = t.ReferenceImagePath != null,
+                t.ReferenceStrength, t.ProgressPercent })
+            .ToListAsync(cancellationToken);
+
+        var aheadEstimates = ahead.SelectMany(g => Enumerable.Repeat(timings.Estimate(g.Key.ModelId,
+            RunShape.Of(g.Key.Steps, g.Key.ImageCount, g.Key.Width, g.Key.Height, g.Key.HasReference, g.Key.ReferenceStrength)), g.Count));
+        var runningLeft = running.Select(r => RunningSecondsLeft(r.Id, r.ModelId,
+            RunShape.Of(r.Steps, r.ImageCount, r.Width, r.Height, r.HasReference, r.ReferenceStrength), r.ProgressPercent)).ToList();
+        return (ahead.Sum(g => g.Count) + 1, TaskEta.ForQueued(own, aheadEstimates, runningLeft));
     }
 }

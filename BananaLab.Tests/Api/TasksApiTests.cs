@@ -12,6 +12,36 @@ public sealed class TasksApiTests(BananaLabFactory factory) : IClassFixture<Bana
     private const string Model = BananaLabFactory.TestModel;
 
     [Fact]
+    public async Task Get_reports_the_phase_and_eta_from_queued_to_done()
+    {
+        var (_, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        // A finished run of the model gives the measurements an ETA needs.
+        await client.WaitForTerminalAsync((await client.SubmitAsync(new { model = Model, prompt = "measured run" })).Id);
+        // A gated run holds the one worker slot, so the next task waits behind it.
+        var gate = Guid.NewGuid().ToString("N");
+        var running = await client.SubmitAsync(new { model = Model, prompt = $"held [gate:{gate}]" });
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            while ((await client.GetTaskAsync(running.Id)).Status != "running") await Task.Delay(20, timeout.Token);
+        var queued = await client.SubmitAsync(new { model = Model, prompt = "behind it" });
+
+        var waiting = await client.GetTaskAsync(queued.Id);
+        var held = await client.GetTaskAsync(running.Id);
+        var json = await (await client.GetAsync($"/api/v1/tasks/{queued.Id}")).ReadJsonAsync();
+        ScriptedGenerator.OpenGate(gate);
+        var done = await client.WaitForTerminalAsync(queued.Id);
+
+        Assert.Equal(("running", "denoising"), (held.Status, held.Phase));
+        Assert.NotNull(held.EtaSeconds);
+        Assert.Equal(("queued", "queued"), (waiting.Status, waiting.Phase));
+        Assert.True(waiting.EtaSeconds >= held.EtaSeconds, $"queued {waiting.EtaSeconds} s, running {held.EtaSeconds} s");
+        Assert.Equal("queued", json.GetProperty("phase").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, json.GetProperty("etaSeconds").ValueKind);
+        Assert.Equal(("succeeded", "done", 100), (done.Status, done.Phase, done.Progress));
+        Assert.Null(done.EtaSeconds);
+    }
+
+    [Fact]
     public async Task Submitted_task_succeeds_and_its_images_download_with_their_hash()
     {
         var (_, key) = await factory.CreateUserAsync();

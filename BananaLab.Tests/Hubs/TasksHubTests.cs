@@ -24,7 +24,9 @@ public sealed class TasksHubTests(BananaLabFactory factory) : IClassFixture<Bana
     {
         var (_, key) = await factory.CreateUserAsync();
         using var client = factory.CreateClient(key);
-        var created = await client.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = "pushed [slow:100][steps:4]" });
+        // The gate holds the run until the subscription is in place, however slow the machine.
+        var gate = Guid.NewGuid().ToString("N");
+        var created = await client.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = $"pushed [slow:100][steps:4][gate:{gate}]" });
         await using var hub = Connect(key);
         var events = new ConcurrentQueue<(string Name, TaskHubEvent Event)>();
         var completed = new TaskCompletionSource();
@@ -33,6 +35,7 @@ public sealed class TasksHubTests(BananaLabFactory factory) : IClassFixture<Bana
         await hub.StartAsync();
 
         var state = await hub.InvokeAsync<TaskResponse>("Subscribe", created.Id);
+        ScriptedGenerator.OpenGate(gate);
         await completed.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(created.Id, state.Id);
@@ -42,6 +45,46 @@ public sealed class TasksHubTests(BananaLabFactory factory) : IClassFixture<Bana
         Assert.Contains(progress, p => p.PreviewPngBase64 is not null);
         Assert.Equal(100, events.Last().Event.Progress);
         Assert.Equal("succeeded", events.Last().Event.Status);
+    }
+
+    [Fact]
+    public async Task Every_phase_reaches_the_hub_in_order_and_100_percent_only_with_success()
+    {
+        var (_, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        // The one worker slot is held by a gated run, so the observed task stays queued until the gate opens.
+        var gate = Guid.NewGuid().ToString("N");
+        var blocker = await client.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = $"blocker [gate:{gate}]" });
+        await WaitUntilRunningAsync(client, blocker.Id);
+        var created = await client.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = "phases [steps:3]" });
+        await using var hub = Connect(key);
+        var events = new ConcurrentQueue<(string Name, TaskHubEvent Event)>();
+        var completed = new TaskCompletionSource();
+        foreach (var name in new[] { "queued", "progress", "failed", "canceled" })
+            hub.On<TaskHubEvent>(name, e => events.Enqueue((name, e)));
+        hub.On<TaskHubEvent>("completed", e => { events.Enqueue(("completed", e)); completed.TrySetResult(); });
+        await hub.StartAsync();
+
+        var state = await hub.InvokeAsync<TaskResponse>("Subscribe", created.Id);
+        ScriptedGenerator.OpenGate(gate);
+        await completed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(("queued", "queued"), (state.Status, state.Phase));
+        var pushed = events.Select(e => e.Event).ToList();
+        var phases = new List<string> { state.Phase };
+        foreach (var phase in pushed.Select(e => e.Phase)) if (phases[^1] != phase) phases.Add(phase);
+        Assert.Equal(["queued", "denoising", "upscaling", "encoding", "done"], phases);
+        Assert.Contains(pushed, e => e is { Phase: "denoising", Step: 3, TotalSteps: 3 });
+        Assert.Equal(pushed.Select(e => e.Progress).Order(), pushed.Select(e => e.Progress));
+        Assert.All(pushed.SkipLast(1), e => Assert.InRange(e.Progress, 0, 99));
+        Assert.Equal(("completed", "succeeded", 100), (events.Last().Name, pushed[^1].Status, pushed[^1].Progress));
+        Assert.Null(pushed[^1].EtaSeconds);
+    }
+
+    private static async Task WaitUntilRunningAsync(HttpClient client, Guid id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((await client.GetTaskAsync(id)).Status != "running") await Task.Delay(20, timeout.Token);
     }
 
     [Fact]

@@ -7,8 +7,10 @@ namespace BananaLab.Tests.Infrastructure;
 
 /// <summary>
 /// A test-only generator (provider "test") whose behaviour the prompt chooses, so engine tests can drive
-/// every path over real HTTP and real SQLite: "[fail]" fails for good after its steps, "[flaky:N]" fails transiently on
-/// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[red]" writes a solid red image, "[steps:N]" sets the step count.
+/// every path over real HTTP and real SQLite. It reports its phases as a real generator does: the steps, then
+/// upscaling and encoding of each image. "[fail]" fails for good after its steps, "[flaky:N]" fails transiently on
+/// the first N attempts, "[slow:MS]" waits MS per step, "[empty]" returns no image, "[red]" writes a solid red image, "[steps:N]" sets the step count,
+/// "[gate:NAME]" waits before its first step until the test calls <see cref="OpenGate"/> with NAME.
 /// </summary>
 public sealed partial class ScriptedGenerator : IImageGenerator
 {
@@ -30,6 +32,13 @@ public sealed partial class ScriptedGenerator : IImageGenerator
     }
 
     private readonly ConcurrentDictionary<Guid, int> _attempts = new();
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    /// <summary>Lets the runs waiting on "[gate:<paramref name="name"/>]" (and any later ones) go on.</summary>
+    public static void OpenGate(string name) => Gate(name).TrySetResult();
+
+    private static TaskCompletionSource Gate(string name) =>
+        Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
         IImageOutput output, CancellationToken cancellationToken)
@@ -41,6 +50,8 @@ public sealed partial class ScriptedGenerator : IImageGenerator
 
         var steps = Directive("steps").Match(prompt) is { Success: true } s ? int.Parse(s.Groups[1].Value) : 2;
         var delay = Directive("slow").Match(prompt) is { Success: true } slow ? int.Parse(slow.Groups[1].Value) : 0;
+        if (new Regex(@"\[gate:(\w+)\]").Match(prompt) is { Success: true } gate)
+            await Gate(gate.Groups[1].Value).Task.WaitAsync(cancellationToken);
         for (var step = 1; step <= steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -53,6 +64,8 @@ public sealed partial class ScriptedGenerator : IImageGenerator
         var images = new List<GeneratedImage>();
         for (var i = 0; i < request.ImageCount; i++)
         {
+            progress.Report(GenerationProgress.Upscaling(i, request.ImageCount));
+            progress.Report(GenerationProgress.Encoding(i, request.ImageCount));
             await using (var stream = output.Create(i))
                 await stream.WriteAsync(prompt.Contains("[red]") ? RedPng : TinyPng, cancellationToken);
             images.Add(new GeneratedImage(i, request.Width, request.Height));

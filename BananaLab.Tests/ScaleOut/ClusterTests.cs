@@ -154,7 +154,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             // The follower on A saw its task's steps as the worker ran them, then the result, each once.
             var received = events.Where(e => e.Event.TaskId == followed.Id).ToList();
             output.WriteLine("follower saw: " + string.Join(" ", received.Select(e => $"{e.Name}:{e.Event.Step}")));
-            var steps = received.Where(e => e.Name == "progress" && e.Event.Step > 0).Select(e => e.Event.Step).ToList();
+            var steps = received.Where(e => e.Name == "progress" && e.Event is { Phase: "denoising", Step: > 0 }).Select(e => e.Event.Step).ToList();
             Assert.True(steps.Count >= 6, $"only {steps.Count} progress events reached web host A");
             Assert.Equal(steps.Distinct().Order(), steps);
             Assert.NotNull(received.First(e => e.Name == "progress" && e.Event.Step > 0).Event.PreviewPngBase64);

@@ -1,4 +1,5 @@
 using BananaLab.Core.Credits;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
@@ -216,6 +217,50 @@ public sealed class StudioProgressTests(NoWorkerFactory app) : StudioTestContext
 
         notifier.Publish(new TaskEvent(task.Id, user.Id, TaskEventKind.Progress, GenerationTaskStatus.Running, 75, 15, 20));
         page.WaitForAssertion(() => Assert.Equal("75", page.Find("[data-testid=progress]").GetAttribute("aria-valuenow")));
+    }
+
+    [Fact]
+    public async Task The_run_panel_names_each_phase_and_the_time_left()
+    {
+        var user = await SignInNewUserAsync();
+        RenderProviders();
+        var page = Render<StudioPage>();
+        TypePrompt(page, "red apple");
+        await page.Find("[data-testid=generate]").ClickAsync(new());
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=queue-position]")));
+        var task = (await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), CancellationToken.None)).Items.Single();
+        var notifier = Get<TaskNotifier>();
+        string Phase() => page.Find("[data-testid=phase]").TextContent.Trim();
+        string Eta() => page.Find("[data-testid=eta]").TextContent.Trim();
+
+        notifier.Publish(new TaskEvent(task.Id, user.Id, TaskEventKind.Started, GenerationTaskStatus.Running, 0));
+        notifier.Publish(new TaskEvent(task.Id, user.Id, TaskEventKind.Progress, GenerationTaskStatus.Running, 30, 7, 20,
+            ReportedPhase: GenerationPhase.Denoising, EtaSeconds: 12));
+        page.WaitForAssertion(() => Assert.Equal(("Denoising · step 7 of 20", "about 12 s left"), (Phase(), Eta())));
+
+        notifier.Publish(new TaskEvent(task.Id, user.Id, TaskEventKind.Progress, GenerationTaskStatus.Running, 60, 20, 20,
+            ReportedPhase: GenerationPhase.Upscaling, ImageCount: 1, EtaSeconds: 95));
+        page.WaitForAssertion(() => Assert.Equal(("Upscaling to 1024 × 1024", "about 2 min left"), (Phase(), Eta())));
+
+        notifier.Publish(new TaskEvent(task.Id, user.Id, TaskEventKind.Progress, GenerationTaskStatus.Running, 90, 20, 20,
+            ReportedPhase: GenerationPhase.Encoding, ImageCount: 1));
+        page.WaitForAssertion(() => Assert.Equal("Encoding and saving", Phase()));
+        Assert.Empty(page.FindAll("[data-testid=eta]"));
+        Assert.Equal("encoding", page.Find("[data-testid=phase]").GetAttribute("data-phase"));
+    }
+
+    [Fact]
+    public async Task A_queued_run_shows_its_eta_once_the_model_has_been_measured()
+    {
+        Get<GenerationTimings>().Record(BananaLabFactory.TestModel,
+            new RunTiming(new RunShape(2, 1, 1024, 1024), SecondsPerStep: 3, UpscaleSeconds: 2, EncodeSeconds: 1));
+        await SignInNewUserAsync();
+        RenderProviders();
+        var page = Render<StudioPage>();
+        TypePrompt(page, "red apple");
+        await page.Find("[data-testid=generate]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Matches(@"^about \d+ (s|min) left$", page.Find("[data-testid=queue-position] [data-testid=eta]").TextContent.Trim()));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using BananaLab.Core.Cluster;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
@@ -14,7 +15,7 @@ namespace BananaLab.Web.Hubs;
 /// <summary>
 /// Push for API clients at <c>/hubs/tasks</c>: a client with an API key (header, or <c>access_token</c>
 /// query for WebSockets) subscribes to its own tasks and receives <c>queued</c>, <c>progress</c> (with a
-/// preview), <c>completed</c>, <c>failed</c> and <c>canceled</c> events.
+/// preview), <c>completed</c>, <c>failed</c> and <c>canceled</c> events, each a <see cref="TaskHubEvent"/>.
 /// </summary>
 [Authorize]
 public sealed class TasksHub(TaskService tasks, TaskHubSubscriptions subscriptions) : Hub
@@ -81,9 +82,15 @@ public sealed class TaskHubSubscriptions
     }
 }
 
-/// <summary>The message a subscribed client receives for every change of its task.</summary>
+/// <summary>
+/// The message a subscribed client receives for every change of its task. <see cref="Progress"/> (0–100) is weighted
+/// by the phases' measured cost and is 100 only on <c>completed</c>. <see cref="Phase"/>: <c>queued</c>,
+/// <c>denoising</c> (step <see cref="Step"/> of <see cref="TotalSteps"/>), <c>upscaling</c> or <c>encoding</c>
+/// (image <see cref="Image"/>, 0-based, of <see cref="ImageCount"/>), <c>done</c>. <see cref="EtaSeconds"/>: expected
+/// seconds until the images are stored, as of this event; null when unknown or finished.
+/// </summary>
 public sealed record TaskHubEvent(Guid TaskId, string Status, int Progress, int Step, int TotalSteps, string? PreviewPngBase64,
-    string? ErrorCode, string? ErrorMessage);
+    string? ErrorCode, string? ErrorMessage, string Phase = "queued", int Image = 0, int ImageCount = 0, int? EtaSeconds = null);
 
 /// <summary>Forwards the notifier's events to this node's hub connections that follow their task.</summary>
 public sealed class TaskHubBroadcaster(TaskNotifier notifier, TaskHubSubscriptions subscriptions, IHubContext<TasksHub> hub,
@@ -110,7 +117,8 @@ public sealed class TaskHubBroadcaster(TaskNotifier notifier, TaskHubSubscriptio
             _ => "failed",
         };
         var message = new TaskHubEvent(e.TaskId, TaskResponse.StatusName(e.Status), e.ProgressPercent, e.Step, e.TotalSteps,
-            e.PreviewPng is null ? null : Convert.ToBase64String(e.PreviewPng), e.ErrorCode, e.ErrorMessage);
+            e.PreviewPng is null ? null : Convert.ToBase64String(e.PreviewPng), e.ErrorCode, e.ErrorMessage,
+            e.Phase.WireName(), e.Image, e.ImageCount, e.EtaSeconds);
         hub.Clients.Clients(connections).SendAsync(name, message).ContinueWith(
             t => logger.LogWarning(t.Exception, "Could not push {Event} for task {TaskId}", name, e.TaskId),
             TaskContinuationOptions.OnlyOnFaulted);

@@ -22,6 +22,7 @@ public sealed class TaskWorker(
     TaskQueue queue,
     TaskQueueSignal signal,
     TaskNotifier notifier,
+    GenerationTimings timings,
     RunningTasks runningTasks,
     ModelCatalog catalog,
     ImageStore imageStore,
@@ -161,7 +162,8 @@ public sealed class TaskWorker(
         using var run = runningTasks.Register(task.Id, abortToken);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(model.TimeoutSeconds));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(run.Token, timeout.Token);
-        var progress = new ProgressReporter(task, notifier);
+        var shape = RunShape.Of(task);
+        var progress = new ProgressReporter(task, notifier, timings.Estimate(task.ModelId, shape) ?? RunEstimate.Unmeasured);
         var heartbeat = new Heartbeat(queue, task.Id, _options, progress, run);
         var heartbeatLoop = heartbeat.RunAsync(linked.Token);
         using var output = imageStore.CreateOutput(task);
@@ -189,7 +191,7 @@ public sealed class TaskWorker(
                 return;
             }
             var images = output.Commit(task.Id, result.Images);
-            if (!await queue.CompleteAsync(task, _options.Name, images, computeMs, CancellationToken.None))
+            if (!await queue.CompleteAsync(task, _options.Name, images, computeMs, CancellationToken.None, progress.Finish(shape)))
                 foreach (var image in images) imageStore.DeleteQuietly(image.FilePath);
         }
         catch (OperationCanceledException) when (abortToken.IsCancellationRequested)
@@ -253,16 +255,80 @@ public sealed class TaskWorker(
         return null;
     }
 
-    /// <summary>Forwards each step to listeners at once; the percent reaches the database with the next heartbeat.</summary>
-    private sealed class ProgressReporter(GenerationTask task, TaskNotifier notifier) : IGenerationProgress
+    /// <summary>
+    /// Forwards each step and phase to listeners at once, with the percent weighted by the model's measured phase costs
+    /// (never 100: that is the stored result's) and the seconds left; the percent reaches the database with the next
+    /// heartbeat. Once this run has timed its own steps, its denoising estimate is this run's pace rather than the
+    /// model's average (a run slower or faster than the last ones must not sit at one percent). Also times the phases,
+    /// for <see cref="GenerationTimings"/>.
+    /// </summary>
+    private sealed class ProgressReporter(GenerationTask task, TaskNotifier notifier, RunEstimate modelEstimate) : IGenerationProgress
     {
+        private readonly RunEstimate _modelEstimate = modelEstimate;
+        private RunEstimate _estimate = modelEstimate;
+        private readonly Lock _lock = new();
+        private readonly long _startedAt = Stopwatch.GetTimestamp();
+        private GenerationPhase _phase = GenerationPhase.Denoising;
+        private long _phaseStartedAt, _firstStepAt, _lastStepAt;
+        private int _firstStep, _lastStep, _totalSteps;
+        private double _upscaleSeconds, _encodeSeconds;
         public volatile int Percent;
 
         public void Report(GenerationProgress progress)
         {
-            Percent = progress.Percent;
+            int step, totalSteps;
+            lock (_lock)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (progress.Phase == GenerationPhase.Denoising && progress.TotalSteps > 0)
+                {
+                    if (_firstStepAt == 0) (_firstStepAt, _firstStep) = (now, progress.Step);
+                    (_lastStepAt, _lastStep, _totalSteps) = (now, progress.Step, progress.TotalSteps);
+                    if (_modelEstimate.Measured && SecondsPerStep() is var pace and > 0)
+                        _estimate = _modelEstimate with { DenoiseSeconds = pace * progress.TotalSteps };
+                }
+                else if (progress.Phase != GenerationPhase.Denoising)
+                {
+                    CloseFinishingSegment(now);
+                    (_phase, _phaseStartedAt) = (progress.Phase, now);
+                }
+                // Finishing reports carry no steps: keep saying how far denoising got.
+                (step, totalSteps) = (_lastStep, _totalSteps);
+                Percent = Math.Max(Percent, _estimate.PercentAt(progress));
+            }
             notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Progress, GenerationTaskStatus.Running,
-                progress.Percent, progress.Step, progress.TotalSteps, progress.PreviewPng));
+                Percent, step, totalSteps, progress.PreviewPng, ReportedPhase: progress.Phase, Image: progress.Image,
+                ImageCount: progress.ImageCount, EtaSeconds: _estimate.SecondsLeftAt(progress)));
+        }
+
+        /// <summary>
+        /// What the run took, measured when its images are stored. Seconds per step come from the steps between the first
+        /// and the last report (model loading and prompt encoding stay out); with one step reported, from the run's start.
+        /// A generator that reports no finishing phases has all its time after the last step counted as encoding.
+        /// </summary>
+        public RunTiming Finish(RunShape submitted)
+        {
+            lock (_lock)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (_phase == GenerationPhase.Denoising && _lastStepAt != 0) _encodeSeconds += Stopwatch.GetElapsedTime(_lastStepAt, now).TotalSeconds;
+                else CloseFinishingSegment(now);
+                _phase = GenerationPhase.Done;
+                var shape = _totalSteps > 0 ? submitted with { DenoiseSteps = _totalSteps } : submitted;
+                return new RunTiming(shape, SecondsPerStep(), _upscaleSeconds, _encodeSeconds);
+            }
+        }
+
+        /// <summary>This run's seconds per denoising step so far (0 before the first step); call under the lock.</summary>
+        private double SecondsPerStep() => _lastStep > _firstStep
+            ? Stopwatch.GetElapsedTime(_firstStepAt, _lastStepAt).TotalSeconds / (_lastStep - _firstStep)
+            : _firstStepAt != 0 ? Stopwatch.GetElapsedTime(_startedAt, _firstStepAt).TotalSeconds / Math.Max(1, _firstStep) : 0;
+
+        private void CloseFinishingSegment(long now)
+        {
+            var seconds = _phaseStartedAt == 0 ? 0 : Stopwatch.GetElapsedTime(_phaseStartedAt, now).TotalSeconds;
+            if (_phase == GenerationPhase.Upscaling) _upscaleSeconds += seconds;
+            else if (_phase == GenerationPhase.Encoding) _encodeSeconds += seconds;
         }
     }
 

@@ -84,6 +84,30 @@ public sealed class SessionApiTests(BananaLabFactory factory) : IClassFixture<Ba
     }
 
     [Fact]
+    public async Task Progress_carries_the_phase()
+    {
+        var (client, session) = await LoginAsync();
+        var gate = Guid.NewGuid().ToString("N");
+        var start = await (await client.PostAsJsonAsync("/endpoint", new { prompt = $"held [gate:{gate}]", client_session_auth_key = session })).ReadJsonAsync();
+        var jobId = start.GetProperty("job_id").GetString();
+        async Task<System.Text.Json.JsonElement> ProgressAsync() =>
+            (await (await client.PostAsJsonAsync("/endpoint/progress", new { client_session_auth_key = session, job_id = jobId })).ReadJsonAsync())
+            .GetProperty("progress");
+
+        var progress = await ProgressAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            while (progress.GetProperty("phase").GetString() == "queued") { await Task.Delay(20, timeout.Token); progress = await ProgressAsync(); }
+        Assert.Equal("denoising", progress.GetProperty("phase").GetString());
+        Assert.InRange(progress.GetProperty("progress").GetInt32(), 0, 99);
+
+        ScriptedGenerator.OpenGate(gate);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            while (progress.GetProperty("progress").GetInt32() < 100) { await Task.Delay(20, timeout.Token); progress = await ProgressAsync(); }
+        Assert.Equal("done", progress.GetProperty("phase").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, progress.GetProperty("eta_seconds").ValueKind);
+    }
+
+    [Fact]
     public async Task A_failed_job_reports_failed_with_a_message()
     {
         var (client, session) = await LoginAsync();

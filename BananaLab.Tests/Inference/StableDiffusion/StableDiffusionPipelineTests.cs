@@ -30,6 +30,18 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
     }
 
     [Fact]
+    public async Task Reports_each_step_then_upscaling_and_encoding_of_each_image()
+    {
+        var (_, _, progress) = await Generate(Request(width: 256, height: 256, count: 2, steps: 3));
+
+        var reports = progress.Reports;
+        Assert.Equal([1, 2, 3], reports.Where(r => r.Phase == GenerationPhase.Denoising).Select(r => r.Step));
+        var finishing = reports.SkipWhile(r => r.Phase == GenerationPhase.Denoising).Select(r => (r.Phase, r.Image, r.ImageCount));
+        Assert.Equal([(GenerationPhase.Upscaling, 0, 2), (GenerationPhase.Encoding, 0, 2), (GenerationPhase.Upscaling, 1, 2), (GenerationPhase.Encoding, 1, 2)],
+            finishing);
+    }
+
+    [Fact]
     public async Task Different_seeds_give_different_images()
     {
         var first = await Generate(Request(seed: 1, steps: 3));
@@ -96,9 +108,10 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
     public async Task Progress_is_reported_once_per_step_with_a_preview()
     {
         var run = await Generate(Request(steps: 4));
-        Assert.Equal([1, 2, 3, 4], run.Progress.Reports.Select(r => r.Step));
-        Assert.All(run.Progress.Reports, r => Assert.Equal(4, r.TotalSteps));
-        Assert.All(run.Progress.Reports, r => Assert.NotNull(SKBitmap.Decode(r.PreviewPng)));
+        var steps = run.Progress.Reports.Where(r => r.Phase == GenerationPhase.Denoising).ToList();
+        Assert.Equal([1, 2, 3, 4], steps.Select(r => r.Step));
+        Assert.All(steps, r => Assert.Equal(4, r.TotalSteps));
+        Assert.All(steps, r => Assert.NotNull(SKBitmap.Decode(r.PreviewPng)));
     }
 
     [Fact]
@@ -135,7 +148,7 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
 
         var run = await Generate(Request(1024, 1024, steps: 4, reference: reference, strength: 0));
 
-        Assert.Empty(run.Progress.Reports);
+        Assert.DoesNotContain(run.Progress.Reports, r => r.Phase == GenerationPhase.Denoising);
         var difference = MeanAbsoluteDifference(File.ReadAllBytes(reference), run.Output.Bytes(0));
         Assert.True(difference < ReferenceTolerance, $"mean absolute difference {difference:F2} of 255");
     }
@@ -147,7 +160,7 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
         var reference = Path.Combine(temp.Path, "reference.png");
         File.WriteAllBytes(reference, SmoothReference(300, 200));
         var run = await Generate(Request(1024, 768, steps: 4, reference: reference, strength: 0.5));
-        Assert.Equal([1, 2], run.Progress.Reports.Select(r => r.Step));
+        Assert.Equal([1, 2], run.Progress.Reports.Where(r => r.Phase == GenerationPhase.Denoising).Select(r => r.Step));
         Assert.Equal((1024, 768), DecodedSize(run.Output.Bytes(0)));
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BananaLab.Core.Catalog;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
@@ -11,7 +12,8 @@ namespace BananaLab.Web.Api.Sessions;
 
 /// <summary>
 /// The session interface: <c>/login</c> trades an API key for a session key bound to one model,
-/// <c>/endpoint</c> submits a job, <c>/endpoint/progress</c> reports its state, previews and result.
+/// <c>/endpoint</c> submits a job, <c>/endpoint/progress</c> reports its state, previews and result (its <c>progress</c>
+/// object carries <c>progress</c> 0–100, <c>phase</c> as the native API names it, <c>eta_seconds</c> and <c>queue_position</c>).
 /// </summary>
 public static class SessionApi
 {
@@ -84,6 +86,8 @@ public static class SessionApi
             {
                 ["job_id"] = jobId,
                 ["progress"] = task.Status == GenerationTaskStatus.Succeeded ? 100 : task.ProgressPercent,
+                ["phase"] = view.Phase.WireName(),
+                ["eta_seconds"] = view.EtaSeconds,
                 ["queue_position"] = view.QueuePosition,
             };
             var reply = new JsonObject

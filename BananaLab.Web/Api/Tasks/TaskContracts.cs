@@ -1,3 +1,4 @@
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 
 namespace BananaLab.Web.Api.Tasks;
@@ -24,6 +25,12 @@ public sealed record CreateTaskBody
     public string? WebhookUrl { get; init; }
 }
 
+/// <summary>
+/// A task as the native API returns it. <see cref="Progress"/> is 0–100, weighted by the phases' measured cost and 100
+/// only once the images are stored; <see cref="Phase"/> is <c>queued</c>, <c>denoising</c>, <c>upscaling</c>,
+/// <c>encoding</c> or <c>done</c>; <see cref="EtaSeconds"/> is the expected whole seconds until the images are stored
+/// (queued and running tasks, see <see cref="TaskEta"/>), null when finished or before the model's first measured run.
+/// </summary>
 public sealed record TaskResponse(
     Guid Id,
     string Status,
@@ -41,7 +48,9 @@ public sealed record TaskResponse(
     string OutputFormat,
     bool HasReferenceImage,
     int Progress,
+    string Phase,
     int QueuePosition,
+    int? EtaSeconds,
     int Attempts,
     int CreditsReserved,
     int CreditsCharged,
@@ -62,7 +71,7 @@ public sealed record TaskResponse(
         return new TaskResponse(t.Id, StatusName(t.Status), t.ModelId, t.Provider, t.Prompt, t.NegativePrompt,
             t.SizeTier.Label(), t.Width, t.Height, t.ImageCount, t.Seed, t.Steps, t.Guidance,
             t.OutputFormat.ToString().ToLowerInvariant(), t.ReferenceImagePath is not null, t.ProgressPercent,
-            view.QueuePosition, t.Attempts, t.CreditsReserved, t.CreditsCharged, t.CreatedAt, t.StartedAt, t.FinishedAt,
+            view.Phase.WireName(), view.QueuePosition, view.EtaSeconds, t.Attempts, t.CreditsReserved, t.CreditsCharged, t.CreatedAt, t.StartedAt, t.FinishedAt,
             t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs, t.DeletedAt,
             t.ErrorCode is null || t.Status is GenerationTaskStatus.Queued or GenerationTaskStatus.Running or GenerationTaskStatus.Succeeded
                 ? null : new TaskErrorResponse(t.ErrorCode, t.ErrorMessage ?? ""),

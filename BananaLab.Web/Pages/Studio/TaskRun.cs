@@ -1,3 +1,4 @@
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 
 namespace BananaLab.Web.Pages.Studio;
@@ -23,6 +24,8 @@ public sealed class TaskRun : IDisposable
         Status = submitted.Task.Status;
         QueuePosition = submitted.QueuePosition;
         ProgressPercent = submitted.Task.ProgressPercent;
+        Phase = submitted.Phase;
+        EtaSeconds = submitted.EtaSeconds;
         _ownerId = ownerId;
         _tasks = tasks;
         _dispatch = dispatch;
@@ -42,6 +45,13 @@ public sealed class TaskRun : IDisposable
     public int ProgressPercent { get; private set; }
     public int Step { get; private set; }
     public int TotalSteps { get; private set; }
+    /// <summary>queued → denoising → upscaling → encoding → done, as last pushed or read.</summary>
+    public GenerationPhase Phase { get; private set; }
+    /// <summary>The image being upscaled or encoded (0-based) and how many there are; 0 of 0 before finishing starts.</summary>
+    public int Image { get; private set; }
+    public int ImageCount { get; private set; }
+    /// <summary>Expected whole seconds until the images are stored (see <see cref="TaskEta"/>); null when unknown or finished.</summary>
+    public int? EtaSeconds { get; private set; }
     public string? PreviewDataUrl { get; private set; }
     public bool CancelRequested { get; set; }
 
@@ -64,6 +74,7 @@ public sealed class TaskRun : IDisposable
         if (Status != GenerationTaskStatus.Queued) StopWatchingQueue();
         ProgressPercent = Math.Max(ProgressPercent, taskEvent.ProgressPercent);
         if (taskEvent.TotalSteps > 0) (Step, TotalSteps) = (taskEvent.Step, taskEvent.TotalSteps);
+        (Phase, Image, ImageCount, EtaSeconds) = (taskEvent.Phase, taskEvent.Image, taskEvent.ImageCount, taskEvent.EtaSeconds);
         if (taskEvent.PreviewPng is { Length: > 0 } preview) PreviewDataUrl = "data:image/png;base64," + Convert.ToBase64String(preview);
     }
 
@@ -91,6 +102,9 @@ public sealed class TaskRun : IDisposable
             Task = view.Task;
             Status = view.Task.Status;
             ProgressPercent = Status == GenerationTaskStatus.Succeeded ? 100 : Math.Max(ProgressPercent, view.Task.ProgressPercent);
+            // A read without a live report says "denoising" for any running task: keep a later pushed phase.
+            if (view.Phase > Phase || Status != GenerationTaskStatus.Running) Phase = view.Phase;
+            EtaSeconds = IsFinished ? null : view.EtaSeconds ?? EtaSeconds;
         }
         QueuePosition = view.QueuePosition;
         if (Status != GenerationTaskStatus.Queued) StopWatchingQueue();

@@ -13,7 +13,8 @@ namespace BananaLab.Worker.Inference.StableDiffusion;
 /// <summary>
 /// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>:
 /// denoise at the model's native size, decode, cover-crop to the requested aspect, upscale to the
-/// exact size and encode each image straight into the task's output.
+/// exact size and encode each image straight into the task's output. Progress: each denoising step, then per image
+/// the upscaling phase (decode, frame, enlarge) and the encoding phase.
 /// </summary>
 public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, SuperResolutionUpscaler upscaler, ILogger logger)
 {
@@ -28,9 +29,11 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         for (var i = 0; i < request.ImageCount; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            progress.Report(GenerationProgress.Upscaling(i, request.ImageCount));
             using var native = Decode(model, latents, i);
             using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
             using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken);
+            progress.Report(GenerationProgress.Encoding(i, request.ImageCount));
             using (var stream = output.Create(i)) ImageEncoding.Encode(final, request.OutputFormat, stream);
             images.Add(new GeneratedImage(i, final.Width, final.Height));
         }

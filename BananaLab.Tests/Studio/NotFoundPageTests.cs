@@ -30,6 +30,18 @@ public sealed class NotFoundPageTests(KestrelAppFactory app) : IClassFixture<Kes
         Assert.Contains("Back to the studio", html);
     }
 
+    [Fact]
+    public async Task The_first_response_is_already_dark_for_a_viewer_whose_cookie_says_dark()
+    {
+        var light = await (await GetAsync("/no/such/page", BrowserAccept)).Content.ReadAsStringAsync();
+        var dark = await (await GetAsync("/no/such/page", BrowserAccept, "bananalab-theme=dark")).Content.ReadAsStringAsync();
+
+        // BananaTheme's backgrounds: #15140f dark, #fbfaf6 light, written into the page's own <style>.
+        Assert.Contains("--mud-palette-background: rgba(21,20,15,1)", dark);
+        Assert.DoesNotContain("--mud-palette-background: rgba(21,20,15,1)", light);
+        Assert.Contains("--mud-palette-background: rgba(251,250,246,1)", light);
+    }
+
     [Theory]
     [InlineData("/api/v1/no-such-thing")]
     [InlineData("/v1/images/no-such-thing")]

@@ -56,7 +56,7 @@ if (CreateApiKeyCommand.IsRequested(args))
     return await CreateApiKeyCommand.RunAsync(app, args);
 
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseBananaLabStatusCodePages();
 app.UseRouting();
 app.UseBananaLabHttpMetrics();
 app.UseAuthentication();

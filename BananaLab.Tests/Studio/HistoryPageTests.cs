@@ -58,6 +58,40 @@ public sealed class HistoryPageTests(BananaLabFactory app) : StudioTestContext(a
     }
 
     [Fact]
+    public async Task The_grid_view_shows_a_thumbnail_of_every_image_of_every_task_linking_to_its_task()
+    {
+        var user = await SignInNewUserAsync(credits: 200);
+        var three = await UserPageTasks.SubmitAsync(Tasks, user.Id, "three red kites", request: new SubmitTaskRequest { ImageCount = 3 });
+        var two = await UserPageTasks.SubmitAsync(Tasks, user.Id, "two blue boats", request: new SubmitTaskRequest { ImageCount = 2 });
+        var failed = await UserPageTasks.SubmitAsync(Tasks, user.Id, "[fail] a missing moon");
+        RenderProviders();
+        var cut = Render<HistoryPage>();
+        cut.WaitForAssertion(() => Assert.Equal(3, TaskLinks(cut).Count), Wait);
+
+        cut.Find("#history-view-grid").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(5, cut.FindAll("a.history-tile img").Count), Wait);
+        foreach (var task in new[] { three, two })
+        {
+            for (var index = 0; index < task.ImageCount; index++)
+            {
+                var image = cut.Find($"a.history-tile img[src='{StudioMediaEndpoints.Thumbnail(task.Id, index)}']");
+                Assert.Equal($"/tasks/{task.Id}", image.Closest("a")!.GetAttribute("href"));
+                Assert.False(string.IsNullOrWhiteSpace(image.GetAttribute("alt")));
+            }
+        }
+        // A task without images still has a tile, so nothing on the page disappears in the grid.
+        Assert.Contains("Failed", cut.Find($"a.history-tile-empty[href='/tasks/{failed.Id}']").TextContent);
+        // The choice is in the address, so a reload or a bookmark keeps the grid.
+        Assert.EndsWith("?view=grid", Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().Uri);
+
+        cut.Find("#history-view-list").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("a.history-tile")), Wait);
+        Assert.Contains(StudioMediaEndpoints.Thumbnail(three.Id, 0), RowOf(cut, three.Id).InnerHtml);
+    }
+
+    [Fact]
     public async Task Clicking_a_row_opens_its_task_page()
     {
         var user = await SignInNewUserAsync();

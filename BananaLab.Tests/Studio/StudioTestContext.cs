@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Web.Accounts;
 using BananaLab.Web.Components.Shared;
+using BananaLab.Web.Components.Viewer;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -43,6 +44,7 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         ForwardOptions<WebhookOptions>();
         ForwardOptions<ModelCatalogOptions>();
         Services.AddScoped<CurrentUser>();
+        Services.AddScoped<ViewerClock>();
         Services.AddScoped(provider => new BalanceState(Get<CreditLedger>(), provider.GetRequiredService<CurrentUser>(), Get<TaskNotifier>()));
     }
 
@@ -57,6 +59,9 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(_ => Get<IOptions<TOptions>>());
 
     protected T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    /// <summary>This test's viewer clock, as <c>Routes</c> sets it from the browser's time-zone cookie.</summary>
+    protected ViewerClock Viewer => Services.GetRequiredService<ViewerClock>();
 
     /// <summary>A fresh account with <paramref name="credits"/> credits, signed in as this test's user.</summary>
     protected async Task<User> SignInNewUserAsync(int credits = 100, UserRole role = UserRole.User)

@@ -47,9 +47,9 @@ public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app)
         Assert.Equal("10 credits", fields["Credits reserved"]);
         Assert.Equal("10 credits", fields["Credits charged"]);
         Assert.Equal(task.WorkerName, fields["Worker"]);
-        Assert.Equal(TaskDisplay.Timestamp(task.CreatedAt), fields["Created"]);
-        Assert.Equal(TaskDisplay.Timestamp(task.StartedAt), fields["Started"]);
-        Assert.Equal(TaskDisplay.Timestamp(task.FinishedAt), fields["Finished"]);
+        Assert.Equal(Viewer.Timestamp(task.CreatedAt), fields["Created"]);
+        Assert.Equal(Viewer.Timestamp(task.StartedAt), fields["Started"]);
+        Assert.Equal(Viewer.Timestamp(task.FinishedAt), fields["Finished"]);
         Assert.Equal(TaskDisplay.Duration(task.ComputeDurationMs), fields["Compute time"]);
         Assert.Equal(TaskDisplay.Duration(task.TotalDurationMs), fields["Total time"]);
         Assert.Equal("—", fields["Error code"]);
@@ -151,6 +151,23 @@ public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app)
         Assert.DoesNotContain("Task not found", cut.Markup);
         Assert.Contains("This task could not be loaded", cut.Markup);
         Assert.NotEmpty(cut.FindAll("#task-retry"));
+    }
+
+    [Fact]
+    public async Task Times_are_shown_in_the_viewers_time_zone_with_its_offset()
+    {
+        var user = await SignInNewUserAsync();
+        var task = await UserPageTasks.SubmitAsync(Tasks, user.Id, "a lantern in Kyoto");
+        Viewer.Use("Asia/Tokyo");
+        RenderProviders();
+
+        var cut = Render<TaskPage>(p => p.Add(x => x.Id, task.Id));
+
+        cut.WaitForAssertion(() => Assert.Equal("a lantern in Kyoto", Fields(cut)["Prompt"]), Wait);
+        // Tokyo keeps no daylight saving time: always nine hours ahead of UTC.
+        var tokyo = DateTime.SpecifyKind(task.CreatedAt, DateTimeKind.Utc).AddHours(9);
+        Assert.Equal($"{tokyo:yyyy-MM-dd HH:mm:ss} UTC+9", Fields(cut)["Created"]);
+        Assert.DoesNotContain(" UTC<", cut.Markup);
     }
 
     internal static Dictionary<string, string> Fields(IRenderedComponent<TaskPage> cut) =>

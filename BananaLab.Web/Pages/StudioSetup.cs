@@ -1,6 +1,7 @@
 using BananaLab.Core.Credits;
 using BananaLab.Core.Reporting;
 using BananaLab.Web.Components.Shared;
+using BananaLab.Web.Components.Viewer;
 using BananaLab.Web.Pages.Media;
 using MudBlazor;
 using MudBlazor.Services;
@@ -21,6 +22,7 @@ public static class StudioSetup
             options.SnackbarConfiguration.VisibleStateDuration = 5000;
         });
         builder.Services.AddScoped<BalanceState>();
+        builder.Services.AddScoped<ViewerClock>();
         builder.Services.AddSingleton<Thumbnails>();
         builder.Services.AddSingleton<Studio.ReferenceImageReader>();
         // Read-only reports: daily spend for the credits page; dashboard, task and moderation logs for admins.

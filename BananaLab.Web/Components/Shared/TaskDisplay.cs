@@ -63,10 +63,6 @@ public static class TaskDisplay
             ? "—"
             : $"{Duration(task.ComputeDurationMs)} / {Duration(task.TotalDurationMs)}";
 
-    /// <summary>A UTC timestamp as the studio shows it everywhere (the server does not know the viewer's time zone).</summary>
-    public static string Timestamp(DateTime? utc) =>
-        utc is { } value ? value.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "—";
-
     public static string Truncate(string text, int max) =>
         text.Length <= max ? text : text[..Math.Max(0, max - 1)].TrimEnd() + "…";
 

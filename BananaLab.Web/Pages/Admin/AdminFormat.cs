@@ -11,9 +11,6 @@ public static class AdminFormat
     /// <summary>A short handle for an id: the last 8 hex digits (a version-7 id starts with its timestamp, shared by neighbours).</summary>
     public static string ShortId(Guid id) => id.ToString("N")[^8..];
 
-    /// <summary>To the minute, for dense tables (the column header says UTC).</summary>
-    public static string ShortTime(DateTime utc) => utc.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-
     /// <summary>An average duration (the dashboard's), written like every other duration.</summary>
     public static string Duration(double? milliseconds) => TaskDisplay.Duration(milliseconds is { } ms ? (long)Math.Round(ms) : null);
 

@@ -1,4 +1,5 @@
 using BananaLab.Web.Accounts;
+using BananaLab.Web.Components.Viewer;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -15,6 +16,7 @@ public abstract class AdminPageBase : ComponentBase
 
     [Inject] protected CurrentUser CurrentUser { get; set; } = default!;
     [Inject] protected ISnackbar Snackbar { get; set; } = default!;
+    [Inject] protected ViewerClock Viewer { get; set; } = default!;
     [Inject] private ILoggerFactory LoggerFactory { get; set; } = default!;
 
     /// <summary>The browser sees a neutral message; the detail goes to the server log.</summary>

@@ -67,7 +67,8 @@ public sealed class LatentPreviewTests(NanoPipelineFixture fixture) : IClassFixt
         var progress = new RecordingProgress();
         await fixture.Generator.GenerateAsync(Request(64, 64, seed: 1234, steps: 20, guidance: 3.0, model: model, prompt: prompt),
             progress, output, CancellationToken.None);
-        return (output.Bytes(0), Assert.IsType<byte[]>(progress.Reports[^1].PreviewPng));
+        // The finishing phases (upscaling, encoding) report after the last denoising step, without a preview.
+        return (output.Bytes(0), Assert.IsType<byte[]>(progress.Reports.Last(r => r.PreviewPng is not null).PreviewPng));
     }
 
     /// <summary>Mean absolute RGB difference, the preview enlarged to the final's size by nearest neighbour (as a browser shows a pixelated one).</summary>

@@ -85,7 +85,10 @@ public sealed record RunEstimate(double DenoiseSeconds, double UpscaleSeconds, d
 /// <summary>
 /// Learns, per model, what runs cost, from the <see cref="TaskEventKind.Succeeded"/> events of every worker (in a
 /// cluster they arrive over the event relay): an exponential moving average (weight <see cref="Smoothing"/> for the
-/// newest run, the first run taken as is) of
+/// newest run) of the values below. The first run only stands in until the second replaces it outright: a model's
+/// first run in a process also creates its ONNX sessions and JIT-compiles the pipeline. Kept in a 0.3 average, that
+/// cold run left banana-nano's ETAs 15–25 % high for thirty runs (median error 3.1 s); replacing it brought the median
+/// to 0.6 s (tools/bench-eta, BENCHMARKS.md). The averaged values are
 /// <list type="bullet">
 /// <item>seconds per denoising step per image (denoising always runs at the model's native size), and</item>
 /// <item>upscaling and encoding seconds per output megapixel, per size tier (enlarging to 4K costs more per
@@ -135,7 +138,7 @@ public sealed class GenerationTimings : IDisposable
         private double _stepPerImage;
         private readonly Finishing _allTiers = new();
         private readonly Dictionary<SizeTier, Finishing> _byTier = [];
-        private bool _seeded;
+        private int _runs;
 
         public void Add(RunTiming timing)
         {
@@ -143,8 +146,7 @@ public sealed class GenerationTimings : IDisposable
             var megapixels = shape.OutputMegapixels;
             lock (_lock)
             {
-                _stepPerImage = Average(_seeded, _stepPerImage, timing.SecondsPerStep / shape.ImageCount);
-                _seeded = true;
+                _stepPerImage = Average(_runs++, _stepPerImage, timing.SecondsPerStep / shape.ImageCount);
                 _allTiers.Add(timing.UpscaleSeconds / megapixels, timing.EncodeSeconds / megapixels);
                 if (!_byTier.TryGetValue(shape.Tier, out var tier)) _byTier[shape.Tier] = tier = new Finishing();
                 tier.Add(timing.UpscaleSeconds / megapixels, timing.EncodeSeconds / megapixels);
@@ -165,18 +167,19 @@ public sealed class GenerationTimings : IDisposable
 
     private sealed class Finishing
     {
-        private bool _seeded;
+        private int _runs;
         public double UpscalePerMegapixel { get; private set; }
         public double EncodePerMegapixel { get; private set; }
 
         public void Add(double upscalePerMegapixel, double encodePerMegapixel)
         {
-            UpscalePerMegapixel = Average(_seeded, UpscalePerMegapixel, upscalePerMegapixel);
-            EncodePerMegapixel = Average(_seeded, EncodePerMegapixel, encodePerMegapixel);
-            _seeded = true;
+            UpscalePerMegapixel = Average(_runs, UpscalePerMegapixel, upscalePerMegapixel);
+            EncodePerMegapixel = Average(_runs, EncodePerMegapixel, encodePerMegapixel);
+            _runs++;
         }
     }
 
-    private static double Average(bool seeded, double average, double newest) =>
-        seeded ? (1 - Smoothing) * average + Smoothing * Math.Max(0, newest) : Math.Max(0, newest);
+    /// <summary>The average after one more run, given how many came before: the first two are taken as they are (see above).</summary>
+    private static double Average(int runsBefore, double average, double newest) =>
+        runsBefore < 2 ? Math.Max(0, newest) : (1 - Smoothing) * average + Smoothing * Math.Max(0, newest);
 }

@@ -2,7 +2,7 @@
 // It first runs one task per tier so the ETA model has measurements (as a running install has), then submits a
 // mixed queue at once, reads each task's etaSeconds right after submitting it, and compares it with the time
 // the task actually took from submission until it succeeded.
-//   dotnet run -c Release --project tools/bench-eta [-- --rounds 1]
+//   dotnet run -c Release --project tools/bench-eta [-- --rounds 3]
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -24,7 +24,7 @@ public static class EtaBenchmark
 
     public static async Task Main(string[] args)
     {
-        var rounds = args is ["--rounds", var r] ? int.Parse(r) : 1;
+        var rounds = args is ["--rounds", var r] ? int.Parse(r) : 3;
         var data = Path.Combine(Path.GetTempPath(), "bananalab-bench-eta", Guid.NewGuid().ToString("N"));
         await using var factory = new EtaFactory(data);
         factory.UseKestrel(0);
@@ -70,13 +70,13 @@ public static class EtaBenchmark
                 var error = eta - took;
                 errors.Add(Math.Abs(error));
                 relative.Add(Math.Abs(error) / took);
-                Console.WriteLine($"  {id.ToString()[..8]}  {size} × {count}  {eta,6:0.0}  {took,6:0.0}  {error,6:+0.0;-0.0}");
+                Console.WriteLine($"  {id.ToString()[^8..]}  {size} × {count}  {eta,6:0.0}  {took,6:0.0}  {error,6:+0.0;-0.0}");
             }
         }
         errors.Sort();
         relative.Sort();
-        Console.WriteLine($"Tasks: {errors.Count}. Median absolute ETA error {BenchSupport.Percentile(errors, 50):0.0} s " +
-                          $"(p90 {BenchSupport.Percentile(errors, 90):0.0} s); median relative error {BenchSupport.Percentile(relative, 50):P0}. Load {Load()}.");
+        Console.WriteLine($"Tasks: {errors.Count}. Median absolute ETA error {BenchSupport.Percentile(errors, 0.5):0.0} s " +
+                          $"(p90 {BenchSupport.Percentile(errors, 0.9):0.0} s); median relative error {BenchSupport.Percentile(relative, 0.5):P0}. Load {Load()}.");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
     }

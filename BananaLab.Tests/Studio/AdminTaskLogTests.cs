@@ -141,4 +141,31 @@ public sealed class AdminTaskLogTests(BananaLabFactory app) : AdminTestContext(a
         var page = Render<AdminTask>(p => p.Add(x => x.Id, Guid.NewGuid()));
         page.WaitForAssertion(() => Assert.Contains("There is no such task", page.Markup));
     }
+
+    [Fact]
+    public async Task Admins_see_that_the_owner_deleted_a_task_in_the_log_and_on_its_page()
+    {
+        await SignInAdminAsync();
+        var owner = await CreateUserAsync();
+        var kept = await SubmitAndFinishAsync(owner.Id, "a kept lighthouse");
+        var gone = await SubmitAndFinishAsync(owner.Id, "a deleted teapot");
+        Assert.True((await Get<TaskService>().DeleteAsync(gone.Id, owner.Id, default)).Succeeded);
+        RenderProviders();
+
+        var log = Render<TaskLog>();
+        log.WaitForAssertion(() =>
+        {
+            var deletedRow = log.FindAll("tr").Single(row => row.InnerHtml.Contains($"admin/tasks/{gone.Id}"));
+            Assert.Single(deletedRow.QuerySelectorAll("[data-testid=deleted-by-owner]"));
+            var keptRow = log.FindAll("tr").Single(row => row.InnerHtml.Contains($"admin/tasks/{kept.Id}"));
+            Assert.Empty(keptRow.QuerySelectorAll("[data-testid=deleted-by-owner]"));
+        }, Wait);
+
+        var page = Render<AdminTask>(p => p.Add(x => x.Id, gone.Id));
+        page.WaitForAssertion(() =>
+        {
+            Assert.Single(page.FindAll("[data-testid=deleted-by-owner]"));
+            Assert.Contains("a deleted teapot", page.Markup);
+        }, Wait);
+    }
 }

@@ -216,3 +216,30 @@ public sealed class TaskPageLiveProgressTests(NoWorkerFactory app) : StudioTestC
         cut.WaitForAssertion(() => Assert.Equal("10%", TaskPageTests.Fields(cut)["Progress"]), Wait);
     }
 }
+
+/// <summary>Deleting from the task page: the files go, the history no longer lists it, the ledger keeps the charge.</summary>
+public sealed class TaskPageDeletionTests(BananaLabFactory app) : StudioTestContext(app), IClassFixture<BananaLabFactory>
+{
+    [Fact]
+    public async Task The_owner_deletes_a_finished_task_after_confirming_and_returns_to_the_history()
+    {
+        var user = await SignInNewUserAsync(credits: 100);
+        var tasks = Get<TaskService>();
+        var task = await UserPageTasks.SubmitAsync(tasks, user.Id, "a task to delete");
+        var file = (await tasks.GetImageAsync(task.Id, 0, user.Id, CancellationToken.None))!.Value.FullPath;
+        var ledgerEntries = (await Get<BananaLab.Core.Credits.CreditLedger>().GetEntriesAsync(user.Id, 0, 100)).Count;
+        RenderProviders();
+        var page = Render<TaskPage>(p => p.Add(x => x.Id, task.Id));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=delete-task]")), Wait);
+
+        await page.Find("[data-testid=delete-task]").ClickAsync(new());
+        Assert.True(File.Exists(file), "Nothing is deleted before the user confirms.");
+        await page.Find("[data-testid=confirm-delete]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.EndsWith("/history", Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().Uri), Wait);
+        Assert.False(File.Exists(file));
+        Assert.Equal(0, (await tasks.ListAsync(user.Id, new TaskQuery(), CancellationToken.None)).Total);
+        Assert.Equal(ledgerEntries, (await Get<BananaLab.Core.Credits.CreditLedger>().GetEntriesAsync(user.Id, 0, 100)).Count);
+    }
+}
+

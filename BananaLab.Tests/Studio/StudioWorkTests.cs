@@ -58,7 +58,8 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
         var running = await Get<TaskService>().SubmitAsync(user.Id,
             new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = "still going [slow:500] [steps:40]", Source = "studio" }, CancellationToken.None);
         var saved = new SavedStudioForm("a saved prompt", "blurry", BananaLabFactory.TestModel, "2K", "16:9", 3, false, 4242, 7, 6.5, 0.4);
-        JSInterop.Setup<string?>("bananaLab.loadStudioForm").SetResult(JsonSerializer.Serialize(saved));
+        JSInterop.Setup<string?>("bananaLab.loadStudioForm", invocation => Equals(invocation.Arguments[0], user.Id))
+            .SetResult(JsonSerializer.Serialize(saved));
         RenderProviders();
 
         var page = Render<StudioPage>();
@@ -77,7 +78,7 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
     [Fact]
     public async Task Every_change_to_the_form_is_saved_for_the_next_visit()
     {
-        await SignInNewUserAsync();
+        var user = await SignInNewUserAsync();
         RenderProviders();
         var page = Render<StudioPage>();
 
@@ -86,7 +87,9 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
         page.WaitForAssertion(() =>
         {
             var saves = JSInterop.Invocations["bananaLab.saveStudioForm"];
-            var last = JsonSerializer.Deserialize<SavedStudioForm>((string)saves[^1].Arguments[0]!)!;
+            // Saved under the account, so another account in the same browser never sees it.
+            Assert.Equal(user.Id, saves[^1].Arguments[0]);
+            var last = JsonSerializer.Deserialize<SavedStudioForm>((string)saves[^1].Arguments[1]!)!;
             Assert.Equal("remember me", last.Prompt);
         }, Wait);
     }

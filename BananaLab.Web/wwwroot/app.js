@@ -14,9 +14,9 @@
         copy: async (text) => {
             try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
         },
-        // The studio form's last values, so a reload brings them back.
-        saveStudioForm: (json) => { try { localStorage.setItem("bananalab-studio-form", json); } catch { } },
-        loadStudioForm: () => { try { return localStorage.getItem("bananalab-studio-form"); } catch { return null; } },
+        // The studio form's last values, per account, so a reload brings them back (and nobody else's).
+        saveStudioForm: (userId, json) => { try { localStorage.setItem(`bananalab-studio-form:${userId}`, json); } catch { } },
+        loadStudioForm: (userId) => { try { return localStorage.getItem(`bananalab-studio-form:${userId}`); } catch { return null; } },
         // After Generate: bring the new run into view (on a phone it is below the form).
         scrollToRun: (taskId) => {
             const run = document.querySelector(`[data-task-id="${taskId}"]`);

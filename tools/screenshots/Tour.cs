@@ -57,11 +57,14 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         yield return new("register", "/account/register", Visitor.Anonymous);
         yield return new("studio", "/", Visitor.User, generateInStudio ? GenerateAsync : null);
         yield return new("history", "/history", Visitor.User);
+        yield return new("history-grid", "/history?view=grid", Visitor.User);
         if (userTask is { } mine) yield return new("task", $"/tasks/{mine}", Visitor.User);
         yield return new("credits", "/credits", Visitor.User);
         yield return new("developers-keys", "/developers/keys", Visitor.User);
         yield return new("developers", "/developers", Visitor.User);
         yield return new("account-password", "/account/password", Visitor.User);
+        // Last of the member's pages: the theme cookie stays with the browser context.
+        yield return new("history-dark", "/history", Visitor.User, DarkAsync);
         yield return new("admin", "/admin", Visitor.Admin);
         yield return new("admin-tasks", "/admin/tasks", Visitor.Admin);
         if (anyTask is { } any) yield return new("admin-task", $"/admin/tasks/{any}", Visitor.Admin);
@@ -86,7 +89,7 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
                 Problem($"{shot.Path} at {width} px answered {response?.Status.ToString() ?? "nothing"}; no screenshot.");
                 return;
             }
-            if (new Uri(page.Url).AbsolutePath != shot.Path)
+            if (new Uri(page.Url).PathAndQuery != shot.Path)
             {
                 Problem($"{shot.Path} at {width} px ended on {new Uri(page.Url).PathAndQuery}; no screenshot.");
                 return;
@@ -112,6 +115,13 @@ sealed class Tour(IBrowser browser, Uri baseAddress, Account user, Account admin
         {
             await page.CloseAsync();
         }
+    }
+
+    /// <summary>The viewer's dark theme: the cookie the app bar's toggle writes, then the page as the server renders it with it.</summary>
+    private static async Task DarkAsync(IPage page)
+    {
+        await page.EvaluateAsync("() => window.bananaLab.setTheme('dark')");
+        await page.ReloadAsync();
     }
 
     /// <summary>Waits until the page has its heading, no loading indicator and every image decoded.</summary>

@@ -260,7 +260,11 @@ public sealed class StudioProgressTests(NoWorkerFactory app) : StudioTestContext
         TypePrompt(page, "red apple");
         await page.Find("[data-testid=generate]").ClickAsync(new());
 
-        page.WaitForAssertion(() => Assert.Matches(@"^about \d+ (s|min) left$", page.Find("[data-testid=queue-position] [data-testid=eta]").TextContent.Trim()));
+        page.WaitForAssertion(() =>
+        {
+            Assert.Matches(@"^\d+ (s|min)$", page.Find("[data-testid=queue-position] [data-testid=eta]").TextContent.Trim());
+            Assert.Matches(@"About \d+ (s|min) until your images are ready\.", page.Find("[data-testid=queue-position]").TextContent);
+        });
     }
 
     [Fact]

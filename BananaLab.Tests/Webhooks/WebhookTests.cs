@@ -92,21 +92,27 @@ public sealed class WebhookTests(BananaLabFactory factory) : IClassFixture<Banan
         Assert.Equal(0, (await (await client.GetAsync("/api/v1/tasks")).ReadJsonAsync()).GetProperty("total").GetInt32());
     }
 
-    [Fact]
-    public async Task A_redirect_into_a_private_network_is_refused_at_connect_time()
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("http://10.255.255.1/steal")]
+    public async Task A_redirect_is_not_followed_but_recorded_as_a_failed_attempt_and_retried_with_backoff(string location)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.RedirectTo = "http://10.255.255.1/steal";
-        receiver.Answer(302);
+        receiver.RedirectTo = location;
+        receiver.Answer(302, 302);
         var (_, key) = await factory.CreateUserAsync();
         using var client = factory.CreateClient(key);
 
         var created = await client.SubmitAsync(new { model = Model, prompt = "redirected", webhookUrl = receiver.BaseUrl + "/r" });
-        receiver.Next();
-        var log = await WaitForLogAsync(client, created.Id, d => d.GetProperty("attempts").GetInt32() >= 1);
+        var failed = await WaitForLogAsync(client, created.Id, d => d.GetProperty("attempts").GetInt32() >= 1);
 
-        Assert.Equal("pending", log.GetProperty("status").GetString());
-        Assert.Contains("private or reserved", log.GetProperty("lastError").GetString());
+        Assert.Equal("pending", failed.GetProperty("status").GetString());
+        Assert.Equal(302, failed.GetProperty("lastStatusCode").GetInt32());
+        Assert.Contains("redirects are not followed", failed.GetProperty("lastError").GetString());
+        var calls = new[] { receiver.Next(), receiver.Next(), receiver.Next() };
+        Assert.All(calls, c => Assert.Equal("/r", c.Path));
+        var delivered = await WaitForLogAsync(client, created.Id, d => d.GetProperty("status").GetString() == "delivered");
+        Assert.Equal(3, delivered.GetProperty("attempts").GetInt32());
     }
 
     [Fact]

@@ -5,16 +5,16 @@ using BananaLab.Core.Webhooks;
 namespace BananaLab.Web.Webhooks;
 
 /// <summary>
-/// The only way webhooks reach the network: every connection, the first and each redirect's, resolves the
-/// host itself and connects only to an address the <see cref="OutboundAddressPolicy"/> allows, so DNS
-/// tricks and redirects cannot steer a webhook into the private network.
+/// The only way webhooks reach the network: every connection resolves the host itself and connects only to an
+/// address the <see cref="OutboundAddressPolicy"/> allows, so DNS tricks cannot steer a webhook into the private
+/// network. Redirects are not followed: a receiver's 3xx is a failed attempt, as with most webhook senders, so a
+/// Location header can neither leave http(s) nor lead anywhere the policy has not judged.
 /// </summary>
 public static class GuardedHttpHandler
 {
     public static SocketsHttpHandler Create(OutboundAddressPolicy policy) => new()
     {
-        AllowAutoRedirect = true,
-        MaxAutomaticRedirections = 3,
+        AllowAutoRedirect = false,
         UseProxy = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         ConnectCallback = async (context, cancellationToken) =>

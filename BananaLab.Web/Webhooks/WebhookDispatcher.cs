@@ -77,7 +77,8 @@ public sealed class WebhookDispatcher(
             timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
             status = (int)response.StatusCode;
-            if (!response.IsSuccessStatusCode) error = $"The receiver answered {status}.";
+            if (status is >= 300 and < 400) error = $"The receiver answered {status}; redirects are not followed, so the webhook URL must answer itself.";
+            else if (!response.IsSuccessStatusCode) error = $"The receiver answered {status}.";
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {

@@ -88,6 +88,12 @@ public sealed class WebhookDispatcher(
         {
             error = e.Message;
         }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Anything else still counts as a failed attempt, so the delivery backs off and ends by its age limit.
+            logger.LogWarning(e, "Webhook {Id} to {Url} failed unexpectedly", delivery.Id, delivery.Url);
+            error = $"The delivery failed: {e.Message}";
+        }
         await store.RecordAttemptAsync(delivery, status, error, CancellationToken.None);
         if (error is not null) logger.LogInformation("Webhook {Id} to {Url} failed: {Error}", delivery.Id, delivery.Url, error);
     }

@@ -7,14 +7,25 @@ namespace BananaLab.Core.Webhooks;
 /// <summary>The dispatcher's view of the outbox: claim due deliveries, record each attempt, read the log.</summary>
 public sealed class WebhookDeliveryStore(IDbContextFactory<BananaLabDbContext> dbFactory, IOptions<WebhookOptions> options, TimeProvider clock)
 {
-    /// <summary>Due deliveries, each pushed out of reach of other dispatchers for the length of one attempt.</summary>
+    /// <summary>
+    /// Due deliveries, each pushed out of reach of other dispatchers for the length of one attempt. Deliveries older
+    /// than <c>Webhooks:MaxAgeHours</c> are ended as failed first, so none is attempted past its age whatever happened
+    /// to its earlier attempts.
+    /// </summary>
     public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int max, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var hold = now.AddSeconds(options.Value.TimeoutSeconds * 3);
+        var bornAfter = now.AddHours(-options.Value.MaxAgeHours);
+        var gaveUp = $"Gave up: not delivered within {options.Value.MaxAgeHours} hours.";
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Set<WebhookDelivery>()
+            .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now && d.CreatedAt <= bornAfter)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Status, WebhookDeliveryStatus.Failed)
+                .SetProperty(d => d.LastError, d => d.LastError ?? gaveUp), cancellationToken);
         var due = await db.Set<WebhookDelivery>().AsNoTracking()
-            .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now)
+            .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now && d.CreatedAt > bornAfter)
             .OrderBy(d => d.NextAttemptAt).Take(max).ToListAsync(cancellationToken);
         var claimed = new List<WebhookDelivery>(due.Count);
         foreach (var delivery in due)

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BananaLab.Core.Data;
 using BananaLab.Core.Webhooks;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Web.Webhooks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BananaLab.Tests.Webhooks;
 
@@ -92,21 +95,61 @@ public sealed class WebhookTests(BananaLabFactory factory) : IClassFixture<Banan
         Assert.Equal(0, (await (await client.GetAsync("/api/v1/tasks")).ReadJsonAsync()).GetProperty("total").GetInt32());
     }
 
-    [Fact]
-    public async Task A_redirect_into_a_private_network_is_refused_at_connect_time()
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("http://10.255.255.1/steal")]
+    public async Task A_redirect_is_not_followed_but_recorded_as_a_failed_attempt_and_retried_with_backoff(string location)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.RedirectTo = "http://10.255.255.1/steal";
-        receiver.Answer(302);
+        receiver.RedirectTo = location;
+        receiver.Answer(302, 302);
         var (_, key) = await factory.CreateUserAsync();
         using var client = factory.CreateClient(key);
 
         var created = await client.SubmitAsync(new { model = Model, prompt = "redirected", webhookUrl = receiver.BaseUrl + "/r" });
-        receiver.Next();
-        var log = await WaitForLogAsync(client, created.Id, d => d.GetProperty("attempts").GetInt32() >= 1);
+        var failed = await WaitForLogAsync(client, created.Id, d => d.GetProperty("attempts").GetInt32() >= 1);
+
+        Assert.Equal("pending", failed.GetProperty("status").GetString());
+        Assert.Equal(302, failed.GetProperty("lastStatusCode").GetInt32());
+        Assert.Contains("redirects are not followed", failed.GetProperty("lastError").GetString());
+        var calls = new[] { receiver.Next(), receiver.Next(), receiver.Next() };
+        Assert.All(calls, c => Assert.Equal("/r", c.Path));
+        var delivered = await WaitForLogAsync(client, created.Id, d => d.GetProperty("status").GetString() == "delivered");
+        Assert.Equal(3, delivered.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_delivery_that_throws_is_recorded_as_a_failed_attempt_and_retried()
+    {
+        var (user, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        var created = await client.SubmitAsync(new { model = Model, prompt = "no webhook" });
+
+        // A URL no HTTP request can be made for (as from an older row) makes the attempt itself throw.
+        await AddDeliveryAsync(user.Id, created.Id, "file:///etc/passwd", createdAt: DateTime.UtcNow);
+        var log = await WaitForLogAsync(client, created.Id, d => d.GetProperty("attempts").GetInt32() >= 2);
 
         Assert.Equal("pending", log.GetProperty("status").GetString());
-        Assert.Contains("private or reserved", log.GetProperty("lastError").GetString());
+        Assert.StartsWith("The delivery failed:", log.GetProperty("lastError").GetString());
+    }
+
+    [Theory]
+    [InlineData("/old")]
+    [InlineData("file:///etc/passwd")]
+    public async Task A_delivery_older_than_MaxAgeHours_ends_as_failed_without_another_attempt(string url)
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (user, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        var created = await client.SubmitAsync(new { model = Model, prompt = "no webhook" });
+
+        await AddDeliveryAsync(user.Id, created.Id, url.StartsWith('/') ? receiver.BaseUrl + url : url, createdAt: DateTime.UtcNow.AddHours(-24).AddMinutes(-1));
+        var log = await WaitForLogAsync(client, created.Id, d => d.GetProperty("status").GetString() != "pending");
+
+        Assert.Equal("failed", log.GetProperty("status").GetString());
+        Assert.Equal(0, log.GetProperty("attempts").GetInt32());
+        Assert.Contains("Gave up: not delivered within 24 hours", log.GetProperty("lastError").GetString());
+        Assert.Empty(receiver.Calls);
     }
 
     [Fact]
@@ -130,6 +173,16 @@ public sealed class WebhookTests(BananaLabFactory factory) : IClassFixture<Banan
         var (_, otherKey) = await factory.CreateUserAsync();
         var created = await factory.CreateClient(ownerKey).SubmitAsync(new { model = Model, prompt = "mine" });
         Assert.Equal(HttpStatusCode.NotFound, (await factory.CreateClient(otherKey).GetAsync($"/api/v1/tasks/{created.Id}/webhooks")).StatusCode);
+    }
+
+    private async Task AddDeliveryAsync(Guid userId, Guid taskId, string url, DateTime createdAt)
+    {
+        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
+        db.Add(new WebhookDelivery
+        {
+            UserId = userId, TaskId = taskId, Url = url, EventType = "task.succeeded", CreatedAt = createdAt, NextAttemptAt = DateTime.UtcNow,
+        });
+        await db.SaveChangesAsync();
     }
 
     private static async Task<JsonElement> WaitForLogAsync(HttpClient client, Guid taskId, Func<JsonElement, bool> condition)

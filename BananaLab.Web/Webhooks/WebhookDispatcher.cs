@@ -77,7 +77,8 @@ public sealed class WebhookDispatcher(
             timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
             status = (int)response.StatusCode;
-            if (!response.IsSuccessStatusCode) error = $"The receiver answered {status}.";
+            if (status is >= 300 and < 400) error = $"The receiver answered {status}; redirects are not followed, so the webhook URL must answer itself.";
+            else if (!response.IsSuccessStatusCode) error = $"The receiver answered {status}.";
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
@@ -86,6 +87,12 @@ public sealed class WebhookDispatcher(
         catch (HttpRequestException e)
         {
             error = e.Message;
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Anything else still counts as a failed attempt, so the delivery backs off and ends by its age limit.
+            logger.LogWarning(e, "Webhook {Id} to {Url} failed unexpectedly", delivery.Id, delivery.Url);
+            error = $"The delivery failed: {e.Message}";
         }
         await store.RecordAttemptAsync(delivery, status, error, CancellationToken.None);
         if (error is not null) logger.LogInformation("Webhook {Id} to {Url} failed: {Error}", delivery.Id, delivery.Url, error);

@@ -52,8 +52,8 @@ public sealed record RunEstimate(double DenoiseSeconds, double UpscaleSeconds, d
 
     /// <summary>
     /// The task's percent (0–99) at a report, weighting each phase by its expected seconds: denoising step k
-    /// of n is k/n of the denoising share; image i of N starts its upscaling after i/N of the finishing share and
-    /// its encoding after a further upscaling share/N. 100 belongs to the stored result alone, so it is never returned.
+    /// of n is k/n of the denoising share; image i of N starts its upscaling after i/N of the finishing share, moves
+    /// through its upscaling share/N as its tiles are done, and starts its encoding after that. 100 belongs to the stored result alone, so it is never returned.
     /// </summary>
     public int PercentAt(GenerationProgress progress) =>
         Math.Clamp((int)Math.Floor(100 * FractionAt(progress) + 1e-9), 0, 99); // 1e-9: 0.6 × 100 must not floor to 59
@@ -75,7 +75,7 @@ public sealed record RunEstimate(double DenoiseSeconds, double UpscaleSeconds, d
         {
             GenerationPhase.Queued => 0,
             GenerationPhase.Denoising => progress.TotalSteps <= 0 ? 0 : denoise * Math.Clamp((double)progress.Step / progress.TotalSteps, 0, 1),
-            GenerationPhase.Upscaling => denoise + (upscale + encode) * image / images,
+            GenerationPhase.Upscaling => denoise + ((upscale + encode) * image + upscale * Math.Clamp(progress.PhaseFraction, 0, 1)) / images,
             GenerationPhase.Encoding => denoise + ((upscale + encode) * image + upscale) / images,
             _ => 1,
         };

@@ -54,13 +54,18 @@ public sealed record GenerationProgress(int Step, int TotalSteps, byte[]? Previe
     public GenerationPhase Phase { get; init; } = GenerationPhase.Denoising;
     public int Image { get; init; }
     public int ImageCount { get; init; }
+    /// <summary>How much of this image's current finishing phase is done, 0–1 (upscaling reports it per tile; otherwise 0).</summary>
+    public double PhaseFraction { get; init; }
 
     /// <summary>Percent of the denoising steps done (0–100); the task's weighted percent is <see cref="RunEstimate.PercentAt"/>.</summary>
     public int Percent => TotalSteps <= 0 ? 0 : Math.Clamp(Step * 100 / TotalSteps, 0, 100);
 
-    /// <summary>Image <paramref name="image"/> (0-based) is about to be decoded, framed and enlarged to the requested size.</summary>
-    public static GenerationProgress Upscaling(int image, int imageCount) =>
-        new(0, 0) { Phase = GenerationPhase.Upscaling, Image = image, ImageCount = imageCount };
+    /// <summary>
+    /// Image <paramref name="image"/> (0-based) is being decoded, framed and enlarged to the requested size;
+    /// <paramref name="fraction"/> of that work is done (0 as it starts).
+    /// </summary>
+    public static GenerationProgress Upscaling(int image, int imageCount, double fraction = 0) =>
+        new(0, 0) { Phase = GenerationPhase.Upscaling, Image = image, ImageCount = imageCount, PhaseFraction = Math.Clamp(fraction, 0, 1) };
 
     /// <summary>Image <paramref name="image"/> (0-based) is about to be encoded and written to the task's output.</summary>
     public static GenerationProgress Encoding(int image, int imageCount) =>

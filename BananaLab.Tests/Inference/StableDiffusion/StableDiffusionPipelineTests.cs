@@ -36,9 +36,25 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
 
         var reports = progress.Reports;
         Assert.Equal([1, 2, 3], reports.Where(r => r.Phase == GenerationPhase.Denoising).Select(r => r.Step));
-        var finishing = reports.SkipWhile(r => r.Phase == GenerationPhase.Denoising).Select(r => (r.Phase, r.Image, r.ImageCount));
+        // Upscaling reports again as its tiles are done: one entry per phase and image here.
+        var finishing = reports.SkipWhile(r => r.Phase == GenerationPhase.Denoising).Select(r => (r.Phase, r.Image, r.ImageCount))
+            .Aggregate(new List<(GenerationPhase, int, int)>(), (phases, r) => { if (phases.Count == 0 || phases[^1] != r) phases.Add(r); return phases; });
         Assert.Equal([(GenerationPhase.Upscaling, 0, 2), (GenerationPhase.Encoding, 0, 2), (GenerationPhase.Upscaling, 1, 2), (GenerationPhase.Encoding, 1, 2)],
             finishing);
+    }
+
+    [Fact]
+    public async Task Upscaling_reports_its_tiles_so_a_long_enlargement_moves_from_0_to_1()
+    {
+        // 64 → 256 → 1024: one model tile, then four.
+        var (_, _, progress) = await Generate(Request(width: 1024, height: 1024, steps: 2));
+
+        var fractions = progress.Reports.Where(r => r.Phase == GenerationPhase.Upscaling).Select(r => r.PhaseFraction).ToList();
+        Assert.Equal([0, 0.2, 0.4, 0.6, 0.8, 1.0], fractions.Select(f => Math.Round(f, 6)));
+        var percents = progress.Reports.Where(r => r.Phase == GenerationPhase.Upscaling)
+            .Select(r => new RunEstimate(DenoiseSeconds: 1, UpscaleSeconds: 8, EncodeSeconds: 1).PercentAt(r)).ToList();
+        Assert.True(percents.Zip(percents.Skip(1)).All(p => p.Second > p.First), $"percent should rise with every tile: {string.Join(", ", percents)}");
+        Assert.Equal((10, 90), (percents[0], percents[^1]));
     }
 
     [Fact]

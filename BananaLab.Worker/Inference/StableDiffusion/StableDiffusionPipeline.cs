@@ -32,7 +32,9 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
             progress.Report(GenerationProgress.Upscaling(i, request.ImageCount));
             using var native = Decode(model, latents, i);
             using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
-            using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken);
+            var image = i;
+            using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken,
+                fraction => progress.Report(GenerationProgress.Upscaling(image, request.ImageCount, fraction)));
             progress.Report(GenerationProgress.Encoding(i, request.ImageCount));
             using (var stream = output.Create(i)) ImageEncoding.Encode(final, request.OutputFormat, stream);
             images.Add(new GeneratedImage(i, final.Width, final.Height));

@@ -30,14 +30,19 @@ public sealed class SuperResolutionUpscaler(OnnxSessionFactory sessions, string 
     /// then one high-quality resample. The last factor of up to 2× is resampled rather than
     /// over-shot by a full model pass (2K would otherwise be computed at 4K and shrunk).
     /// </summary>
-    public SKBitmap UpscaleTo(SKBitmap source, int width, int height, CancellationToken cancellationToken)
+    /// <param name="progress">Called after each model tile with the fraction of all this call's tiles done (0–1).</param>
+    public SKBitmap UpscaleTo(SKBitmap source, int width, int height, CancellationToken cancellationToken,
+        Action<double>? progress = null)
     {
         var current = source;
         var model = TryModel();
+        var tiles = model is null ? 0 : TilesFor(source.Width, source.Height, width, height);
+        var done = 0;
+        void TileDone() => progress?.Invoke(tiles == 0 ? 1 : (double)++done / tiles);
         while (model is not null && Math.Max((double)width / current.Width, (double)height / current.Height) > 2.0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var larger = RunTiled(model, current, cancellationToken);
+            var larger = RunTiled(model, current, TileDone, cancellationToken);
             if (!ReferenceEquals(current, source)) current.Dispose();
             current = larger;
         }
@@ -81,7 +86,19 @@ public sealed class SuperResolutionUpscaler(OnnxSessionFactory sessions, string 
         }
     }
 
-    private SKBitmap RunTiled(OnnxModel model, SKBitmap source, CancellationToken cancellationToken)
+    /// <summary>How many model tiles <see cref="UpscaleTo"/> runs from w×h to the target (the passes it makes, each tiled).</summary>
+    private int TilesFor(int w, int h, int width, int height)
+    {
+        var tiles = 0;
+        while (Math.Max((double)width / w, (double)height / h) > 2.0)
+        {
+            tiles += (w + TileCore - 1) / TileCore * ((h + TileCore - 1) / TileCore);
+            (w, h) = (w * _scale, h * _scale);
+        }
+        return tiles;
+    }
+
+    private SKBitmap RunTiled(OnnxModel model, SKBitmap source, Action tileDone, CancellationToken cancellationToken)
     {
         var scale = _scale;
         var input = model.Input(0, "input");
@@ -139,6 +156,7 @@ public sealed class SuperResolutionUpscaler(OnnxSessionFactory sessions, string 
                             pixels[p + 3] = 255;
                         }
                     }
+                    tileDone();
                 }
             return result;
         }

@@ -37,6 +37,7 @@ public sealed class TaskDeletionTests(BananaLabFactory factory) : IClassFixture<
         using var admin = factory.CreateClient(BananaLabFactory.AdminApiKey);
         var seenByAdmin = await admin.GetTaskAsync(done.Id);
         Assert.NotNull(seenByAdmin.DeletedAt);
+        Assert.Empty(seenByAdmin.Images);
         Assert.Equal(done.CreditsCharged, seenByAdmin.CreditsCharged);
 
         var again = await client.DeleteAsync($"/api/v1/tasks/{done.Id}");

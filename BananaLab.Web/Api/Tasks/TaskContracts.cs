@@ -75,7 +75,8 @@ public sealed record TaskResponse(
             t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs, t.DeletedAt,
             t.ErrorCode is null || t.Status is GenerationTaskStatus.Queued or GenerationTaskStatus.Running or GenerationTaskStatus.Succeeded
                 ? null : new TaskErrorResponse(t.ErrorCode, t.ErrorMessage ?? ""),
-            t.Images.Select(i => new TaskImageResponse(i.Index, $"/api/v1/tasks/{t.Id}/images/{i.Index}", i.Width, i.Height,
+            // A deleted task's files are gone: an admin reading it sees the record, not links that answer 404.
+            t.DeletedAt is not null ? [] : t.Images.Select(i => new TaskImageResponse(i.Index, $"/api/v1/tasks/{t.Id}/images/{i.Index}", i.Width, i.Height,
                 i.ByteSize, i.Sha256, i.ContentType)).ToList());
     }
 

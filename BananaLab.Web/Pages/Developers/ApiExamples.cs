@@ -43,6 +43,7 @@ public static partial class ApiExamples
                     b.Get("List your tasks", "/api/v1/tasks", query: "?status=succeeded&page=1&pageSize=20"),
                     b.Download("Download image 0", "/api/v1/tasks/{id:guid}/images/{index:int}", "banana.png"),
                     b.Post("Cancel the task", "/api/v1/tasks/{id:guid}/cancel"),
+                    b.Delete("Delete a finished task and its images", "/api/v1/tasks/{id:guid}"),
                 ]),
             new("banana", "Banana v4",
                 "Banana's REST API: /start/v4 waits up to a minute and returns a callID if the image is not ready; poll /check/v4 with it. The key goes in the body.",
@@ -145,6 +146,9 @@ public static partial class ApiExamples
 
         public ApiExampleStep Post(string title, string route) =>
             new(title, "POST", route, Join([$"curl -X POST {Url(route)}", _auth]));
+
+        public ApiExampleStep Delete(string title, string route) =>
+            new(title, "DELETE", route, Join([$"curl -X DELETE {Url(route)}", _auth]));
 
         public ApiExampleStep Download(string title, string route, string output) =>
             new(title, "GET", route, Join([$"curl {Url(route)}", _auth, $"-o {output}"]));

@@ -77,7 +77,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (its own cookies) with one page on the app.</summary>
-    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900, string timezoneId = "UTC")
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
@@ -86,6 +86,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ColorScheme = ColorScheme.Light,
             Locale = "en-US",
+            TimezoneId = timezoneId,
         });
         context.SetDefaultTimeout(30_000);
         context.SetDefaultNavigationTimeout(60_000);
@@ -97,9 +98,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <see cref="FailureDirectory"/> and names them in the failure message.
     /// </summary>
     public async Task RunAsync(ITestOutputHelper output, Func<IPage, Task> test, int width = 1280, int height = 900,
-        [CallerMemberName] string testName = "")
+        string timezoneId = "UTC", [CallerMemberName] string testName = "")
     {
-        var page = await NewPageAsync(width, height);
+        var page = await NewPageAsync(width, height, timezoneId);
         try
         {
             await test(page);

@@ -193,6 +193,25 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         }
     }, width: 390, height: 844);
 
+    [Fact]
+    public Task A_browsers_first_page_shows_times_in_its_own_zone_before_any_cookie_says_so() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        var user = await Get<UserService>().CreateAsync(email, "Tomo Tokyo", UserRole.User, AccountSteps.Password, initialCredits: 100);
+        var submitted = await Get<TaskService>().SubmitAsync(user.Id,
+            new SubmitTaskRequest { ModelId = BrowserFixture.EmbeddedModel, Prompt = "a red lantern", Steps = 2, Source = "studio" }, default);
+        var task = await browser.Host.WaitForFinishAsync(submitted.Value!.Id, BrowserFixture.GenerationTimeout);
+        await AccountSteps.SignInAsync(page, email, AccountSteps.Password, $"/account/login?returnUrl=%2Ftasks%2F{task.Id}");
+        await AccountSteps.WaitForPathAsync(page, $"/tasks/{task.Id}");
+
+        // As on a browser's very first visit: the page is rendered without the cookie app.js writes as it loads.
+        await page.EvaluateAsync("() => { document.cookie = 'bananalab-tz=; max-age=0; path=/'; }");
+        await page.ReloadAsync();
+
+        var tokyo = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(task.CreatedAt, DateTimeKind.Utc), TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo"));
+        await Expect(page.Locator("body")).ToContainTextAsync($"{tokyo:yyyy-MM-dd HH:mm:ss} UTC+9");
+    }, timezoneId: "Asia/Tokyo");
+
     /// <summary>The number on its own, not as part of a longer one ("1" does not match "100").</summary>
     private static Regex WholeNumber(int value) => new($@"(?<![\d,.]){value}(?![\d,.])");
 

@@ -11,6 +11,8 @@
     }
     window.bananaLab = {
         setTheme: (value) => remember("bananalab-theme", value),
+        // The browser's IANA time zone, for a first page rendered before the cookie existed.
+        timeZone: () => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch { return null; } },
         copy: async (text) => {
             try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
         },

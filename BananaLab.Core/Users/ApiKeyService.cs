@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
+using BananaLab.Core.Sessions;
 using Microsoft.EntityFrameworkCore;
 
 namespace BananaLab.Core.Users;
@@ -115,6 +116,8 @@ public sealed class ApiKeyService
         var now = _clock.GetUtcNow().UtcDateTime;
         var revoked = await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
+        // Session keys made from it go too (those kept in Redis are refused by their store, which reads RevokedAt).
+        if (revoked) await db.Set<ClientSession>().Where(s => s.ApiKeyId == keyId).ExecuteDeleteAsync(cancellationToken);
         await _broadcast.PublishAsync(RevokedTopic, KeyMessage + keyId);
         return revoked;
     }

@@ -17,6 +17,8 @@ public static class AccountsSetup
 
     public static IHostApplicationBuilder AddBananaLabAccounts(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<SignInLockoutOptions>().Bind(builder.Configuration.GetSection(SignInLockoutOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddIdentityCore<User>(options =>
             {
                 options.User.RequireUniqueEmail = true;
@@ -30,6 +32,12 @@ public static class AccountsSetup
             .AddUserStore<UserStore>()
             .AddSignInManager<StudioSignInManager>()
             .AddClaimsPrincipalFactory<StudioClaimsFactory>();
+        builder.Services.AddOptions<IdentityOptions>().Configure<IOptions<SignInLockoutOptions>>((options, lockout) =>
+        {
+            options.Lockout.AllowedForNewUsers = true;
+            options.Lockout.MaxFailedAccessAttempts = lockout.Value.MaxFailedAttempts;
+            options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromSeconds(lockout.Value.LockoutSeconds);
+        });
 
         builder.Services.AddAuthentication().AddCookie(IdentityConstants.ApplicationScheme, options =>
         {
@@ -84,7 +92,11 @@ public static class AccountsSetup
     }
 }
 
-/// <summary>Refuses sign-in to disabled accounts (reported to the page as <c>IsNotAllowed</c>).</summary>
+/// <summary>
+/// Refuses sign-in to disabled accounts (reported to the page as <c>IsNotAllowed</c>), and answers an unknown
+/// address or an account without a password only after verifying a password hash, as for a real account,
+/// so that the answer's time does not tell which addresses have accounts.
+/// </summary>
 public sealed class StudioSignInManager(
     UserManager<User> userManager,
     IHttpContextAccessor contextAccessor,
@@ -95,7 +107,31 @@ public sealed class StudioSignInManager(
     IUserConfirmation<User> confirmation)
     : SignInManager<User>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
+    private static readonly User NoOne = new() { Email = "", NormalizedEmail = "", DisplayName = "" };
+    private static string? s_dummyHash;
+
     public override async Task<bool> CanSignInAsync(User user) => !user.Disabled && await base.CanSignInAsync(user);
+
+    public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
+    {
+        var user = await UserManager.FindByNameAsync(userName);
+        if (user is not null) return await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
+        VerifyDummyHash(password);
+        return SignInResult.Failed;
+    }
+
+    public override Task<SignInResult> CheckPasswordSignInAsync(User user, string password, bool lockoutOnFailure)
+    {
+        if (user.PasswordHash is null) VerifyDummyHash(password);
+        return base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
+    }
+
+    /// <summary>As costly as checking a real account's password, and never a match.</summary>
+    private void VerifyDummyHash(string password)
+    {
+        var hash = s_dummyHash ??= UserManager.PasswordHasher.HashPassword(NoOne, Guid.NewGuid().ToString());
+        UserManager.PasswordHasher.VerifyHashedPassword(NoOne, hash, password);
+    }
 }
 
 /// <summary>The same claims an API key carries (id, email, name, role), so one set of checks serves both.</summary>
@@ -105,17 +141,62 @@ public sealed class StudioClaimsFactory : IUserClaimsPrincipalFactory<User>
         Task.FromResult(CallerPrincipal.Create(user, IdentityConstants.ApplicationScheme));
 }
 
-/// <summary>A Blazor circuit outlives its first request: re-check the account every minute.</summary>
-public sealed class RevalidatingStudioAuthenticationStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopes)
-    : RevalidatingServerAuthenticationStateProvider(loggerFactory)
+/// <summary>
+/// A Blazor circuit outlives its first request: re-check the account every minute, and at once when any node
+/// says the account was disabled or its role changed, then sign the circuit out if it no longer holds.
+/// </summary>
+public sealed class RevalidatingStudioAuthenticationStateProvider : RevalidatingServerAuthenticationStateProvider
 {
+    private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity()));
+    private readonly IServiceScopeFactory _scopes;
+    private readonly IDisposable _revocations;
+    private readonly CancellationTokenSource _disposed = new();
+
+    public RevalidatingStudioAuthenticationStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopes, AccountRevocations revocations)
+        : base(loggerFactory)
+    {
+        _scopes = scopes;
+        _revocations = revocations.Subscribe(OnRevoked);
+    }
+
     protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(1);
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(state.User.FindFirstValue(ClaimTypes.NameIdentifier), out var id)) return false;
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = _scopes.CreateAsyncScope();
         var user = await scope.ServiceProvider.GetRequiredService<UserService>().FindAsync(id, cancellationToken);
         return user is { Disabled: false } && state.User.IsInRole(user.Role.ToString());
+    }
+
+    private void OnRevoked(Revocation revocation)
+    {
+        if (revocation.UserId is not { } userId) return;
+        _ = RevalidateNowAsync(userId);
+    }
+
+    private async Task RevalidateNowAsync(Guid userId)
+    {
+        try
+        {
+            var state = await GetAuthenticationStateAsync();
+            if (state.User.FindFirstValue(ClaimTypes.NameIdentifier) != userId.ToString()) return;
+            if (!await ValidateAuthenticationStateAsync(state, _disposed.Token)) SetAuthenticationState(Task.FromResult(SignedOut));
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The circuit ended, or has no state yet (it gets its state, already re-read, when it starts).
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _revocations.Dispose();
+            _disposed.Cancel();
+            _disposed.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

@@ -103,6 +103,18 @@ public sealed class SignInTests(SignInFactory app) : IClassFixture<SignInFactory
     }
 
     [Fact]
+    public async Task An_unknown_address_is_locked_out_after_as_many_wrong_passwords_as_a_real_one()
+    {
+        var unknown = $"{Guid.NewGuid():N}@example.test";
+
+        for (var attempt = 0; attempt < 2; attempt++)
+            Assert.Contains("The email or password is wrong.", await (await SignInAsync(unknown, "wrong-guess")).Content.ReadAsStringAsync());
+        var third = await (await SignInAsync(unknown, "wrong-guess")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Too many wrong passwords for this account. Wait 10 minutes before trying again.", third);
+    }
+
+    [Fact]
     public async Task A_disabled_accounts_circuit_is_signed_out_at_once()
     {
         var users = app.Services.GetRequiredService<UserService>();

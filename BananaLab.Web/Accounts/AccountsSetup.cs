@@ -1,6 +1,9 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using BananaLab.Core.Users;
 using BananaLab.Web.Auth;
+using BananaLab.Web.RateLimits;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -104,7 +107,8 @@ public sealed class StudioSignInManager(
     IOptions<IdentityOptions> optionsAccessor,
     ILogger<SignInManager<User>> logger,
     IAuthenticationSchemeProvider schemes,
-    IUserConfirmation<User> confirmation)
+    IUserConfirmation<User> confirmation,
+    IRateLimitStore buckets)
     : SignInManager<User>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     private static readonly User NoOne = new() { Email = "", NormalizedEmail = "", DisplayName = "" };
@@ -117,7 +121,21 @@ public sealed class StudioSignInManager(
         var user = await UserManager.FindByNameAsync(userName);
         if (user is not null) return await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
         VerifyDummyHash(password);
-        return SignInResult.Failed;
+        return lockoutOnFailure && !await UnknownAddressMayFailAgainAsync(userName) ? SignInResult.LockedOut : SignInResult.Failed;
+    }
+
+    /// <summary>
+    /// An unknown address "locks out" after as many wrong passwords as a real account does, for about as long,
+    /// so the lockout message does not single out real accounts. A bucket per hashed address, shared like the rate limits.
+    /// </summary>
+    private async Task<bool> UnknownAddressMayFailAgainAsync(string userName)
+    {
+        var lockout = Options.Lockout;
+        if (lockout.MaxFailedAccessAttempts <= 1) return false;
+        var normalized = UserManager.NormalizeName(userName) ?? userName;
+        var key = "sign-in-unknown:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalized)));
+        var capacity = lockout.MaxFailedAccessAttempts - 1;
+        return (await buckets.TryTakeAsync(key, capacity, capacity / lockout.DefaultLockoutTimeSpan.TotalSeconds)).Allowed;
     }
 
     public override Task<SignInResult> CheckPasswordSignInAsync(User user, string password, bool lockoutOnFailure)

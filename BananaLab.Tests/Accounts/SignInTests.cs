@@ -88,7 +88,7 @@ public sealed class SignInTests(SignInFactory app) : IClassFixture<SignInFactory
         for (var attempt = 0; attempt < 2; attempt++)
             Assert.Contains("The email or password is wrong.", await (await SignInAsync(user.Email, "wrong-guess")).Content.ReadAsStringAsync());
         var third = await (await SignInAsync(user.Email, "wrong-guess")).Content.ReadAsStringAsync();
-        Assert.Contains("Too many wrong passwords for this account. Wait 10 minutes before trying again.", third);
+        Assert.Contains("Too many wrong passwords for this account. Sign-in is paused for 10 minutes", third);
         // Locked out, even the right password is refused.
         var right = await SignInAsync(user.Email, "password123");
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
@@ -103,6 +103,33 @@ public sealed class SignInTests(SignInFactory app) : IClassFixture<SignInFactory
     }
 
     [Fact]
+    public async Task Each_further_lockout_lasts_twice_as_long_until_a_successful_sign_in()
+    {
+        var users = app.Services.GetRequiredService<UserService>();
+        var user = await users.CreateAsync($"{Guid.NewGuid():N}@example.test", "Persistent", UserRole.User, "password123");
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>();
+        async Task<TimeSpan> LockedForAsync() => (await users.FindAsync(user.Id))!.LockoutEndsAt!.Value - DateTime.UtcNow;
+        async Task WindowPassesAsync()
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.LockoutEndsAt, DateTime.UtcNow.AddSeconds(-1)));
+        }
+
+        for (var attempt = 0; attempt < 3; attempt++) await SignInAsync(user.Email, "wrong-guess");
+        Assert.InRange(await LockedForAsync(), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        await WindowPassesAsync();
+        for (var attempt = 0; attempt < 3; attempt++) await SignInAsync(user.Email, "wrong-guess");
+        Assert.InRange(await LockedForAsync(), TimeSpan.FromMinutes(19), TimeSpan.FromMinutes(20));
+
+        // A successful sign-in starts the count afresh: the next lockout is the first one again.
+        await WindowPassesAsync();
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(user.Email, "password123")).StatusCode);
+        await WindowPassesAsync();
+        for (var attempt = 0; attempt < 3; attempt++) await SignInAsync(user.Email, "wrong-guess");
+        Assert.InRange(await LockedForAsync(), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
+
+    [Fact]
     public async Task An_unknown_address_is_locked_out_after_as_many_wrong_passwords_as_a_real_one()
     {
         var unknown = $"{Guid.NewGuid():N}@example.test";
@@ -111,7 +138,7 @@ public sealed class SignInTests(SignInFactory app) : IClassFixture<SignInFactory
             Assert.Contains("The email or password is wrong.", await (await SignInAsync(unknown, "wrong-guess")).Content.ReadAsStringAsync());
         var third = await (await SignInAsync(unknown, "wrong-guess")).Content.ReadAsStringAsync();
 
-        Assert.Contains("Too many wrong passwords for this account. Wait 10 minutes before trying again.", third);
+        Assert.Contains("Too many wrong passwords for this account. Sign-in is paused for 10 minutes", third);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public static class AccountsSetup
                 options.SignIn.RequireConfirmedAccount = false;
             })
             .AddUserStore<UserStore>()
+            .AddUserManager<StudioUserManager>()
             .AddSignInManager<StudioSignInManager>()
             .AddClaimsPrincipalFactory<StudioClaimsFactory>();
         builder.Services.AddOptions<IdentityOptions>().Configure<IOptions<SignInLockoutOptions>>((options, lockout) =>
@@ -138,10 +139,11 @@ public sealed class StudioSignInManager(
         return (await buckets.TryTakeAsync(key, capacity, capacity / lockout.DefaultLockoutTimeSpan.TotalSeconds)).Allowed;
     }
 
-    public override Task<SignInResult> CheckPasswordSignInAsync(User user, string password, bool lockoutOnFailure)
+    /// <summary>Identity answers a locked-out or password-less account without hashing: hash anyway, as for everyone else.</summary>
+    public override async Task<SignInResult> CheckPasswordSignInAsync(User user, string password, bool lockoutOnFailure)
     {
-        if (user.PasswordHash is null) VerifyDummyHash(password);
-        return base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
+        if (user.PasswordHash is null || await UserManager.IsLockedOutAsync(user)) VerifyDummyHash(password);
+        return await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
     }
 
     /// <summary>As costly as checking a real account's password, and never a match.</summary>
@@ -149,6 +151,41 @@ public sealed class StudioSignInManager(
     {
         var hash = s_dummyHash ??= UserManager.PasswordHasher.HashPassword(NoOne, Guid.NewGuid().ToString());
         UserManager.PasswordHasher.VerifyHashedPassword(NoOne, hash, password);
+    }
+}
+
+/// <summary>
+/// Identity's lockout with backoff: the failure count runs until a successful sign-in (Identity's resets it at
+/// each lockout), and every <see cref="LockoutOptions.MaxFailedAccessAttempts"/>-th wrong password locks the
+/// account for twice as long as the previous lockout, from <see cref="LockoutOptions.DefaultLockoutTimeSpan"/>
+/// up to a day.
+/// </summary>
+public sealed class StudioUserManager(
+    IUserStore<User> store,
+    IOptions<IdentityOptions> optionsAccessor,
+    IPasswordHasher<User> passwordHasher,
+    IEnumerable<IUserValidator<User>> userValidators,
+    IEnumerable<IPasswordValidator<User>> passwordValidators,
+    ILookupNormalizer keyNormalizer,
+    IdentityErrorDescriber errors,
+    IServiceProvider services,
+    ILogger<UserManager<User>> logger)
+    : UserManager<User>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
+{
+    public static readonly TimeSpan LongestLockout = TimeSpan.FromDays(1);
+
+    public override async Task<IdentityResult> AccessFailedAsync(User user)
+    {
+        var lockouts = (IUserLockoutStore<User>)Store;
+        var failures = await lockouts.IncrementAccessFailedCountAsync(user, CancellationToken);
+        var perLockout = Options.Lockout.MaxFailedAccessAttempts;
+        if (failures % perLockout == 0)
+        {
+            var doublings = Math.Min(failures / perLockout - 1, 16);
+            var length = TimeSpan.FromTicks(Math.Min(Options.Lockout.DefaultLockoutTimeSpan.Ticks << doublings, LongestLockout.Ticks));
+            await lockouts.SetLockoutEndDateAsync(user, DateTimeOffset.UtcNow + length, CancellationToken);
+        }
+        return await UpdateUserAsync(user);
     }
 }
 

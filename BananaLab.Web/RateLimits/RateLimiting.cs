@@ -72,7 +72,8 @@ public static class RateLimiting
 
     /// <summary>
     /// Takes a token from the caller's bucket and, for an account form post, one from its address's sign-in
-    /// bucket (as many attempts as a minute allows, refilled over that minute). Probes and metrics take none.
+    /// bucket and one from its account's (as many attempts as a minute allows, refilled over that minute).
+    /// Probes and metrics take none.
     /// </summary>
     private static async ValueTask<bool> WithinBudgetAsync(HttpContext context, RateLimitOptions options, IRateLimitStore store)
     {

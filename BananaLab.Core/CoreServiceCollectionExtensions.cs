@@ -81,6 +81,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<WebhookDeliveryStore>();
         services.AddSingleton<WebhookAccounts>();
         services.AddSingleton<ClientSessionService>();
+        services.AddSingleton<AccountRevocations>();
         return builder;
     }
 

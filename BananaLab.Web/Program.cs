@@ -23,6 +23,7 @@ using BananaLab.Web.Hubs;
 using BananaLab.Web.Metrics;
 using BananaLab.Web.Pages;
 using BananaLab.Web.Pages.Media;
+using BananaLab.Web.Proxies;
 using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
@@ -44,6 +45,7 @@ builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();
 builder.AddBananaLabMetrics();
 builder.AddBananaLabRateLimits();
+builder.AddBananaLabForwardedHeaders();
 builder.AddBananaLabHubs();
 builder.AddBananaLabWebhooks();
 builder.Services.AddProblemDetails(ApiProblems.DescribeStatusOnlyProblems);
@@ -55,6 +57,7 @@ var app = builder.Build();
 if (CreateApiKeyCommand.IsRequested(args))
     return await CreateApiKeyCommand.RunAsync(app, args);
 
+app.UseBananaLabForwardedHeaders();
 app.UseExceptionHandler();
 app.UseBananaLabStatusCodePages();
 app.UseRouting();

@@ -110,6 +110,7 @@ public class BananaLabDbContext : DbContext
             session.Property(s => s.ModelId).HasMaxLength(100);
             session.Property(s => s.ClientVersion).HasMaxLength(100);
             session.HasOne<User>().WithMany().HasForeignKey(s => s.UserId);
+            session.HasIndex(s => s.ApiKeyId);
         });
 
         model.Entity<WebhookDelivery>(delivery =>

@@ -9,6 +9,8 @@ public sealed class ClientSession
 {
     public Guid Id { get; set; }
     public Guid UserId { get; set; }
+    /// <summary>The API key this session was made from: revoking that key ends the session.</summary>
+    public Guid? ApiKeyId { get; set; }
     /// <summary>Hex SHA-256 of the session key; the key itself is only ever returned once.</summary>
     public required string KeyHash { get; set; }
     public required string ModelId { get; set; }
@@ -31,14 +33,14 @@ public sealed class SessionOptions
 /// </summary>
 public sealed class ClientSessionService(IClientSessionStore store, IOptions<SessionOptions> options, TimeProvider clock)
 {
-    public async Task<(ClientSession Session, string Key)> CreateAsync(Guid userId, string modelId, string? clientVersion,
+    public async Task<(ClientSession Session, string Key)> CreateAsync(Guid userId, Guid? apiKeyId, string modelId, string? clientVersion,
         CancellationToken cancellationToken)
     {
         var key = Guid.NewGuid().ToString();
         var now = clock.GetUtcNow().UtcDateTime;
         var session = new ClientSession
         {
-            Id = Guid.CreateVersion7(), UserId = userId, KeyHash = Hash(key), ModelId = modelId,
+            Id = Guid.CreateVersion7(), UserId = userId, ApiKeyId = apiKeyId, KeyHash = Hash(key), ModelId = modelId,
             ClientVersion = clientVersion?.Length > 100 ? clientVersion[..100] : clientVersion,
             CreatedAt = now, ExpiresAt = now.AddMinutes(options.Value.LifetimeMinutes),
         };
@@ -46,7 +48,7 @@ public sealed class ClientSessionService(IClientSessionStore store, IOptions<Ses
         return (session, key);
     }
 
-    /// <summary>The live session for a key whose user is still enabled, or null.</summary>
+    /// <summary>The live session for a key whose user is still enabled and whose API key is not revoked, or null.</summary>
     public Task<ClientSession?> FindAsync(string? key, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(key) || key.Length > 100) return Task.FromResult<ClientSession?>(null);

@@ -12,8 +12,20 @@ public interface IClientSessionStore
 {
     Task AddAsync(ClientSession session, CancellationToken cancellationToken);
 
-    /// <summary>The session with this key hash if it has not expired by <paramref name="now"/> and its user is enabled.</summary>
+    /// <summary>
+    /// The session with this key hash if it has not expired by <paramref name="now"/>, its user is enabled and
+    /// the API key it was made from is not revoked.
+    /// </summary>
     Task<ClientSession?> FindLiveAsync(string keyHash, DateTime now, CancellationToken cancellationToken);
+}
+
+internal static class SessionOrigins
+{
+    /// <summary>Whether the session's account is enabled and the key it came from (if any) is not revoked: read from the shared database, so every node agrees at once.</summary>
+    public static Task<bool> StillAllowedAsync(BananaLabDbContext db, ClientSession session, CancellationToken cancellationToken) =>
+        db.Users.AnyAsync(u => u.Id == session.UserId && !u.Disabled
+            && (session.ApiKeyId == null || db.ApiKeys.Any(k => k.Id == session.ApiKeyId && k.UserId == u.Id && k.RevokedAt == null)),
+            cancellationToken);
 }
 
 /// <summary>Sessions in the <see cref="ClientSession"/> table.</summary>
@@ -29,17 +41,18 @@ public sealed class DatabaseClientSessionStore(IDbContextFactory<BananaLabDbCont
     public async Task<ClientSession?> FindLiveAsync(string keyHash, DateTime now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Set<ClientSession>().AsNoTracking()
-            .Where(s => s.KeyHash == keyHash && s.ExpiresAt > now)
-            .Join(db.Users.Where(u => !u.Disabled), s => s.UserId, u => u.Id, (s, _) => s)
-            .SingleOrDefaultAsync(cancellationToken);
+        var session = await db.Set<ClientSession>().AsNoTracking()
+            .SingleOrDefaultAsync(s => s.KeyHash == keyHash && s.ExpiresAt > now, cancellationToken);
+        return session is not null && await SessionOrigins.StillAllowedAsync(db, session, cancellationToken) ? session : null;
     }
 }
 
 /// <summary>
 /// Sessions as JSON under <c>{prefix}:session:{keyHash}</c>, expiring with the session, so every node
-/// accepts a key another node issued. The account is still read from the database, so disabling it ends
-/// its sessions at once (and re-enabling it revives the unexpired ones, as with the table).
+/// accepts a key another node issued. The account and the API key are still read from the database, so
+/// disabling the account or revoking the key ends its sessions at once on every node; a revoked key's
+/// session is deleted when next presented, as Redis keeps no index by key (re-enabling an
+/// account revives its unexpired sessions, as with the table; a revoked key never comes back).
 /// </summary>
 public sealed class RedisClientSessionStore(
     IConnectionMultiplexer redis,
@@ -59,7 +72,10 @@ public sealed class RedisClientSessionStore(
         var session = JsonSerializer.Deserialize<ClientSession>(json.ToString());
         if (session is null || session.ExpiresAt <= now) return null;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AnyAsync(u => u.Id == session.UserId && !u.Disabled, cancellationToken) ? session : null;
+        if (await SessionOrigins.StillAllowedAsync(db, session, cancellationToken)) return session;
+        if (session.ApiKeyId is { } keyId && await db.ApiKeys.AnyAsync(k => k.Id == keyId && k.RevokedAt != null, cancellationToken))
+            await redis.GetDatabase().KeyDeleteAsync(Key(keyHash));
+        return null;
     }
 
     private RedisKey Key(string keyHash) => cluster.Value.RedisKey("session:" + keyHash);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
+using BananaLab.Core.Sessions;
 using Microsoft.EntityFrameworkCore;
 
 namespace BananaLab.Core.Users;
@@ -22,8 +23,6 @@ public sealed class ApiKeyService
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
     private const int MaxCachedKeys = 10_000;
-    private const string KeyMessage = "key:";
-    private const string UserMessage = "user:";
     private readonly ConcurrentDictionary<string, (Authenticated Caller, DateTime Until)> _recent = new();
     private readonly IDbContextFactory<BananaLabDbContext> _dbFactory;
     private readonly IClusterBroadcast _broadcast;
@@ -115,19 +114,19 @@ public sealed class ApiKeyService
         var now = _clock.GetUtcNow().UtcDateTime;
         var revoked = await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
-        await _broadcast.PublishAsync(RevokedTopic, KeyMessage + keyId);
+        // Session keys made from it go too (those kept in Redis are refused by their store, which reads RevokedAt).
+        if (revoked) await db.Set<ClientSession>().Where(s => s.ApiKeyId == keyId).ExecuteDeleteAsync(cancellationToken);
+        await _broadcast.PublishAsync(RevokedTopic, Revocation.OfKey(keyId));
         return revoked;
     }
 
     /// <summary>Drops every node's remembered look-ups of a user's keys (disabled account, role change).</summary>
-    public Task ForgetUserAsync(Guid userId) => _broadcast.PublishAsync(RevokedTopic, UserMessage + userId);
+    public Task ForgetUserAsync(Guid userId) => _broadcast.PublishAsync(RevokedTopic, Revocation.OfUser(userId));
 
     private void OnRevoked(string message)
     {
-        if (message.StartsWith(KeyMessage, StringComparison.Ordinal) && Guid.TryParse(message.AsSpan(KeyMessage.Length), out var keyId))
-            Forget(entry => entry.Key.Id == keyId);
-        else if (message.StartsWith(UserMessage, StringComparison.Ordinal) && Guid.TryParse(message.AsSpan(UserMessage.Length), out var userId))
-            Forget(entry => entry.User.Id == userId);
+        if (Revocation.Parse(message) is { } revocation)
+            Forget(entry => entry.Key.Id == revocation.KeyId || entry.User.Id == revocation.UserId);
     }
 
     private void Forget(Func<Authenticated, bool> which)

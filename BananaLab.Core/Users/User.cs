@@ -10,6 +10,10 @@ public sealed class User
     public UserRole Role { get; set; }
     public bool Disabled { get; set; }
     public string? PasswordHash { get; set; }
+    /// <summary>Wrong passwords since the last sign-in or lockout (Identity's lockout counter).</summary>
+    public int AccessFailedCount { get; set; }
+    /// <summary>Until when password sign-in is refused after too many wrong passwords (UTC).</summary>
+    public DateTime? LockoutEndsAt { get; set; }
     /// <summary>Spendable credits; always equals the sum of the user's ledger amounts and never goes below zero.</summary>
     public int CreditBalance { get; set; }
     public DateTime CreatedAt { get; set; }

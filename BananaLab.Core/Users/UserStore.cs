@@ -11,7 +11,7 @@ namespace BananaLab.Core.Users;
 /// studio sign-up gets the same credit grant as any other account.
 /// </summary>
 public sealed class UserStore(IDbContextFactory<BananaLabDbContext> dbFactory, UserService users) :
-    IUserPasswordStore<User>, IUserEmailStore<User>
+    IUserPasswordStore<User>, IUserEmailStore<User>, IUserLockoutStore<User>
 {
     public Task<string> GetUserIdAsync(User user, CancellationToken cancellationToken) => Task.FromResult(user.Id.ToString());
 
@@ -52,7 +52,9 @@ public sealed class UserStore(IDbContextFactory<BananaLabDbContext> dbFactory, U
         await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s
             .SetProperty(u => u.Email, user.Email)
             .SetProperty(u => u.NormalizedEmail, user.NormalizedEmail)
-            .SetProperty(u => u.PasswordHash, user.PasswordHash), cancellationToken);
+            .SetProperty(u => u.PasswordHash, user.PasswordHash)
+            .SetProperty(u => u.AccessFailedCount, user.AccessFailedCount)
+            .SetProperty(u => u.LockoutEndsAt, user.LockoutEndsAt), cancellationToken);
         return IdentityResult.Success;
     }
 
@@ -102,6 +104,31 @@ public sealed class UserStore(IDbContextFactory<BananaLabDbContext> dbFactory, U
         user.NormalizedEmail = normalizedEmail ?? "";
         return Task.CompletedTask;
     }
+
+    public Task<DateTimeOffset?> GetLockoutEndDateAsync(User user, CancellationToken cancellationToken) =>
+        Task.FromResult<DateTimeOffset?>(user.LockoutEndsAt is { } end ? new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc)) : null);
+
+    public Task SetLockoutEndDateAsync(User user, DateTimeOffset? lockoutEnd, CancellationToken cancellationToken)
+    {
+        user.LockoutEndsAt = lockoutEnd?.UtcDateTime;
+        return Task.CompletedTask;
+    }
+
+    public Task<int> IncrementAccessFailedCountAsync(User user, CancellationToken cancellationToken) =>
+        Task.FromResult(++user.AccessFailedCount);
+
+    public Task ResetAccessFailedCountAsync(User user, CancellationToken cancellationToken)
+    {
+        user.AccessFailedCount = 0;
+        return Task.CompletedTask;
+    }
+
+    public Task<int> GetAccessFailedCountAsync(User user, CancellationToken cancellationToken) => Task.FromResult(user.AccessFailedCount);
+
+    /// <summary>Every account, the administrator's too, is locked out after too many wrong passwords.</summary>
+    public Task<bool> GetLockoutEnabledAsync(User user, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    public Task SetLockoutEnabledAsync(User user, bool enabled, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Dispose()
     {

@@ -12,7 +12,7 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
     private UserService Users => browser.Host.Get<UserService>();
 
     [Fact]
-    public Task Registering_signs_the_new_user_in_with_the_signup_grant() => browser.RunAsync(output, async page =>
+    public Task Registering_then_signing_in_opens_the_studio_with_the_signup_grant() => browser.RunAsync(output, async page =>
     {
         var email = AccountSteps.NewEmail();
         await AccountSteps.RegisterAsync(page, "Rita Register", email);
@@ -27,15 +27,18 @@ public sealed class AccountBrowserTests(BrowserFixture browser, ITestOutputHelpe
     });
 
     [Fact]
-    public Task Registering_an_email_twice_says_to_sign_in_instead() => browser.RunAsync(output, async page =>
+    public Task Registering_an_email_twice_answers_as_for_a_free_one_and_leaves_the_account_alone() => browser.RunAsync(output, async page =>
     {
         var email = AccountSteps.NewEmail();
         await Users.CreateAsync(email, "First Owner", UserRole.User, AccountSteps.Password);
 
-        await AccountSteps.RegisterAsync(page, "Second Owner", email);
+        await AccountSteps.SubmitRegistrationAsync(page, "Second Owner", email, "someone-elses-guess");
 
-        await Expect(AccountSteps.Alert(page, "An account with this email already exists. Sign in instead.")).ToBeVisibleAsync();
-        await AccountSteps.WaitForPathAsync(page, "/account/register");
+        await AccountSteps.WaitForPathAsync(page, "/account/login");
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "If this address had no account, it has one now" })).ToBeVisibleAsync();
+        await AccountSteps.SignInAsync(page, email, "someone-elses-guess");
+        await Expect(AccountSteps.Alert(page, "The email or password is wrong.")).ToBeVisibleAsync();
+        Assert.Equal("First Owner", (await Users.FindByEmailAsync(email))!.DisplayName);
     });
 
     [Fact]

@@ -9,7 +9,17 @@ public static class AccountSteps
 
     public static string NewEmail() => $"browser-{Guid.NewGuid():N}@example.test";
 
+    /// <summary>Signs up, then signs in with the new password on the page the sign-up form leads to (it keeps the return URL).</summary>
     public static async Task RegisterAsync(IPage page, string name, string email, string password = Password)
+    {
+        await SubmitRegistrationAsync(page, name, email, password);
+        await WaitForPathAsync(page, "/account/login");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    public static async Task SubmitRegistrationAsync(IPage page, string name, string email, string password = Password)
     {
         await page.GotoAsync("/account/register");
         await page.GetByLabel("Your name").FillAsync(name);

@@ -5,6 +5,7 @@ using BananaLab.Web.Hubs;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BananaLab.Tests.Hubs;
 
@@ -18,6 +19,36 @@ public sealed class TasksHubTests(BananaLabFactory factory) : IClassFixture<Bana
             options.AccessTokenProvider = () => Task.FromResult<string?>(apiKey);
         })
         .Build();
+
+    [Fact]
+    public async Task A_connection_opened_with_a_key_is_closed_when_the_key_is_revoked()
+    {
+        var (user, key) = await factory.CreateUserAsync();
+        await using var hub = Connect(key);
+        var closed = new TaskCompletionSource();
+        hub.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        await hub.StartAsync();
+        var keys = factory.Services.GetRequiredService<Core.Users.ApiKeyService>();
+
+        await keys.RevokeAsync(user.Id, (await keys.AuthenticateAsync(key))!.Key.Id);
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HubConnectionState.Disconnected, hub.State);
+    }
+
+    [Fact]
+    public async Task A_connection_of_an_account_is_closed_when_the_account_is_disabled()
+    {
+        var (user, key) = await factory.CreateUserAsync();
+        await using var hub = Connect(key);
+        var closed = new TaskCompletionSource();
+        hub.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        await hub.StartAsync();
+
+        await factory.Services.GetRequiredService<Core.Users.UserService>().SetDisabledAsync(Guid.NewGuid(), user.Id, disabled: true);
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
 
     [Fact]
     public async Task Subscriber_receives_progress_with_previews_and_completion_of_its_task()

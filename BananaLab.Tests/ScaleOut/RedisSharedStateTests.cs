@@ -116,6 +116,27 @@ public sealed class RedisSharedStateTests(RedisCluster cluster) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_session_key_dies_on_every_node_with_the_API_key_it_came_from()
+    {
+        var (user, key) = await cluster.A.CreateUserAsync();
+        using var onA = cluster.A.CreateClient();
+        using var onB = cluster.B.CreateClient();
+        var login = await (await onA.PostAsJsonAsync("/login", new { endpoint_name = BananaLabFactory.TestModel, api_key = key })).ReadJsonAsync();
+        var session = login.GetProperty("client_session_auth_key").GetString()!;
+        var progress = () => new { client_session_auth_key = session, job_id = Guid.NewGuid().ToString() };
+        Assert.NotEqual(HttpStatusCode.Unauthorized, (await onB.PostAsJsonAsync("/endpoint/progress", progress())).StatusCode);
+        var keyId = (await cluster.A.Services.GetRequiredService<ApiKeyService>().ListAsync(user.Id)).Single().Id;
+
+        Assert.True(await cluster.A.Services.GetRequiredService<ApiKeyService>().RevokeAsync(user.Id, keyId));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await onB.PostAsJsonAsync("/endpoint/progress", progress())).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await onA.PostAsJsonAsync("/endpoint/progress", progress())).StatusCode);
+        using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(session)));
+        Assert.False(await redis.GetDatabase().KeyExistsAsync($"{cluster.Prefix}:session:{hash}"));
+    }
+
+    [Fact]
     public async Task A_user_disabled_on_one_node_is_refused_on_the_other_at_once()
     {
         var (user, key) = await cluster.A.CreateUserAsync();

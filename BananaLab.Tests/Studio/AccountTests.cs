@@ -24,7 +24,7 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
     }
 
     [Fact]
-    public async Task Registering_signs_in_grants_the_sign_up_credits_and_opens_the_studio()
+    public async Task Registering_grants_the_sign_up_credits_and_the_new_password_signs_in_to_the_studio()
     {
         var browser = Browser();
         var email = $"{Guid.NewGuid():N}@example.test";
@@ -35,13 +35,40 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
         });
 
         Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        Assert.Equal("/account/login", new Uri(new Uri("http://localhost"), registered.Headers.Location!).AbsolutePath);
         var user = await app.Services.GetRequiredService<UserService>().FindByEmailAsync(email);
         Assert.NotNull(user);
         Assert.Equal(UserRole.User, user.Role);
         Assert.Equal(100, user.CreditBalance);
+        var notice = await (await browser.GetAsync(registered.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.Contains("If this address had no account, it has one now", notice);
+        var signedIn = await PostFormAsync(browser, "/account/login", "login", new() { ["Form.Email"] = email, ["Form.Password"] = "correct horse" });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         var studio = await browser.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, studio.StatusCode);
         Assert.Contains("Create an image", await studio.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Registering_a_taken_address_answers_exactly_as_a_free_one_and_changes_nothing()
+    {
+        var users = app.Services.GetRequiredService<UserService>();
+        var existing = await users.CreateAsync($"{Guid.NewGuid():N}@example.test", "Taken", UserRole.User, "password123");
+        var free = $"{Guid.NewGuid():N}@example.test";
+        var form = (string email) => new Dictionary<string, string>
+        {
+            ["Form.DisplayName"] = "Bob", ["Form.Email"] = email, ["Form.Password"] = "another-password", ["Form.ConfirmPassword"] = "another-password",
+        };
+
+        var taken = await PostFormAsync(Browser(), "/account/register", "register", form(existing.Email.ToUpperInvariant()));
+        var fresh = await PostFormAsync(Browser(), "/account/register", "register", form(free));
+
+        Assert.Equal(fresh.StatusCode, taken.StatusCode);
+        Assert.Equal(fresh.Headers.Location, taken.Headers.Location);
+        Assert.Equal(HttpStatusCode.Redirect, taken.StatusCode);
+        var unchanged = (await users.FindAsync(existing.Id))!;
+        Assert.Equal("Taken", unchanged.DisplayName);
+        Assert.True(users.VerifyPassword(unchanged, "password123"));
     }
 
     [Fact]
@@ -50,13 +77,13 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
         var existing = await app.Services.GetRequiredService<UserService>()
             .CreateAsync($"{Guid.NewGuid():N}@example.test", "Taken", UserRole.User, "password123");
 
-        var duplicate = await PostFormAsync(Browser(), "/account/register", "register", new()
+        // A taken address with a too-short password hears about the password, as a free address would.
+        var shortPassword = await PostFormAsync(Browser(), "/account/register", "register", new()
         {
-            ["Form.DisplayName"] = "Bob", ["Form.Email"] = existing.Email.ToUpperInvariant(), ["Form.Password"] = "password123",
-            ["Form.ConfirmPassword"] = "password123",
+            ["Form.DisplayName"] = "Bob", ["Form.Email"] = existing.Email, ["Form.Password"] = "short", ["Form.ConfirmPassword"] = "short",
         });
-        Assert.Equal(HttpStatusCode.OK, duplicate.StatusCode);
-        Assert.Contains("An account with this email already exists. Sign in instead.", await duplicate.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, shortPassword.StatusCode);
+        Assert.Contains("The password must be 8 to 200 characters long.", await shortPassword.Content.ReadAsStringAsync());
 
         var mismatch = await PostFormAsync(Browser(), "/account/register", "register", new()
         {

@@ -18,7 +18,7 @@ namespace BananaLab.Web.Hubs;
 /// preview), <c>completed</c>, <c>failed</c> and <c>canceled</c> events, each a <see cref="TaskHubEvent"/>.
 /// </summary>
 [Authorize]
-public sealed class TasksHub(TaskService tasks, TaskHubSubscriptions subscriptions) : Hub
+public sealed class TasksHub(TaskService tasks, TaskHubSubscriptions subscriptions, HubCallers callers) : Hub
 {
     public const string Path = "/hubs/tasks";
 
@@ -33,8 +33,15 @@ public sealed class TasksHub(TaskService tasks, TaskHubSubscriptions subscriptio
 
     public void Unsubscribe(Guid taskId) => subscriptions.Remove(taskId, Context.ConnectionId);
 
+    public override Task OnConnectedAsync()
+    {
+        callers.Add(Context);
+        return base.OnConnectedAsync();
+    }
+
     public override Task OnDisconnectedAsync(Exception? exception)
     {
+        callers.Remove(Context.ConnectionId);
         subscriptions.RemoveConnection(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
@@ -145,6 +152,7 @@ public static class TasksHubEndpoints
                 options.ConnectionFactory = _ => Task.FromResult(redis));
         }
         builder.Services.AddSingleton<TaskHubSubscriptions>();
+        builder.Services.AddSingleton<HubCallers>();
         builder.Services.AddHostedService<TaskHubBroadcaster>();
         return builder;
     }

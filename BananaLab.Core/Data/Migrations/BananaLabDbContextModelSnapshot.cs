@@ -213,6 +213,9 @@ namespace BananaLab.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ClientVersion")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
@@ -237,6 +240,8 @@ namespace BananaLab.Core.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ApiKeyId");
 
                     b.HasIndex("KeyHash")
                         .IsUnique();
@@ -489,6 +494,9 @@ namespace BananaLab.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("AccessFailedCount")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -506,6 +514,9 @@ namespace BananaLab.Core.Data.Migrations
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LockoutEndsAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("NormalizedEmail")

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using BananaLab.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BananaLab.Tests.Api.Dialects;
 
@@ -20,6 +21,47 @@ public sealed class SessionApiTests(BananaLabFactory factory) : IClassFixture<Ba
         if (!keyInBody) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var login = await (await client.SendAsync(request)).ReadJsonAsync();
         return (client, login.GetProperty("client_session_auth_key").GetString()!);
+    }
+
+    private async Task<(HttpClient Client, string SessionKey, Core.Users.User User, string ApiKey)> LoginWithNewUserAsync()
+    {
+        var (user, key) = await factory.CreateUserAsync();
+        var client = factory.CreateClient();
+        var login = await (await client.PostAsJsonAsync("/login", new { endpoint_name = BananaLabFactory.TestModel, api_key = key })).ReadJsonAsync();
+        return (client, login.GetProperty("client_session_auth_key").GetString()!, user, key);
+    }
+
+    private static async Task<HttpStatusCode> SubmitAsync(HttpClient client, string session) =>
+        (await client.PostAsJsonAsync("/endpoint", new { prompt = "cat", client_session_auth_key = session })).StatusCode;
+
+    [Fact]
+    public async Task A_session_key_stops_working_as_soon_as_its_API_key_is_revoked()
+    {
+        var (client, session, user, apiKey) = await LoginWithNewUserAsync();
+        Assert.Equal(HttpStatusCode.OK, await SubmitAsync(client, session));
+        var keys = factory.Services.GetRequiredService<Core.Users.ApiKeyService>();
+        var keyId = (await keys.AuthenticateAsync(apiKey))!.Key.Id;
+
+        Assert.True(await keys.RevokeAsync(user.Id, keyId));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await SubmitAsync(client, session));
+        var progress = await client.PostAsJsonAsync("/endpoint/progress", new { client_session_auth_key = session, job_id = Guid.NewGuid().ToString() });
+        Assert.Equal(HttpStatusCode.Unauthorized, progress.StatusCode);
+        await using var db = await factory.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Data.BananaLabDbContext>>().CreateDbContextAsync();
+        Assert.False(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(
+            db.Set<Core.Sessions.ClientSession>(), s => s.ApiKeyId == keyId));
+    }
+
+    [Fact]
+    public async Task A_session_key_stops_working_as_soon_as_its_account_is_disabled()
+    {
+        var (client, session, user, _) = await LoginWithNewUserAsync();
+        Assert.Equal(HttpStatusCode.OK, await SubmitAsync(client, session));
+        var users = factory.Services.GetRequiredService<Core.Users.UserService>();
+
+        Assert.Null(await users.SetDisabledAsync(Guid.NewGuid(), user.Id, disabled: true));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await SubmitAsync(client, session));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public static class SessionApi
             if (caller is null) return Failure(StatusCodes.Status401Unauthorized, "Send a valid API key as 'Authorization: Bearer <key>' or 'api_key'.");
             var model = catalog.Find(GenerationFields.String(body, "endpoint_name"));
             if (model is null) return Failure(StatusCodes.Status400BadRequest, "endpoint_name must name one of the models in /api/v1/models.");
-            var (_, key) = await sessions.CreateAsync(caller.User.Id, model.Id, GenerationFields.String(body, "version"), cancellationToken);
+            var (_, key) = await sessions.CreateAsync(caller.User.Id, caller.Key.Id, model.Id, GenerationFields.String(body, "version"), cancellationToken);
             return Results.Json(new JsonObject { ["client_session_auth_key"] = key });
         });
 

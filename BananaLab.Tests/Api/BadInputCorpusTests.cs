@@ -54,6 +54,82 @@ public sealed class BadInputCorpusTests(BananaLabFactory factory) : IClassFixtur
         Assert.Equal(before, await SnapshotAsync());
     }
 
+    [Fact]
+    public async Task Every_mapped_endpoint_answers_malformed_input_in_its_own_envelope_and_charges_nothing()
+    {
+        var (user, key) = await factory.CreateUserAsync(credits: 30);
+        var admin = await factory.Services.GetRequiredService<BananaLab.Core.Users.UserService>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", "Corpus admin", BananaLab.Core.Users.UserRole.Admin, initialCredits: 30);
+        var adminKey = (await factory.Services.GetRequiredService<BananaLab.Core.Users.ApiKeyService>().CreateAsync(admin.Id, "corpus")).Secret;
+        var session = (await (await factory.CreateClient(key).PostAsync("/login", Json("{\"endpoint_name\":\"test-model\"}"))).ReadJsonAsync())
+            .GetProperty("client_session_auth_key").GetString()!;
+        var endpoints = MappedEndpoints.Api(factory.Services);
+        Assert.True(endpoints.Count >= 25, $"only {endpoints.Count} API endpoints found");
+
+        var before = await SnapshotAsync();
+        var problems = new List<string>();
+        var sent = 0;
+        foreach (var endpoint in endpoints)
+        {
+            // A valid key, so each request reaches the handler: the admin's for the admin API.
+            using var client = factory.CreateClient(endpoint.Pattern.StartsWith("/api/v1/admin") ? adminKey : key);
+            foreach (var (name, content, headers, query) in Malformed(key, session))
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(endpoint.Method), endpoint.Path + query) { Content = content };
+                foreach (var (header, value) in headers) request.Headers.TryAddWithoutValidation(header, value);
+                using var response = await client.SendAsync(request);
+                sent++;
+                var status = (int)response.StatusCode;
+                var text = await response.Content.ReadAsStringAsync();
+                if (status >= 500 || text.Contains("server error", StringComparison.OrdinalIgnoreCase))
+                    problems.Add($"{endpoint} {name}: {status} {Truncate(text)}");
+                else if (MappedEndpoints.EnvelopeProblem(endpoint.Path, status, response.Content.Headers.ContentType?.MediaType, text) is { } wrong)
+                    problems.Add($"{endpoint} {name}: {status} {wrong}: {Truncate(text)}");
+            }
+        }
+
+        Assert.True(problems.Count == 0, $"{problems.Count} of {sent} malformed requests were answered badly:\n{string.Join("\n", problems)}");
+        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal(30, (await factory.Services.GetRequiredService<BananaLab.Core.Users.UserService>().FindAsync(user.Id))!.CreditBalance);
+    }
+
+    /// <summary>
+    /// Bodies, content types, headers and query strings no endpoint can make sense of. Each carries every
+    /// dialect's field names, so it gets past "missing field" checks to the parsing that could fail.
+    /// </summary>
+    private static IEnumerable<(string Name, HttpContent? Content, (string, string)[] Headers, string Query)> Malformed(string key, string session)
+    {
+        // The Banana key and the session key travel in the body.
+        var fields = $"\"model\":\"test-model\",\"endpoint_name\":\"test-model\",\"modelKey\":\"test-model\",\"size\":\"1K\",\"apiKey\":\"{key}\",\"client_session_auth_key\":\"{session}\"";
+        (string, string)[] none = [];
+        HttpContent Json(string json) => new StringContent(json, Encoding.UTF8, "application/json");
+        HttpContent Raw(byte[] bytes, string? type)
+        {
+            var content = new ByteArrayContent(bytes);
+            if (type is not null) content.Headers.TryAddWithoutValidation("Content-Type", type);
+            return content;
+        }
+        var surrogate = $"{{{fields},\"prompt\":\"a cat \\ud800 here\",\"data\":[\"a cat \\ud800 here\"],\"name\":\"k \\udfff\",\"url\":\"https://example.test/\\ud800\",\"modelInputs\":{{\"prompt\":\"a \\ud800\"}},\"term\":\"\\ud800\"}}";
+        var invalidUtf8 = Encoding.UTF8.GetBytes($"{{{fields},\"prompt\":\"a cat X here\",\"data\":[\"a cat X\"],\"name\":\"X\",\"term\":\"X\",\"modelInputs\":{{\"prompt\":\"X\"}}}}")
+            .SelectMany(b => b == (byte)'X' ? new byte[] { 0xC3, 0x28, 0xFF } : [b]).ToArray();
+
+        yield return ("truncated json", Json($"{{{fields},\"prompt\":\"a ca"), none, "");
+        yield return ("wrong types", Json($"{{\"apiKey\":\"{key}\",\"client_session_auth_key\":\"{session}\",\"model\":42,\"prompt\":[1],\"data\":7,\"n\":\"two\",\"count\":{{}},\"name\":false,\"url\":3,\"modelInputs\":\"x\",\"unique_id\":1,\"job_id\":[],\"callID\":{{}},\"term\":null,\"amount\":\"x\"}}"), none, "");
+        yield return ("lone surrogate", Json(surrogate), none, "");
+        yield return ("invalid utf-8", Raw(invalidUtf8, "application/json"), none, "");
+        yield return ("huge numbers", Json($"{{{fields},\"prompt\":\"\",\"n\":1e400,\"count\":99999999999999999999999,\"num_images\":-1e309,\"seed\":1e99,\"width\":18446744073709551616,\"amount\":1e40}}"), none, "");
+        yield return ("array for object", Json($"[{{{fields},\"prompt\":\"\"}}]"), none, "");
+        yield return ("text/plain", new StringContent($"{{{fields},\"prompt\":\"\"}}", Encoding.UTF8, "text/plain"), none, "");
+        yield return ("multipart bad boundary", Raw("--xyz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\na cat\r\n--xyz--\r\n"u8.ToArray(), "multipart/form-data; boundary=abc"), none, "");
+        yield return ("multipart unterminated part", Raw("--abc\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\na cat, and then noth"u8.ToArray(), "multipart/form-data; boundary=abc"), none, "");
+        yield return ("form-urlencoded", new FormUrlEncodedContent(new Dictionary<string, string> { ["prompt"] = "", ["count"] = "many" }), none, "");
+        yield return ("no content type", Raw("{\"prompt\":\"\"}"u8.ToArray(), null), none, "");
+        yield return ("empty json", Raw([], "application/json"), none, "");
+        yield return ("utf-16 charset", Raw(Encoding.Unicode.GetBytes("{\"prompt\":\"\"}"), "application/json; charset=utf-16"), none, "");
+        yield return ("odd headers", Json("{\"prompt\":\"\"}"), [("Accept", "image/nonsense;q=banana"), ("Idempotency-Key", new string('k', 5000)), ("Accept-Language", "\u00e9\u00e9")], "");
+        yield return ("odd query", null, none, "?page=abc&pageSize=-5&count=abc&model=%C3%28&size=%ED%A0%80&from=tomorrow&status=nope&download=maybe");
+    }
+
     private IEnumerable<Probe> Corpus(string key, string poorKey, string revokedKey, string session, Guid foreignTaskId)
     {
         const string model = BananaLabFactory.TestModel;

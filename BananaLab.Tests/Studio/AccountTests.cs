@@ -182,6 +182,45 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/")).StatusCode);
     }
 
+    [Fact]
+    public async Task Sign_out_needs_the_studio_form_token_so_another_site_cannot_sign_the_user_out()
+    {
+        var browser = await SignedInBrowserAsync(UserRole.User);
+
+        using var forged = new HttpRequestMessage(HttpMethod.Post, "/account/logout") { Content = new FormUrlEncodedContent([]) };
+        forged.Headers.Add("Origin", "https://evil.example");
+        var refused = await browser.SendAsync(forged);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/")).StatusCode);
+
+        // The studio's own sign-out button: the app bar's form, with its token.
+        var page = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+        var form = page[page.IndexOf("action=\"/account/logout\"", StringComparison.Ordinal)..];
+        var token = WebUtility.HtmlDecode(AntiforgeryToken().Match(form).Groups[1].Value);
+        var signedOut = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal("/account/login", signedOut.Headers.Location!.OriginalString);
+        var after = await browser.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Equal("/account/login", after.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task Sign_in_with_a_non_ascii_return_url_signs_in_and_redirects_there_percent_encoded()
+    {
+        var user = await app.Services.GetRequiredService<UserService>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", "Zoë", UserRole.User, "password123");
+        var browser = Browser();
+
+        var response = await PostFormAsync(browser, "/account/login?ReturnUrl=%2Fhistory%3Fsearch%3Dcaf%C3%A9", "login",
+            new() { ["Form.Email"] = user.Email, ["Form.Password"] = "password123" });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.Equal("/history?search=caf%C3%A9", location.IsAbsoluteUri ? location.PathAndQuery : location.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/history?search=caf%C3%A9")).StatusCode);
+    }
+
     private async Task<HttpClient> SignedInBrowserAsync(UserRole role)
     {
         var user = await app.Services.GetRequiredService<UserService>()

@@ -4,6 +4,7 @@ using System.Text;
 using BananaLab.Core.Users;
 using BananaLab.Web.Auth;
 using BananaLab.Web.RateLimits;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -86,11 +87,16 @@ public static class AccountsSetup
 
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder routes)
     {
-        // A plain form post from the layout; antiforgery-checked by UseAntiforgery.
-        routes.MapPost("/account/logout", async (HttpContext context, SignInManager<User> signIn) =>
+        // A plain form post from the layout. UseAntiforgery only records the verdict for a handler that binds
+        // no form, so check it here: a foreign page must not be able to sign the user out.
+        routes.MapPost("/account/logout", async (HttpContext context, SignInManager<User> signIn, IAntiforgery antiforgery) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(context))
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request",
+                    detail: "The sign-out form has expired or came from another site; reload the page and sign out again.",
+                    extensions: new Dictionary<string, object?> { ["code"] = "antiforgery" });
             await signIn.SignOutAsync();
-            return TypedResults.LocalRedirect(LoginPath);
+            return Results.LocalRedirect(LoginPath);
         }).ExcludeFromDescription();
         return routes;
     }

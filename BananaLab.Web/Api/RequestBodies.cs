@@ -3,7 +3,18 @@ namespace BananaLab.Web.Api;
 /// <summary>Reads a request body once, within the configured cap, so it can be hashed and then parsed.</summary>
 public static class RequestBodies
 {
+    /// <summary>
+    /// The one cap on a request body (32 MiB), for every endpoint: the server's own limit is set to it too
+    /// (<see cref="UseBodyLimit"/>), so a dialect always sees an oversize body first and answers in its envelope.
+    /// </summary>
     public const long MaxBytes = 32 * 1024 * 1024;
+
+    public static IHostApplicationBuilder UseBodyLimit(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxBytes);
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = MaxBytes);
+        return builder;
+    }
 
     /// <summary>The body bytes, or null when it is larger than <see cref="MaxBytes"/>.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -12,10 +23,17 @@ public static class RequestBodies
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        try
         {
-            if (buffer.Length + read > MaxBytes) return null;
-            buffer.Write(chunk, 0, read);
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > MaxBytes) return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null; // a chunked body that outgrew the server's limit
         }
         return buffer.ToArray();
     }
@@ -36,13 +54,47 @@ public static class RequestBodies
         try
         {
             var body = System.Text.Json.JsonDocument.Parse(bytes).RootElement;
-            return body.ValueKind == System.Text.Json.JsonValueKind.Object
-                ? (body, null)
-                : (default, new BodyError(StatusCodes.Status400BadRequest, "The request body must be a JSON object."));
+            if (body.ValueKind != System.Text.Json.JsonValueKind.Object)
+                return (default, new BodyError(StatusCodes.Status400BadRequest, "The request body must be a JSON object."));
+            return HasUnreadableText(body)
+                ? (default, new BodyError(StatusCodes.Status400BadRequest,
+                    "The request body holds text that is not valid Unicode (a lone surrogate such as \\ud800, or bytes that are not UTF-8)."))
+                : (body, null);
         }
         catch (System.Text.Json.JsonException e)
         {
             return (default, new BodyError(StatusCodes.Status400BadRequest, $"The request body is not valid JSON ({e.Message})."));
+        }
+    }
+
+    /// <summary>
+    /// The parser accepts a lone surrogate escape or invalid UTF-8 inside a string and only fails when the
+    /// string is read; read every name and string once here, so no handler meets that failure later.
+    /// </summary>
+    private static bool HasUnreadableText(System.Text.Json.JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                        if (property.Name is null || HasUnreadableText(property.Value)) return true;
+                    return false;
+                case System.Text.Json.JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                        if (HasUnreadableText(item)) return true;
+                    return false;
+                case System.Text.Json.JsonValueKind.String:
+                    _ = element.GetString();
+                    return false;
+                default:
+                    return false;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
         }
     }
 

@@ -98,6 +98,17 @@ public static class AuthServiceCollectionExtensions
     }
 }
 
+/// <summary>Every API dialect is mapped inside this group, so none can forget that a caller is its API key.</summary>
+public static class KeyOnlyApi
+{
+    /// <summary>
+    /// A group whose endpoints evaluate the key-only default policy: the caller becomes the API key's user or
+    /// nobody, never the studio cookie's. Dialects that answer a missing key in their own envelope stay
+    /// <c>AllowAnonymous</c>; the policy still replaces the caller before their handler runs.
+    /// </summary>
+    public static RouteGroupBuilder MapKeyOnlyApi(this IEndpointRouteBuilder routes) => routes.MapGroup("").RequireAuthorization();
+}
+
 /// <summary>Studio pages: signed in with the cookie; admin pages also need the Admin role.</summary>
 public static class StudioPolicies
 {

@@ -13,6 +13,7 @@ public static class DialectServiceCollectionExtensions
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddSingleton<TaskOutputs>();
         builder.AddSignedImageUrls();
+        builder.UseBodyLimit();
         return builder;
     }
 }

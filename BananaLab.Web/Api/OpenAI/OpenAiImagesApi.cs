@@ -51,6 +51,7 @@ public static class OpenAiImagesApi
         SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
+        if (request.ContentLength > RequestBodies.MaxBytes) return Error(413, "The request body is too large.", null, "body_too_large");
         if (!request.HasFormContentType) return Error(400, "Send multipart/form-data with an 'image' file and a 'prompt'.", null, "invalid_request");
         IFormCollection form;
         try
@@ -59,7 +60,9 @@ public static class OpenAiImagesApi
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {
-            return Error(400, $"The multipart body could not be read: {e.Message}", null, "invalid_request");
+            return e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? Error(413, "The request body is too large.", null, "body_too_large")
+                : Error(400, $"The multipart body could not be read: {e.Message}", null, "invalid_request");
         }
         if (form.Files.GetFile("mask") is not null) return Error(400, "Masks are not supported; send the whole image to edit.", "mask", "unsupported_parameter");
         var file = form.Files.GetFile("image") ?? form.Files.GetFile("image[]");

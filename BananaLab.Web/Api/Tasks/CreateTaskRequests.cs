@@ -19,8 +19,9 @@ public static class CreateTaskRequests
             {
                 form = await request.ReadFormAsync(cancellationToken);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
+                // A boundary that never appears or a part cut short ends the stream early (IOException).
                 return Invalid($"The multipart body could not be read: {e.Message}");
             }
             return FromForm(form);

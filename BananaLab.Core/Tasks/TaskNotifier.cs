@@ -104,8 +104,10 @@ public sealed class TaskNotifier
         else if (taskEvent.Kind is not TaskEventKind.Queued)
             _latestProgress.TryRemove(taskEvent.TaskId, out _);
 
-        if (_byTask.TryGetValue(taskEvent.TaskId, out var handlers)) handlers.Invoke(taskEvent);
+        // Process-wide listeners first: they include the caches (ActiveTaskSnapshots, GenerationTimings) that a task's
+        // own listeners read the moment they hear it ended; the other way round, a waiter could read the stale snapshot.
         _all.Invoke(taskEvent);
+        if (_byTask.TryGetValue(taskEvent.TaskId, out var handlers)) handlers.Invoke(taskEvent);
     }
 
     private sealed class ImmutableHandlers(Action<TaskEvent>[] handlers)

@@ -389,11 +389,19 @@ public sealed class TaskService(
 
         if (task.Status == GenerationTaskStatus.Running)
         {
-            await db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.CancelRequested, true), cancellationToken);
-            activeTasks.Forget(taskId);
-            runningTasks.Cancel(taskId);
-            return (await GetAsync(taskId, ownerId, cancellationToken))!;
+            // The worker's settlement succeeds only where CancelRequested is still false (TaskQueue.CompleteAsync), so once
+            // this row is marked the task can only end canceled, with its credits released; marked nothing = it already ended.
+            var marked = await db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.CancelRequested, true), CancellationToken.None);
+            if (marked == 1)
+            {
+                activeTasks.Forget(taskId);
+                runningTasks.Cancel(taskId);
+                return (await GetAsync(taskId, ownerId, CancellationToken.None))!;
+            }
+            task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, CancellationToken.None);
+            // Re-queued for a retry in between: cancel it as a queued task.
+            if (task.Status == GenerationTaskStatus.Queued) return await CancelAsync(taskId, ownerId, cancellationToken);
         }
         return TaskErrors.NotCancelable(task.Status);
     }

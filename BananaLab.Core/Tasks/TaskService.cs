@@ -236,7 +236,7 @@ public sealed class TaskService(
         var quote = priced.Value!;
         var model = catalog.Find(quote.ModelId)!;
 
-        if (string.IsNullOrWhiteSpace(request.Prompt)) return TaskErrors.PromptRequired();
+        if (!PromptText.HasVisibleText(request.Prompt)) return TaskErrors.PromptRequired();
         if (request.Prompt.Length > MaxPromptLength || request.NegativePrompt?.Length > MaxPromptLength)
             return TaskErrors.PromptTooLong(MaxPromptLength);
         if (request.Steps is { } steps && (steps < 1 || steps > model.MaxSteps)) return TaskErrors.InvalidSteps(model.MaxSteps);
@@ -332,7 +332,7 @@ public sealed class TaskService(
         }
         var total = await tasks.CountAsync(cancellationToken);
         var items = await tasks.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize)
+            .Skip(Paging.Offset(page, pageSize)).Take(pageSize)
             .Include(t => t.Images.OrderBy(i => i.Index))
             .ToListAsync(cancellationToken);
         return new TaskPage(items, total, page, pageSize);

@@ -186,21 +186,24 @@ public sealed class TaskService(
                     savedReferences.Add(task.ReferenceImagePath);
                 }
 
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // From here the request is decided: a client that drops the connection must not cancel (roll back) it half
+            // way, nor make it throw after the commit, or a retry with the same Idempotency-Key would charge a second task.
+            var decided = CancellationToken.None;
+            await using var transaction = await db.Database.BeginTransactionAsync(decided);
             foreach (var (task, _) in prepared)
             {
-                if (await ledger.ReserveAsync(db, userId, task.Id, task.CreditsReserved, cancellationToken)) continue;
-                await transaction.RollbackAsync(cancellationToken);
+                if (await ledger.ReserveAsync(db, userId, task.Id, task.CreditsReserved, decided)) continue;
+                await transaction.RollbackAsync(decided);
                 savedReferences.ForEach(imageStore.DeleteQuietly);
-                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
+                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, decided);
                 return user is null || user.Disabled
                     ? TaskErrors.UserDisabled()
                     : TaskErrors.InsufficientCredits(prepared.Sum(p => p.Task.CreditsReserved), user.CreditBalance);
             }
             db.Tasks.AddRange(prepared.Select(p => p.Task));
             db.AddRange(decisions);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await db.SaveChangesAsync(decided);
+            await transaction.CommitAsync(decided);
         }
         catch
         {
@@ -209,12 +212,12 @@ public sealed class TaskService(
         }
 
         queueSignal.Notify();
+        foreach (var (task, _) in prepared) notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
         var views = new List<TaskView>(prepared.Count);
         foreach (var (task, _) in prepared)
         {
-            var (position, eta) = await QueueStandingAsync(db, task, cancellationToken);
+            var (position, eta) = await QueueStandingAsync(db, task, CancellationToken.None);
             views.Add(new TaskView(task, position, eta));
-            notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
         }
         return new SubmittedBatch(batchId, views);
     }

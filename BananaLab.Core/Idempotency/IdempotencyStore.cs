@@ -4,7 +4,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BananaLab.Core.Idempotency;
 
-/// <summary>The first response to a request made with an <c>Idempotency-Key</c>, kept for replay.</summary>
+/// <summary>
+/// The first response to a request made with an <c>Idempotency-Key</c>, kept for replay; or (keys starting
+/// <see cref="IdempotencyStore.RecentKeyPrefix"/>) the task of a recent synchronous call, in <see cref="ResponseBody"/>.
+/// </summary>
 public sealed class IdempotencyRecord
 {
     public long Id { get; set; }
@@ -27,7 +30,24 @@ public abstract record IdempotencyClaim
     public sealed record InProgress : IdempotencyClaim;
 }
 
-public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFactory, IDatabaseProvider database, TimeProvider clock)
+/// <summary>
+/// A synchronous call (submit and wait) as the caller sent it: identical calls are the same caller, dialect and body hash.
+/// A retry of one that ended without a result, arriving within <paramref name="Window"/>, attaches to the first task.
+/// </summary>
+/// <param name="MarkedRetry">The client says this is a retry (the OpenAI SDKs send <c>X-Stainless-Retry-Count</c>).</param>
+public sealed record SynchronousSubmission(string Dialect, string BodyHash, bool MarkedRetry, TimeSpan Window);
+
+public abstract record RecentSubmissionClaim
+{
+    /// <summary>No identical call within the window: submit, then <see cref="IdempotencyStore.RecordTaskAsync"/>.</summary>
+    public sealed record Fresh(long RecordId) : RecentSubmissionClaim;
+    /// <summary>An identical call within the window made this task.</summary>
+    public sealed record Existing(long RecordId, Guid TaskId) : RecentSubmissionClaim;
+    /// <summary>An identical call is being submitted right now.</summary>
+    public sealed record Submitting : RecentSubmissionClaim;
+}
+
+public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFactory, TimeProvider clock)
 {
     public const int MaxKeyLength = 200;
 
@@ -37,26 +57,33 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
         CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var record = new IdempotencyRecord
-        {
-            UserId = userId, Key = key, Scope = scope, RequestHash = requestHash, CreatedAt = clock.GetUtcNow().UtcDateTime,
-        };
-        db.Add(record);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return new IdempotencyClaim.Fresh(record.Id);
-        }
-        catch (DbUpdateException e) when (database.IsUniqueViolation(e))
-        {
-            db.ChangeTracker.Clear();
-        }
+        if (await TryInsertAsync(db, userId, key, scope, requestHash, cancellationToken) is { } recordId)
+            return new IdempotencyClaim.Fresh(recordId);
         var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
-            .SingleAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
+            .SingleOrDefaultAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
+        // Abandoned between our insert and this read: claim again.
+        if (existing is null) return await ClaimAsync(userId, key, scope, requestHash, cancellationToken);
         if (existing.Scope != scope || existing.RequestHash != requestHash) return new IdempotencyClaim.Mismatch();
         return existing.ResponseStatus is { } status
             ? new IdempotencyClaim.Replay(status, existing.ResponseBody ?? "")
             : new IdempotencyClaim.InProgress();
+    }
+
+    /// <summary>
+    /// Inserts the record unless the key is taken, in one statement: the loser of a race sees "no row", not a unique
+    /// violation, so concurrent requests with one key log no database error. Null when the key was taken.
+    /// </summary>
+    private async Task<long?> TryInsertAsync(BananaLabDbContext db, Guid userId, string key, string scope, string requestHash,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var ids = await db.Database.SqlQuery<long>($"""
+            INSERT INTO "IdempotencyRecord" ("UserId", "Key", "Scope", "RequestHash", "CreatedAt")
+            VALUES ({userId}, {key}, {scope}, {requestHash}, {now})
+            ON CONFLICT ("UserId", "Key") DO NOTHING
+            RETURNING "Id" AS "Value"
+            """).ToListAsync(cancellationToken);
+        return ids.Count == 0 ? null : ids[0];
     }
 
     public async Task CompleteAsync(long recordId, int status, string body, CancellationToken cancellationToken)
@@ -71,5 +98,74 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId && r.ResponseStatus == null).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>Key prefix of the records of recent synchronous calls (<see cref="SynchronousSubmission"/>).</summary>
+    public const string RecentKeyPrefix = "sync:";
+    private const string RecentScope = "sync";
+    /// <summary>ResponseStatus of a synchronous call's record once its task exists (202 Accepted: the task was made).</summary>
+    private const int TaskRecorded = 202;
+
+    /// <summary>
+    /// Claims an identical synchronous call's slot. Kept in the database, not in memory, so a retry that a load balancer
+    /// sends to another node still finds the first task; the unique (user, key) index makes the claim atomic.
+    /// </summary>
+    public async Task<RecentSubmissionClaim> ClaimRecentAsync(Guid userId, SynchronousSubmission submission,
+        CancellationToken cancellationToken)
+    {
+        var key = $"{RecentKeyPrefix}{submission.Dialect}:{submission.BodyHash}";
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await TryInsertAsync(db, userId, key, RecentScope, submission.BodyHash, cancellationToken) is { } recordId)
+            {
+                await ForgetExpiredRecentAsync(db, userId, submission.Window, cancellationToken);
+                return new RecentSubmissionClaim.Fresh(recordId);
+            }
+            var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
+                .SingleOrDefaultAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
+            if (existing is null) continue;
+            if (existing.CreatedAt >= clock.GetUtcNow().UtcDateTime - submission.Window)
+                return existing.ResponseStatus == TaskRecorded && Guid.TryParse(existing.ResponseBody, out var taskId)
+                    ? new RecentSubmissionClaim.Existing(existing.Id, taskId)
+                    : new RecentSubmissionClaim.Submitting();
+            await ForgetRecentAsync(existing.Id, cancellationToken);
+        }
+        return new RecentSubmissionClaim.Submitting();
+    }
+
+    /// <summary>Notes the task a fresh synchronous call made; the window starts now.</summary>
+    public async Task RecordTaskAsync(long recordId, Guid taskId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.ResponseStatus, TaskRecorded).SetProperty(r => r.ResponseBody, taskId.ToString())
+            .SetProperty(r => r.CreatedAt, now), cancellationToken);
+    }
+
+    /// <summary>A retry attached to the task: the window restarts, so the SDK's next retry attaches too.</summary>
+    public async Task RefreshRecentAsync(long recordId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId).ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, now),
+            cancellationToken);
+    }
+
+    public async Task ForgetRecentAsync(long recordId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>Keeps the table small: a caller's old synchronous-call records go when it makes a new one.</summary>
+    private async Task ForgetExpiredRecentAsync(BananaLabDbContext db, Guid userId, TimeSpan window, CancellationToken cancellationToken)
+    {
+        // Windows differ by dialect: an hour is past every one of them.
+        var cutoff = clock.GetUtcNow().UtcDateTime - (window > TimeSpan.FromHours(1) ? window : TimeSpan.FromHours(1));
+        await db.Set<IdempotencyRecord>()
+            .Where(r => r.UserId == userId && r.Scope == RecentScope && r.CreatedAt < cutoff)
+            .ExecuteDeleteAsync(cancellationToken);
     }
 }

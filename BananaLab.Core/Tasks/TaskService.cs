@@ -3,6 +3,7 @@ using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
 using BananaLab.Core.Generation;
+using BananaLab.Core.Idempotency;
 using BananaLab.Core.Images;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
@@ -35,6 +36,7 @@ public sealed class TaskService(
     IClusterBroadcast broadcast,
     TimeProvider clock,
     GenerationTimings timings,
+    IdempotencyStore idempotency,
     ILogger<TaskService> logger)
 {
     public const int MaxPromptLength = 4000;
@@ -92,6 +94,72 @@ public sealed class TaskService(
     {
         var submitted = await SubmitBatchAsync(userId, [request], cancellationToken);
         return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
+    }
+
+    /// <summary>
+    /// Submits a task for a synchronous call (submit, then wait for the result in the same request). A retry of an
+    /// identical call within its window attaches to the first call's task instead of charging a second one: a retry
+    /// the client marks as one attaches whatever the task's state; an unmarked identical call attaches while the first
+    /// task is still queued or running (a client that gave up waiting), and makes a new task once it has finished.
+    /// </summary>
+    public async Task<Outcome<TaskView>> SubmitSynchronousAsync(Guid userId, SubmitTaskRequest request, SynchronousSubmission submission,
+        CancellationToken cancellationToken)
+    {
+        var submitted = await SubmitBatchSynchronousAsync(userId, [request], submission, cancellationToken);
+        return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
+    }
+
+    /// <summary><see cref="SubmitSynchronousAsync"/> for a call that submits a batch (always given a batch id).</summary>
+    public async Task<Outcome<SubmittedBatch>> SubmitBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+        SynchronousSubmission submission, CancellationToken cancellationToken, bool alwaysBatch = false)
+    {
+        for (var round = 0; round < 100; round++)
+        {
+            switch (await idempotency.ClaimRecentAsync(userId, submission, cancellationToken))
+            {
+                case RecentSubmissionClaim.Fresh fresh:
+                    Outcome<SubmittedBatch> outcome;
+                    try
+                    {
+                        outcome = await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+                    }
+                    catch
+                    {
+                        await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                        throw;
+                    }
+                    if (outcome.Succeeded)
+                        await idempotency.RecordTaskAsync(fresh.RecordId, outcome.Value!.BatchId ?? outcome.Value.Tasks[0].Id, CancellationToken.None);
+                    else await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                    return outcome;
+                case RecentSubmissionClaim.Existing existing:
+                    var first = await FindSubmittedAsync(existing.TaskId, userId, cancellationToken);
+                    // A failed first try was refunded, so a retry of it is a new try.
+                    if (first is not null && (first.Tasks.Any(t => !t.Task.IsTerminal)
+                        || submission.MarkedRetry && first.Tasks.All(t => t.Task.Status == GenerationTaskStatus.Succeeded)))
+                    {
+                        await idempotency.RefreshRecentAsync(existing.RecordId, CancellationToken.None);
+                        logger.LogInformation("Task {TaskId}: an identical {Dialect} call was attached to it instead of charging again",
+                            existing.TaskId, submission.Dialect);
+                        return first;
+                    }
+                    await idempotency.ForgetRecentAsync(existing.RecordId, cancellationToken);
+                    break;
+                default:
+                    // The identical call is between its claim and its insert (milliseconds): wait for its task.
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), clock, cancellationToken);
+                    break;
+            }
+        }
+        return await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+    }
+
+    /// <summary>What an earlier synchronous call submitted: one task by its id, or a batch by the batch id.</summary>
+    private async Task<SubmittedBatch?> FindSubmittedAsync(Guid id, Guid userId, CancellationToken cancellationToken)
+    {
+        if (await GetAsync(id, userId, cancellationToken) is { } view) return new SubmittedBatch(view.Task.BatchId, [view]);
+        var batch = await GetBatchAsync(id, userId, cancellationToken);
+        return batch is null ? null : new SubmittedBatch(id, batch.Select(t => new TaskView(t, 0)).ToList());
     }
 
     /// <summary>

@@ -31,18 +31,25 @@ public abstract record IdempotencyClaim
 }
 
 /// <summary>
-/// A synchronous call (submit and wait) as the caller sent it: identical calls are the same caller, dialect and body hash.
-/// A retry of one that ended without a result, arriving within <paramref name="Window"/>, attaches to the first task.
+/// A synchronous call (submit, then wait up to <paramref name="Wait"/> in the same request) as the caller sent it:
+/// identical calls are the same caller, dialect and body hash. A retry of one that ended without a result, arriving
+/// within <see cref="Window"/>, attaches to the first task.
 /// </summary>
-/// <param name="MarkedRetry">The client says this is a retry (the OpenAI SDKs send <c>X-Stainless-Retry-Count</c>).</param>
-public sealed record SynchronousSubmission(string Dialect, string BodyHash, bool MarkedRetry, TimeSpan Window);
+/// <param name="MarkedRetry">The client says this is a retry (the Stainless OpenAI SDKs send <c>X-Stainless-Retry-Count</c>).</param>
+public sealed record SynchronousSubmission(string Dialect, string BodyHash, bool MarkedRetry, TimeSpan Wait)
+{
+    /// <summary>How long after the wait a retry still attaches: SDKs back off for seconds, not minutes.</summary>
+    public static readonly TimeSpan RetryGrace = TimeSpan.FromSeconds(60);
+
+    public TimeSpan Window => Wait + RetryGrace;
+}
 
 public abstract record RecentSubmissionClaim
 {
     /// <summary>No identical call within the window: submit, then <see cref="IdempotencyStore.RecordTaskAsync"/>.</summary>
     public sealed record Fresh(long RecordId) : RecentSubmissionClaim;
-    /// <summary>An identical call within the window made this task.</summary>
-    public sealed record Existing(long RecordId, Guid TaskId) : RecentSubmissionClaim;
+    /// <summary>An identical call, started (or last attached to) at <paramref name="Since"/>, made this task.</summary>
+    public sealed record Existing(long RecordId, Guid TaskId, DateTime Since) : RecentSubmissionClaim;
     /// <summary>An identical call is being submitted right now.</summary>
     public sealed record Submitting : RecentSubmissionClaim;
 }
@@ -127,7 +134,7 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
             if (existing is null) continue;
             if (existing.CreatedAt >= clock.GetUtcNow().UtcDateTime - submission.Window)
                 return existing.ResponseStatus == TaskRecorded && Guid.TryParse(existing.ResponseBody, out var taskId)
-                    ? new RecentSubmissionClaim.Existing(existing.Id, taskId)
+                    ? new RecentSubmissionClaim.Existing(existing.Id, taskId, existing.CreatedAt)
                     : new RecentSubmissionClaim.Submitting();
             await ForgetRecentAsync(existing.Id, cancellationToken);
         }

@@ -98,9 +98,8 @@ public sealed class TaskService(
 
     /// <summary>
     /// Submits a task for a synchronous call (submit, then wait for the result in the same request). A retry of an
-    /// identical call within its window attaches to the first call's task instead of charging a second one: a retry
-    /// the client marks as one attaches whatever the task's state; an unmarked identical call attaches while the first
-    /// task is still queued or running (a client that gave up waiting), and makes a new task once it has finished.
+    /// identical call within its window attaches to the first call's task instead of charging a second one (see
+    /// <see cref="IsRetryOf"/>). The record lives in the database, so a retry sent to another node attaches too.
     /// </summary>
     public async Task<Outcome<TaskView>> SubmitSynchronousAsync(Guid userId, SubmitTaskRequest request, SynchronousSubmission submission,
         CancellationToken cancellationToken)
@@ -134,9 +133,7 @@ public sealed class TaskService(
                     return outcome;
                 case RecentSubmissionClaim.Existing existing:
                     var first = await FindSubmittedAsync(existing.TaskId, userId, cancellationToken);
-                    // A failed first try was refunded, so a retry of it is a new try.
-                    if (first is not null && (first.Tasks.Any(t => !t.Task.IsTerminal)
-                        || submission.MarkedRetry && first.Tasks.All(t => t.Task.Status == GenerationTaskStatus.Succeeded)))
+                    if (first is not null && IsRetryOf(first, existing.Since, submission))
                     {
                         await idempotency.RefreshRecentAsync(existing.RecordId, CancellationToken.None);
                         logger.LogInformation("Task {TaskId}: an identical {Dialect} call was attached to it instead of charging again",
@@ -152,6 +149,20 @@ public sealed class TaskService(
             }
         }
         return await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+    }
+
+    /// <summary>
+    /// Whether an identical call is a retry of the earlier one: while its tasks still run, yes. Once they succeeded, only
+    /// if the client marks it as a retry, or they finished after the earlier call's wait ended (so that call answered
+    /// "still generating" and never delivered the images; the .NET OpenAI SDK retries such 504s without marking them).
+    /// Otherwise the caller asks for the same thing again on purpose and gets a new task. A failed one was refunded,
+    /// so a retry of it is a new try.
+    /// </summary>
+    private static bool IsRetryOf(SubmittedBatch first, DateTime since, SynchronousSubmission submission)
+    {
+        if (first.Tasks.Any(t => !t.Task.IsTerminal)) return true;
+        if (first.Tasks.Any(t => t.Task.Status != GenerationTaskStatus.Succeeded)) return false;
+        return submission.MarkedRetry || first.Tasks.Max(t => t.Task.FinishedAt) > since + submission.Wait;
     }
 
     /// <summary>What an earlier synchronous call submitted: one task by its id, or a batch by the batch id.</summary>

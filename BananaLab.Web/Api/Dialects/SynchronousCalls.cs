@@ -14,15 +14,13 @@ public static class SynchronousCalls
     public const string RetryCountHeader = "X-Stainless-Retry-Count";
     /// <summary>Honoured by the OpenAI SDKs (Node, .NET, Python): <c>false</c> stops their automatic retries.</summary>
     public const string ShouldRetryHeader = "x-should-retry";
-    /// <summary>How long after the wait a retry still attaches: the SDKs back off for seconds, not minutes.</summary>
-    private static readonly TimeSpan RetryGrace = TimeSpan.FromSeconds(60);
 
     /// <param name="request">The call, for its retry header.</param>
     /// <param name="dialect">Which dialect's call: identical bodies in two dialects are two calls.</param>
     /// <param name="canonicalBody">The request's content, the same for the same request however it was encoded.</param>
     /// <param name="wait">How long the dialect waits for the result.</param>
     public static SynchronousSubmission Identify(HttpRequest request, string dialect, string canonicalBody, TimeSpan wait) =>
-        new(dialect, IdempotencyStore.HashRequest(Encoding.UTF8.GetBytes(canonicalBody)), IsMarkedRetry(request), wait + RetryGrace);
+        new(dialect, IdempotencyStore.HashRequest(Encoding.UTF8.GetBytes(canonicalBody)), IsMarkedRetry(request), wait);
 
     /// <summary>
     /// Marks an answer given while the task goes on: a client retrying it would only wait on the same task (or, for a

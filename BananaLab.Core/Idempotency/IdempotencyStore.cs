@@ -78,7 +78,8 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
 
     /// <summary>
     /// Inserts the record unless the key is taken, in one statement: the loser of a race sees "no row", not a unique
-    /// violation, so concurrent requests with one key log no database error. Null when the key was taken.
+    /// violation, so concurrent requests with one key log no database error. Null when the key was taken. Not cancellable:
+    /// a client dropping the connection while the row is read back would leave a claim that nobody completes or abandons.
     /// </summary>
     private async Task<long?> TryInsertAsync(BananaLabDbContext db, Guid userId, string key, string scope, string requestHash,
         CancellationToken cancellationToken)
@@ -89,7 +90,7 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
             VALUES ({userId}, {key}, {scope}, {requestHash}, {now})
             ON CONFLICT ("UserId", "Key") DO NOTHING
             RETURNING "Id" AS "Value"
-            """).ToListAsync(cancellationToken);
+            """).ToListAsync(CancellationToken.None);
         return ids.Count == 0 ? null : ids[0];
     }
 
@@ -126,7 +127,7 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
         {
             if (await TryInsertAsync(db, userId, key, RecentScope, submission.BodyHash, cancellationToken) is { } recordId)
             {
-                await ForgetExpiredRecentAsync(db, userId, submission.Window, cancellationToken);
+                await ForgetExpiredRecentAsync(db, userId, submission.Window, CancellationToken.None);
                 return new RecentSubmissionClaim.Fresh(recordId);
             }
             var existing = await db.Set<IdempotencyRecord>().AsNoTracking()

@@ -28,6 +28,11 @@ public abstract record IdempotencyClaim
     public sealed record Replay(int Status, string Body) : IdempotencyClaim;
     public sealed record Mismatch : IdempotencyClaim;
     public sealed record InProgress : IdempotencyClaim;
+    /// <summary>
+    /// The first request committed its task but stored no response (it failed or its process died after the commit):
+    /// answer from the task, then <see cref="IdempotencyStore.CompleteAsync"/>.
+    /// </summary>
+    public sealed record Committed(long RecordId, Guid TaskId) : IdempotencyClaim;
 }
 
 /// <summary>
@@ -71,9 +76,26 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
         // Abandoned between our insert and this read: claim again.
         if (existing is null) return await ClaimAsync(userId, key, scope, requestHash, cancellationToken);
         if (existing.Scope != scope || existing.RequestHash != requestHash) return new IdempotencyClaim.Mismatch();
-        return existing.ResponseStatus is { } status
-            ? new IdempotencyClaim.Replay(status, existing.ResponseBody ?? "")
+        if (existing.ResponseStatus is { } status) return new IdempotencyClaim.Replay(status, existing.ResponseBody ?? "");
+        return existing.ResponseBody is { } linked && linked.StartsWith(CommittedTaskPrefix, StringComparison.Ordinal)
+            && Guid.TryParse(linked.AsSpan(CommittedTaskPrefix.Length), out var taskId)
+            ? new IdempotencyClaim.Committed(existing.Id, taskId)
             : new IdempotencyClaim.InProgress();
+    }
+
+    /// <summary>ResponseBody of a claim whose task is committed while its response is not stored yet.</summary>
+    private const string CommittedTaskPrefix = "task:";
+
+    /// <summary>
+    /// Links a claim to the task its request creates, in the caller's transaction (the one that inserts the task), so the
+    /// key and the task commit together or not at all: a claim with a task is never abandoned, and a retry answers
+    /// from that task (<see cref="IdempotencyClaim.Committed"/>).
+    /// </summary>
+    public static async Task LinkTaskAsync(BananaLabDbContext db, long recordId, Guid taskId, CancellationToken cancellationToken)
+    {
+        var linked = CommittedTaskPrefix + taskId;
+        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId && r.ResponseStatus == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ResponseBody, linked), cancellationToken);
     }
 
     /// <summary>
@@ -101,11 +123,15 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
             .SetProperty(r => r.ResponseStatus, status).SetProperty(r => r.ResponseBody, body), cancellationToken);
     }
 
-    /// <summary>Forgets a claim whose request never produced a response (it threw), so a retry can run.</summary>
+    /// <summary>
+    /// Forgets a claim whose request never produced a response (it threw), so a retry can run; unless its task was
+    /// committed (<see cref="LinkTaskAsync"/>): then the retry answers from that task instead of charging another.
+    /// </summary>
     public async Task AbandonAsync(long recordId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId && r.ResponseStatus == null).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId && r.ResponseStatus == null && r.ResponseBody == null)
+            .ExecuteDeleteAsync(cancellationToken);
     }
 
     /// <summary>Key prefix of the records of recent synchronous calls (<see cref="SynchronousSubmission"/>).</summary>

@@ -90,9 +90,11 @@ public sealed class TaskService(
         return new PriceQuote(model.Id, tier, pixelWidth, pixelHeight, count, model.PriceOf(tier));
     }
 
-    public async Task<Outcome<TaskView>> SubmitAsync(Guid userId, SubmitTaskRequest request, CancellationToken cancellationToken)
+    /// <param name="idempotencyRecordId">The request's <c>Idempotency-Key</c> claim, linked to the task in its transaction.</param>
+    public async Task<Outcome<TaskView>> SubmitAsync(Guid userId, SubmitTaskRequest request, CancellationToken cancellationToken,
+        long? idempotencyRecordId = null)
     {
-        var submitted = await SubmitBatchAsync(userId, [request], cancellationToken);
+        var submitted = await SubmitBatchAsync(userId, [request], cancellationToken, idempotencyRecordId: idempotencyRecordId);
         return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
     }
 
@@ -178,7 +180,7 @@ public sealed class TaskService(
     /// reservations and tasks are written in one transaction. Errors name the failing item.
     /// </summary>
     public async Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
-        CancellationToken cancellationToken, bool alwaysBatch = false)
+        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null)
     {
         if (requests.Count == 0) return new TaskError("invalid_request", "Send at least one item.");
         TaskError ForItem(int index, TaskError error) =>
@@ -282,6 +284,8 @@ public sealed class TaskService(
             db.Tasks.AddRange(prepared.Select(p => p.Task));
             db.AddRange(decisions);
             await db.SaveChangesAsync(decided);
+            if (idempotencyRecordId is { } recordId)
+                await IdempotencyStore.LinkTaskAsync(db, recordId, batchId ?? prepared[0].Task.Id, decided);
             await transaction.CommitAsync(decided);
         }
         catch

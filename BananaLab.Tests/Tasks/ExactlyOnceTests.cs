@@ -37,6 +37,30 @@ public sealed class ExactlyOnceTests(NoWorkerFactory factory) : IClassFixture<No
     }
 
     [Fact]
+    public async Task A_request_that_failed_after_its_task_committed_is_answered_from_that_task_on_retry()
+    {
+        var (user, apiKey) = await factory.CreateUserAsync(credits: 100);
+        using var client = factory.CreateClient(apiKey);
+        var store = factory.Services.GetRequiredService<Core.Idempotency.IdempotencyStore>();
+        var body = await JsonContent.Create(new { model = BananaLabFactory.TestModel, prompt = "committed, then lost" }).ReadAsByteArrayAsync();
+        var claim = Assert.IsType<Core.Idempotency.IdempotencyClaim.Fresh>(
+            await store.ClaimAsync(user.Id, "key-2", "tasks.create", Core.Idempotency.IdempotencyStore.HashRequest(body), default));
+
+        // The first request: its task commits (linked to the key in the same transaction), then it fails before storing
+        // the response, and the failure path abandons the key as it would after any exception.
+        var submitted = await Tasks.SubmitAsync(user.Id, new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = "committed, then lost" },
+            default, claim.RecordId);
+        await store.AbandonAsync(claim.RecordId, default);
+        var retried = await SubmitAsync(client, "key-2", "committed, then lost", default);
+
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(submitted.Value!.Id.ToString(), (await retried.ReadJsonAsync()).GetProperty("id").GetString());
+        Assert.Equal(1, await CountTasksAsync(user.Id));
+        Assert.Equal(HttpStatusCode.Created, (await SubmitAsync(client, "key-2", "committed, then lost", default)).StatusCode);
+        Assert.Equal(95, await Ledger.GetBalanceAsync(user.Id));
+    }
+
+    [Fact]
     public async Task Concurrent_requests_with_one_idempotency_key_make_one_task()
     {
         var (user, apiKey) = await factory.CreateUserAsync(credits: 100);

@@ -39,9 +39,8 @@ public sealed class SynchronousRetryTests(SynchronousRetryTests.ShortWaitFactory
 
         var retry = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = JsonContent.Create(body) };
         retry.Headers.Add("X-Stainless-Retry-Count", "1");
-        var openGate = Task.Delay(300).ContinueWith(_ => ScriptedGenerator.OpenGate(gate));
+        ScriptedGenerator.OpenGate(gate);
         var second = await client.SendAsync(retry);
-        await openGate;
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(1, await CountTasksAsync(user.Id));
@@ -53,7 +52,12 @@ public sealed class SynchronousRetryTests(SynchronousRetryTests.ShortWaitFactory
     {
         var (user, key) = await factory.CreateUserAsync(credits: 100);
         var requests = 0;
-        using var http = new HttpClient(new CountingHandler(factory.Server.CreateHandler(), () => Interlocked.Increment(ref requests)))
+        var gate = Gate();
+        // The task finishes only once the SDK has retried: the first call's wait always ends in a 504.
+        using var http = new HttpClient(new CountingHandler(factory.Server.CreateHandler(), () =>
+        {
+            if (Interlocked.Increment(ref requests) == 2) ScriptedGenerator.OpenGate(gate);
+        }))
         {
             BaseAddress = factory.Server.BaseAddress,
         };
@@ -63,11 +67,8 @@ public sealed class SynchronousRetryTests(SynchronousRetryTests.ShortWaitFactory
             Transport = new HttpClientPipelineTransport(http),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 3),
         });
-        var gate = Gate();
-        var openGate = Task.Delay(1500).ContinueWith(_ => ScriptedGenerator.OpenGate(gate));
 
         var generated = await images.GenerateImageAsync($"[gate:{gate}] a patient owl");
-        await openGate;
 
         Assert.NotNull(generated.Value.ImageUri);
         Assert.True(requests > 1, "the SDK was expected to retry the 504 (it does not read x-should-retry)");

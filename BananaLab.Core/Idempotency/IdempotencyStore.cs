@@ -53,7 +53,10 @@ public abstract record RecentSubmissionClaim
 {
     /// <summary>No identical call within the window: submit, then <see cref="IdempotencyStore.RecordTaskAsync"/>.</summary>
     public sealed record Fresh(long RecordId) : RecentSubmissionClaim;
-    /// <summary>An identical call, started (or last attached to) at <paramref name="Since"/>, made this task.</summary>
+    /// <summary>
+    /// An identical call, started (or last attached to) at <paramref name="Since"/>, made this task (the batch's id, for
+    /// a call that submits a batch).
+    /// </summary>
     public sealed record Existing(long RecordId, Guid TaskId, DateTime Since) : RecentSubmissionClaim;
     /// <summary>An identical call is being submitted right now.</summary>
     public sealed record Submitting : RecentSubmissionClaim;

@@ -27,7 +27,7 @@ public sealed class ModerationLog(IDbContextFactory<BananaLabDbContext> dbFactor
         var query = db.Set<ModerationDecisionRecord>().AsNoTracking();
         if (blockedOnly) query = query.Where(r => !r.Allowed);
         var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(r => r.Id).Skip((Math.Max(1, page) - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        var items = await query.OrderByDescending(r => r.Id).Skip(Paging.Offset(page, pageSize)).Take(pageSize).ToListAsync(cancellationToken);
         return (items, total);
     }
 }

@@ -185,7 +185,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
 
         var total = await rows.CountAsync(cancellationToken);
         var items = await rows.OrderByDescending(r => r.Task.CreatedAt).ThenByDescending(r => r.Task.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize)
+            .Skip(Paging.Offset(page, pageSize)).Take(pageSize)
             .ToListAsync(cancellationToken);
         return new AdminTaskPage(items.Select(r => new AdminTaskRow(r.Task, r.Email)).ToList(), total);
     }
@@ -221,7 +221,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
             rows = rows.Where(r => EF.Functions.Like(r.Email.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await rows.CountAsync(cancellationToken);
-        var items = await rows.OrderByDescending(r => r.Decision.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        var items = await rows.OrderByDescending(r => r.Decision.Id).Skip(Paging.Offset(page, pageSize)).Take(pageSize).ToListAsync(cancellationToken);
         return new ModerationLogPage(items.Select(r => new ModerationLogRow(r.Decision, r.Email)).ToList(), total);
     }
 }

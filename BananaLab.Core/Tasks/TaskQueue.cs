@@ -61,7 +61,8 @@ public sealed class TaskQueue(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var total = (long)(now - task.CreatedAt).TotalMilliseconds;
-        var updated = await OwnedBy(db, task.Id, workerName).ExecuteUpdateAsync(s => s
+        // A cancel that was answered 200 has set CancelRequested: success is decided in this one statement, never after it.
+        var updated = await OwnedBy(db, task.Id, workerName).Where(t => !t.CancelRequested).ExecuteUpdateAsync(s => s
             .SetProperty(t => t.Status, GenerationTaskStatus.Succeeded)
             .SetProperty(t => t.ProgressPercent, 100)
             .SetProperty(t => t.FinishedAt, now)
@@ -74,6 +75,13 @@ public sealed class TaskQueue(
         if (updated != 1 || !await ledger.CaptureAsync(db, task.UserId, task.Id, task.CreditsReserved, cancellationToken))
         {
             await transaction.RollbackAsync(cancellationToken);
+            if (await OwnedBy(db, task.Id, workerName).AnyAsync(t => t.CancelRequested, cancellationToken))
+            {
+                logger.LogInformation("Task {TaskId}: canceled as it finished; the result is discarded and the credits released", task.Id);
+                await SettleUnsuccessfulAsync(db, task, OwnedBy(db, task.Id, workerName), GenerationTaskStatus.Canceled, TaskErrors.Canceled,
+                    "Canceled while running; the credits were returned.", cancellationToken, workerName);
+                return false;
+            }
             logger.LogWarning("Task {TaskId}: {Worker} lost its lease before completing; the result is discarded", task.Id, workerName);
             return false;
         }
@@ -99,7 +107,8 @@ public sealed class TaskQueue(
         if (transient && attempts < maxAttempts)
         {
             var delay = retryBaseDelay * Math.Pow(2, attempts - 1);
-            var requeued = await OwnedBy(db, task.Id, workerName).ExecuteUpdateAsync(s => s
+            // A task whose cancel was accepted is not retried: it falls through to be settled as canceled.
+            var requeued = await OwnedBy(db, task.Id, workerName).Where(t => !t.CancelRequested).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
                 .SetProperty(t => t.WorkerName, (string?)null)
                 .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
@@ -111,11 +120,13 @@ public sealed class TaskQueue(
             {
                 logger.LogWarning("Task {TaskId} attempt {Attempt} failed ({Code}); retrying in {Delay}", task.Id, attempts, code, delay);
                 notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Queued, GenerationTaskStatus.Queued, 0));
+                return;
             }
-            return;
         }
 
-        var status = code == TaskErrors.Canceled ? GenerationTaskStatus.Canceled : GenerationTaskStatus.Failed;
+        var canceled = code == TaskErrors.Canceled || await db.Tasks.AnyAsync(t => t.Id == task.Id && t.CancelRequested, cancellationToken);
+        if (canceled && code != TaskErrors.Canceled) (code, message) = (TaskErrors.Canceled, "Canceled while running; the credits were returned.");
+        var status = canceled ? GenerationTaskStatus.Canceled : GenerationTaskStatus.Failed;
         await SettleUnsuccessfulAsync(db, task, OwnedBy(db, task.Id, workerName), status, code, message, cancellationToken, workerName);
     }
 
@@ -156,7 +167,7 @@ public sealed class TaskQueue(
                 await SettleUnsuccessfulAsync(db, task, stillExpired, status, code, message, cancellationToken);
                 continue;
             }
-            var requeued = await stillExpired.ExecuteUpdateAsync(s => s
+            var requeued = await stillExpired.Where(t => !t.CancelRequested).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
                 .SetProperty(t => t.WorkerName, (string?)null)
                 .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)

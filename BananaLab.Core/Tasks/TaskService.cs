@@ -3,6 +3,7 @@ using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Data;
 using BananaLab.Core.Generation;
+using BananaLab.Core.Idempotency;
 using BananaLab.Core.Images;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
@@ -35,6 +36,7 @@ public sealed class TaskService(
     IClusterBroadcast broadcast,
     TimeProvider clock,
     GenerationTimings timings,
+    IdempotencyStore idempotency,
     ILogger<TaskService> logger)
 {
     public const int MaxPromptLength = 4000;
@@ -88,10 +90,89 @@ public sealed class TaskService(
         return new PriceQuote(model.Id, tier, pixelWidth, pixelHeight, count, model.PriceOf(tier));
     }
 
-    public async Task<Outcome<TaskView>> SubmitAsync(Guid userId, SubmitTaskRequest request, CancellationToken cancellationToken)
+    /// <param name="idempotencyRecordId">The request's <c>Idempotency-Key</c> claim, linked to the task in its transaction.</param>
+    public async Task<Outcome<TaskView>> SubmitAsync(Guid userId, SubmitTaskRequest request, CancellationToken cancellationToken,
+        long? idempotencyRecordId = null)
     {
-        var submitted = await SubmitBatchAsync(userId, [request], cancellationToken);
+        var submitted = await SubmitBatchAsync(userId, [request], cancellationToken, idempotencyRecordId: idempotencyRecordId);
         return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
+    }
+
+    /// <summary>
+    /// Submits a task for a synchronous call (submit, then wait for the result in the same request). A retry of an
+    /// identical call within its window attaches to the first call's task instead of charging a second one (see
+    /// <see cref="IsRetryOf"/>). The record lives in the database, so a retry sent to another node attaches too.
+    /// </summary>
+    public async Task<Outcome<TaskView>> SubmitSynchronousAsync(Guid userId, SubmitTaskRequest request, SynchronousSubmission submission,
+        CancellationToken cancellationToken)
+    {
+        var submitted = await SubmitBatchSynchronousAsync(userId, [request], submission, cancellationToken);
+        return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
+    }
+
+    /// <summary><see cref="SubmitSynchronousAsync"/> for a call that submits a batch (always given a batch id).</summary>
+    public async Task<Outcome<SubmittedBatch>> SubmitBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+        SynchronousSubmission submission, CancellationToken cancellationToken, bool alwaysBatch = false)
+    {
+        for (var round = 0; round < 100; round++)
+        {
+            switch (await idempotency.ClaimRecentAsync(userId, submission, cancellationToken))
+            {
+                case RecentSubmissionClaim.Fresh fresh:
+                    Outcome<SubmittedBatch> outcome;
+                    try
+                    {
+                        outcome = await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+                    }
+                    catch
+                    {
+                        await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                        throw;
+                    }
+                    if (outcome.Succeeded)
+                        await idempotency.RecordTaskAsync(fresh.RecordId, outcome.Value!.BatchId ?? outcome.Value.Tasks[0].Id, CancellationToken.None);
+                    else await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                    return outcome;
+                case RecentSubmissionClaim.Existing existing:
+                    var first = await FindSubmittedAsync(existing.TaskId, userId, cancellationToken);
+                    if (first is not null && IsRetryOf(first, existing.Since, submission))
+                    {
+                        await idempotency.RefreshRecentAsync(existing.RecordId, CancellationToken.None);
+                        logger.LogInformation("Task {TaskId}: an identical {Dialect} call was attached to it instead of charging again",
+                            existing.TaskId, submission.Dialect);
+                        return first;
+                    }
+                    await idempotency.ForgetRecentAsync(existing.RecordId, cancellationToken);
+                    break;
+                default:
+                    // The identical call is between its claim and its insert (milliseconds): wait for its task.
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), clock, cancellationToken);
+                    break;
+            }
+        }
+        return await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+    }
+
+    /// <summary>
+    /// Whether an identical call is a retry of the earlier one: while its tasks still run, yes. Once they succeeded, only
+    /// if the client marks it as a retry, or they finished after the earlier call's wait ended (so that call answered
+    /// "still generating" and never delivered the images; the .NET OpenAI SDK retries such 504s without marking them).
+    /// Otherwise the caller asks for the same thing again on purpose and gets a new task. A failed one was refunded,
+    /// so a retry of it is a new try.
+    /// </summary>
+    private static bool IsRetryOf(SubmittedBatch first, DateTime since, SynchronousSubmission submission)
+    {
+        if (first.Tasks.Any(t => !t.Task.IsTerminal)) return true;
+        if (first.Tasks.Any(t => t.Task.Status != GenerationTaskStatus.Succeeded)) return false;
+        return submission.MarkedRetry || first.Tasks.Max(t => t.Task.FinishedAt) > since + submission.Wait;
+    }
+
+    /// <summary>What an earlier synchronous call submitted: one task by its id, or a batch by the batch id.</summary>
+    private async Task<SubmittedBatch?> FindSubmittedAsync(Guid id, Guid userId, CancellationToken cancellationToken)
+    {
+        if (await GetAsync(id, userId, cancellationToken) is { } view) return new SubmittedBatch(view.Task.BatchId, [view]);
+        var batch = await GetBatchAsync(id, userId, cancellationToken);
+        return batch is null ? null : new SubmittedBatch(id, batch.Select(t => new TaskView(t, 0)).ToList());
     }
 
     /// <summary>
@@ -99,7 +180,7 @@ public sealed class TaskService(
     /// reservations and tasks are written in one transaction. Errors name the failing item.
     /// </summary>
     public async Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
-        CancellationToken cancellationToken, bool alwaysBatch = false)
+        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null)
     {
         if (requests.Count == 0) return new TaskError("invalid_request", "Send at least one item.");
         TaskError ForItem(int index, TaskError error) =>
@@ -186,21 +267,26 @@ public sealed class TaskService(
                     savedReferences.Add(task.ReferenceImagePath);
                 }
 
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // From here the request is decided: a client that drops the connection must not cancel (roll back) it half
+            // way, nor make it throw after the commit, or a retry with the same Idempotency-Key would charge a second task.
+            var decided = CancellationToken.None;
+            await using var transaction = await db.Database.BeginTransactionAsync(decided);
             foreach (var (task, _) in prepared)
             {
-                if (await ledger.ReserveAsync(db, userId, task.Id, task.CreditsReserved, cancellationToken)) continue;
-                await transaction.RollbackAsync(cancellationToken);
+                if (await ledger.ReserveAsync(db, userId, task.Id, task.CreditsReserved, decided)) continue;
+                await transaction.RollbackAsync(decided);
                 savedReferences.ForEach(imageStore.DeleteQuietly);
-                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
+                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, decided);
                 return user is null || user.Disabled
                     ? TaskErrors.UserDisabled()
                     : TaskErrors.InsufficientCredits(prepared.Sum(p => p.Task.CreditsReserved), user.CreditBalance);
             }
             db.Tasks.AddRange(prepared.Select(p => p.Task));
             db.AddRange(decisions);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await db.SaveChangesAsync(decided);
+            if (idempotencyRecordId is { } recordId)
+                await IdempotencyStore.LinkTaskAsync(db, recordId, batchId ?? prepared[0].Task.Id, decided);
+            await transaction.CommitAsync(decided);
         }
         catch
         {
@@ -209,12 +295,12 @@ public sealed class TaskService(
         }
 
         queueSignal.Notify();
+        foreach (var (task, _) in prepared) notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
         var views = new List<TaskView>(prepared.Count);
         foreach (var (task, _) in prepared)
         {
-            var (position, eta) = await QueueStandingAsync(db, task, cancellationToken);
+            var (position, eta) = await QueueStandingAsync(db, task, CancellationToken.None);
             views.Add(new TaskView(task, position, eta));
-            notifier.Publish(new TaskEvent(task.Id, userId, TaskEventKind.Queued, task.Status, 0));
         }
         return new SubmittedBatch(batchId, views);
     }
@@ -236,7 +322,7 @@ public sealed class TaskService(
         var quote = priced.Value!;
         var model = catalog.Find(quote.ModelId)!;
 
-        if (string.IsNullOrWhiteSpace(request.Prompt)) return TaskErrors.PromptRequired();
+        if (!PromptText.HasVisibleText(request.Prompt)) return TaskErrors.PromptRequired();
         if (request.Prompt.Length > MaxPromptLength || request.NegativePrompt?.Length > MaxPromptLength)
             return TaskErrors.PromptTooLong(MaxPromptLength);
         if (request.Steps is { } steps && (steps < 1 || steps > model.MaxSteps)) return TaskErrors.InvalidSteps(model.MaxSteps);
@@ -332,7 +418,7 @@ public sealed class TaskService(
         }
         var total = await tasks.CountAsync(cancellationToken);
         var items = await tasks.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize)
+            .Skip(Paging.Offset(page, pageSize)).Take(pageSize)
             .Include(t => t.Images.OrderBy(i => i.Index))
             .ToListAsync(cancellationToken);
         return new TaskPage(items, total, page, pageSize);
@@ -389,11 +475,19 @@ public sealed class TaskService(
 
         if (task.Status == GenerationTaskStatus.Running)
         {
-            await db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.CancelRequested, true), cancellationToken);
-            activeTasks.Forget(taskId);
-            runningTasks.Cancel(taskId);
-            return (await GetAsync(taskId, ownerId, cancellationToken))!;
+            // The worker's settlement succeeds only where CancelRequested is still false (TaskQueue.CompleteAsync), so once
+            // this row is marked the task can only end canceled, with its credits released; marked nothing = it already ended.
+            var marked = await db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.CancelRequested, true), CancellationToken.None);
+            if (marked == 1)
+            {
+                activeTasks.Forget(taskId);
+                runningTasks.Cancel(taskId);
+                return (await GetAsync(taskId, ownerId, CancellationToken.None))!;
+            }
+            task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, CancellationToken.None);
+            // Re-queued for a retry in between: cancel it as a queued task.
+            if (task.Status == GenerationTaskStatus.Queued) return await CancelAsync(taskId, ownerId, cancellationToken);
         }
         return TaskErrors.NotCancelable(task.Status);
     }

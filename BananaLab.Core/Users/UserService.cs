@@ -86,7 +86,7 @@ public sealed class UserService(
             query = query.Where(u => EF.Functions.Like(u.Email.ToLower(), pattern, LikePatterns.Escape) || EF.Functions.Like(u.DisplayName.ToLower(), pattern, LikePatterns.Escape));
         }
         var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(u => u.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        var items = await query.OrderByDescending(u => u.CreatedAt).Skip(Paging.Offset(page, pageSize)).Take(pageSize).ToListAsync(cancellationToken);
         return new UserPage(items, total);
     }
 

@@ -14,11 +14,14 @@ public static class Idempotent
 {
     public const string Header = "Idempotency-Key";
 
+    /// <param name="handler">Runs the request; it is given the claim's id to link to the task it commits (null without a key).</param>
+    /// <param name="answerFromTask">Answers a retry whose first request committed this task but stored no response.</param>
     public static async Task<IResult> RunAsync(HttpRequest request, Guid userId, string scope, byte[] body,
-        IdempotencyStore store, Func<Task<IResult>> handler, CancellationToken cancellationToken)
+        IdempotencyStore store, Func<long?, Task<IResult>> handler, Func<Guid, Task<IResult>> answerFromTask,
+        CancellationToken cancellationToken)
     {
         var key = request.Headers[Header].ToString();
-        if (string.IsNullOrEmpty(key)) return await handler();
+        if (string.IsNullOrEmpty(key)) return await handler(null);
         if (key.Length > IdempotencyStore.MaxKeyLength)
             return ApiProblems.Invalid($"The {Header} header is longer than {IdempotencyStore.MaxKeyLength} characters.", "invalid_idempotency_key");
 
@@ -32,13 +35,19 @@ public static class Idempotent
                 return ApiProblems.Invalid($"This {Header} was already used with a different request.", "idempotency_key_reused", StatusCodes.Status409Conflict);
             case IdempotencyClaim.InProgress:
                 return ApiProblems.Invalid($"A request with this {Header} is still being processed.", "idempotency_key_in_progress", StatusCodes.Status409Conflict);
+            case IdempotencyClaim.Committed committed:
+                var answer = await answerFromTask(committed.TaskId);
+                var (answerStatus, answerJson) = Capture(answer, request.HttpContext);
+                await store.CompleteAsync(committed.RecordId, answerStatus, answerJson, CancellationToken.None);
+                request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+                return answer;
         }
 
         var recordId = ((IdempotencyClaim.Fresh)claim).RecordId;
         IResult result;
         try
         {
-            result = await handler();
+            result = await handler(recordId);
         }
         catch
         {

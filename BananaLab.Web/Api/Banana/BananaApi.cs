@@ -38,12 +38,16 @@ public static class BananaApi
 
             var parsed = GenerationFields.Parse(inputs, modelKey, "banana");
             if (!parsed.Succeeded) return reply.Error(parsed.Error!.Message);
-            var submitted = await tasks.SubmitAsync(caller.User.Id, parsed.Value! with { ModelId = modelKey }, cancellationToken);
+            var wait = startOnly ? TimeSpan.Zero : TimeSpan.FromSeconds(options.Value.BananaStartWaitSeconds);
+            var submitted = wait > TimeSpan.Zero
+                ? await tasks.SubmitSynchronousAsync(caller.User.Id, parsed.Value! with { ModelId = modelKey },
+                    SynchronousCalls.Identify(request, "banana", body.GetRawText(), wait), cancellationToken)
+                : await tasks.SubmitAsync(caller.User.Id, parsed.Value! with { ModelId = modelKey }, cancellationToken);
             if (!submitted.Succeeded) return reply.Error(submitted.Error!.Message);
 
             reply.Node["callID"] = CallId(submitted.Value!.Id);
-            var wait = startOnly ? TimeSpan.Zero : TimeSpan.FromSeconds(options.Value.BananaStartWaitSeconds);
             var view = await tasks.WaitAsync(submitted.Value.Id, caller.User.Id, wait, cancellationToken);
+            if (wait > TimeSpan.Zero && !view!.Task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
             return await reply.TaskStateAsync(view!, outputs, urls, request, cancellationToken);
         });
 

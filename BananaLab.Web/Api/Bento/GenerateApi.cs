@@ -38,10 +38,13 @@ public static class GenerateApi
             return ApiProblems.Invalid("An image response holds one image; ask for 'accept: application/json' to get several.", "invalid_request");
         submission = submission with { OutputFormat = submission.OutputFormat ?? format };
 
-        var submitted = await tasks.SubmitAsync(caller.UserId(), submission, cancellationToken);
+        var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
+        var call = SynchronousCalls.Identify(request, "bento", $"{wantsJson}:{format}:{body.GetRawText()}", wait);
+        var submitted = await tasks.SubmitSynchronousAsync(caller.UserId(), submission, call, cancellationToken);
         if (!submitted.Succeeded) return ApiProblems.From(submitted.Error!);
-        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), TimeSpan.FromSeconds(options.Value.SyncWaitSeconds), cancellationToken);
+        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
         var task = view!.Task;
+        if (!task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         if (!task.IsTerminal)
             return TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Still generating",
                 detail: $"The image is not ready yet; follow it at /api/v1/tasks/{task.Id}.",

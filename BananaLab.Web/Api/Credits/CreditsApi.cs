@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using BananaLab.Core.Credits;
+using BananaLab.Core.Data;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -28,7 +29,7 @@ public static class CreditsApi
     {
         var size = Math.Clamp(pageSize ?? 50, 1, 200);
         var number = Math.Max(1, page ?? 1);
-        var entries = await ledger.GetEntriesAsync(caller.UserId(), (number - 1) * size, size, cancellationToken);
+        var entries = await ledger.GetEntriesAsync(caller.UserId(), Paging.Offset(number, size), size, cancellationToken);
         return TypedResults.Ok(new CreditLedgerResponse(entries.Select(ToResponse).ToList(), number, size));
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Webhooks;
 using BananaLab.Web.Api.Dialects;
@@ -28,13 +29,15 @@ public static class FastDeployApi
     public static Task<IResult> Sync(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
         IOptions<ApiOptions> options, CancellationToken cancellationToken) => Handle(request, caller, async (body, userId) =>
         {
-            var submitted = await SubmitAsync(body, userId, tasks, options.Value, cancellationToken);
-            if (submitted.Error is { } error) return error;
             var deadline = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
+            var submitted = await SubmitAsync(body, userId, tasks, options.Value, cancellationToken,
+                call: SynchronousCalls.Identify(request, "fastdeploy", body.GetRawText(), deadline));
+            if (submitted.Error is { } error) return error;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             foreach (var view in submitted.Batch!.Tasks)
                 await tasks.WaitAsync(view.Id, userId, deadline - clock.Elapsed, cancellationToken);
             var finished = await tasks.GetBatchAsync(submitted.Batch.BatchId!.Value, userId, cancellationToken);
+            if (finished!.Any(t => !t.IsTerminal)) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
             return Results.Json(await ReplyAsync(finished!, submitted.FileInput, outputs, includeStatus: false, cancellationToken));
         });
 
@@ -60,7 +63,7 @@ public static class FastDeployApi
     private sealed record Submitted(SubmittedBatch? Batch, bool FileInput, IResult? Error);
 
     private static async Task<Submitted> SubmitAsync(JsonElement body, Guid userId, TaskService tasks, ApiOptions options,
-        CancellationToken cancellationToken, string? webhook = null)
+        CancellationToken cancellationToken, string? webhook = null, SynchronousSubmission? call = null)
     {
         if (!body.TryGetProperty("data", out var data))
             return new(null, false, Failure(StatusCodes.Status400BadRequest, "'data' is required: a list of inputs or a map of file name to base64 image."));
@@ -104,7 +107,9 @@ public static class FastDeployApi
 
         if (webhook is not null)
             requests = requests.Select(r => r with { WebhookUrl = webhook, WebhookFormat = WebhookFormat.FastDeploy }).ToList();
-        var submitted = await tasks.SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch: true);
+        var submitted = call is null
+            ? await tasks.SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch: true)
+            : await tasks.SubmitBatchSynchronousAsync(userId, requests, call, cancellationToken, alwaysBatch: true);
         return submitted.Succeeded
             ? new(submitted.Value, fileInput, null)
             : new(null, fileInput, Failure(ApiProblems.StatusFor(submitted.Error!.Code), submitted.Error.Message));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Api.Files;
@@ -100,11 +101,15 @@ public static class OpenAiImagesApi
             (width, height) = (w, h);
         }
 
-        var submitted = await tasks.SubmitAsync(caller.UserId(), new SubmitTaskRequest
+        var wait = TimeSpan.FromSeconds(options.SyncWaitSeconds);
+        // The same fields (and image bytes) are the same request, whatever the JSON spacing or multipart boundary.
+        var canonical = string.Join('\n', fields.Model, fields.Prompt, fields.N, fields.Size, fields.ResponseFormat, fields.OutputFormat,
+            fields.Image is { } upload ? IdempotencyStore.HashRequest(upload.Data) : "");
+        var submitted = await tasks.SubmitSynchronousAsync(caller.UserId(), new SubmitTaskRequest
         {
             ModelId = fields.Model ?? options.DefaultModel, Prompt = fields.Prompt, ImageCount = fields.N, Width = width, Height = height,
             OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, Source = "openai",
-        }, cancellationToken);
+        }, SynchronousCalls.Identify(request, "openai", canonical, wait), cancellationToken);
         if (!submitted.Succeeded)
         {
             var error = submitted.Error!;
@@ -116,8 +121,9 @@ public static class OpenAiImagesApi
             return Error(ApiProblems.StatusFor(error.Code), error.Message, param, error.Code == "moderation_blocked" ? "content_policy_violation" : error.Code);
         }
 
-        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), TimeSpan.FromSeconds(options.SyncWaitSeconds), cancellationToken);
+        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
         var task = view!.Task;
+        if (!task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         if (task.Status != GenerationTaskStatus.Succeeded)
             return Error(task.IsTerminal ? StatusCodes.Status502BadGateway : StatusCodes.Status504GatewayTimeout,
                 task.IsTerminal ? task.ErrorMessage ?? "The image could not be generated." : $"Still generating; follow it at /api/v1/tasks/{task.Id}.",

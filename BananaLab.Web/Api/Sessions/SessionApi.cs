@@ -48,16 +48,21 @@ public static class SessionApi
             if (session is null) return Failure(StatusCodes.Status401Unauthorized, "client_session_auth_key is missing, unknown or expired; call /login.");
             var parsed = GenerationFields.Parse(body, session.ModelId, "session");
             if (!parsed.Succeeded) return Failure(StatusCodes.Status400BadRequest, parsed.Error!.Message, parsed.Error.Code);
-            var submitted = await tasks.SubmitAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId }, cancellationToken);
+            var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
+            var waits = GenerationFields.Bool(body, "wait_for_result") == true;
+            var submitted = waits
+                ? await tasks.SubmitSynchronousAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId },
+                    SynchronousCalls.Identify(request, "session", body.GetRawText(), wait), cancellationToken)
+                : await tasks.SubmitAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId }, cancellationToken);
             if (!submitted.Succeeded)
                 return Failure(ApiProblems.StatusFor(submitted.Error!.Code), submitted.Error.Message, submitted.Error.Code);
 
             var jobId = JobId(submitted.Value!.Id);
-            if (GenerationFields.Bool(body, "wait_for_result") != true)
-                return Results.Json(new JsonObject { ["success"] = true, ["job_id"] = jobId });
+            if (!waits) return Results.Json(new JsonObject { ["success"] = true, ["job_id"] = jobId });
 
-            var view = await tasks.WaitAsync(submitted.Value.Id, session.UserId, TimeSpan.FromSeconds(options.Value.SyncWaitSeconds), cancellationToken);
-            if (view!.Task.Status != GenerationTaskStatus.Succeeded)
+            var view = await tasks.WaitAsync(submitted.Value.Id, session.UserId, wait, cancellationToken);
+            if (!view!.Task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
+            if (view.Task.Status != GenerationTaskStatus.Succeeded)
                 return Results.Json(new JsonObject
                 {
                     ["success"] = !view.Task.IsTerminal, ["job_id"] = jobId, ["job_state"] = JobState(view.Task.Status),

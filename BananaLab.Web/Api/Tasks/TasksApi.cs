@@ -38,13 +38,19 @@ public static class TasksApi
         var body = await RequestBodies.ReadAsync(request, cancellationToken);
         if (body is null) return ApiProblems.Invalid("The request body is too large.", "body_too_large", StatusCodes.Status413PayloadTooLarge);
 
-        return await Idempotent.RunAsync(request, caller.UserId(), "tasks.create", body, idempotency, async () =>
+        return await Idempotent.RunAsync(request, caller.UserId(), "tasks.create", body, idempotency, async idempotencyRecordId =>
         {
             var parsed = await CreateTaskRequests.ParseAsync(request, body, cancellationToken);
             if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
-            var outcome = await tasks.SubmitAsync(caller.UserId(), parsed.Value! with { Source = "api" }, cancellationToken);
+            var outcome = await tasks.SubmitAsync(caller.UserId(), parsed.Value! with { Source = "api" }, cancellationToken, idempotencyRecordId);
             if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!);
             var response = TaskResponse.From(outcome.Value!);
+            return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
+        }, async taskId =>
+        {
+            var view = await tasks.GetAsync(taskId, caller.UserId(), CancellationToken.None);
+            if (view is null) return NotFound();
+            var response = TaskResponse.From(view);
             return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
         }, cancellationToken);
     }

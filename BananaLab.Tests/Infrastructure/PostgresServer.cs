@@ -60,15 +60,14 @@ public sealed class PostgresServer
         var (file, args) = AsServerUser(asRoot, Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(),
             "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=128MB");
-        var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("postgres did not start");
+        var process = Process.Start(OwnedServers.Watched(file, args, stopSignal: "INT", removeOnExit: directory))
+            ?? throw new InvalidOperationException("postgres did not start");
         var log = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(process, directory);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => OwnedServers.Stop(process, TimeSpan.FromSeconds(10));
 
         var server = new PostgresServer(process, port, directory);
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -90,24 +89,6 @@ public sealed class PostgresServer
                 lock (log) text = log.ToString();
                 throw new InvalidOperationException($"PostgreSQL did not come up on port {port}: {e.Message}\n{text}");
             }
-        }
-    }
-
-    private static void Stop(Process process, string directory)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                // SIGINT is PostgreSQL's "fast shutdown": it disconnects clients and exits at once.
-                Process.Start("kill", ["-INT", process.Id.ToString()])?.WaitForExit();
-                if (!process.WaitForExit(10_000)) process.Kill();
-            }
-            System.IO.Directory.Delete(directory, recursive: true);
-        }
-        catch
-        {
-            // Best effort at process exit.
         }
     }
 

@@ -5,7 +5,7 @@ namespace BananaLab.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port with persistence off, started once per test run
-/// and stopped when the test process exits. Tests keep apart by using their own key prefixes and
+/// and stopped when the test process exits (see <see cref="OwnedServers"/>). Tests keep apart by using their own key prefixes and
 /// channel names. Needs Debian's <c>redis-server</c> package (<c>.ci/run</c> installs it).
 /// </summary>
 public sealed class RedisServer
@@ -27,18 +27,14 @@ public sealed class RedisServer
             throw new InvalidOperationException(
                 "redis-server is not installed: `apt-get install -y redis-server` (the scale-out tests start a temporary server), or set REDIS_SERVER.");
         var port = LoopbackPorts.Free();
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes" })
-            start.ArgumentList.Add(arg);
+        var start = OwnedServers.Watched(executable,
+            ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"]);
         var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { if (!process.HasExited) process.Kill(); } catch { /* best effort at exit */ }
-        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => OwnedServers.Stop(process, TimeSpan.FromSeconds(5));
 
         var server = new RedisServer(port);
         var deadline = DateTime.UtcNow.AddSeconds(20);

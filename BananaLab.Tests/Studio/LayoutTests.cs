@@ -15,7 +15,8 @@ public sealed class LayoutTests(BananaLabFactory app) : StudioTestContext(app), 
     {
         AddAuthorization();
         Services.GetRequiredService<NavigationManager>().NavigateTo("/not-found");
-        return Render<Routes>(p => p.Add(x => x.Theme, themeCookie));
+        // A returning browser sends both viewer cookies (theme and time zone) with every request.
+        return Render<Routes>(p => p.Add(x => x.Theme, themeCookie).Add(x => x.TimeZone, "Europe/Berlin"));
     }
 
     [Fact]

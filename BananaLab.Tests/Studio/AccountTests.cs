@@ -42,6 +42,9 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
         Assert.Equal(100, user.CreditBalance);
         var notice = await (await browser.GetAsync(registered.Headers.Location)).Content.ReadAsStringAsync();
         Assert.Contains("If this address had no account, it has one now", notice);
+        // The address typed at sign-up is filled in (from a short-lived cookie, never the URL).
+        Assert.Contains($"value=\"{email}\"", notice);
+        Assert.DoesNotContain(email, registered.Headers.Location!.ToString());
         var signedIn = await PostFormAsync(browser, "/account/login", "login", new() { ["Form.Email"] = email, ["Form.Password"] = "correct horse" });
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         var studio = await browser.GetAsync("/");

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -13,7 +14,7 @@ namespace BananaLab.Tests.Api;
 /// (or the dialect's own error envelope) with a readable message, never a 500, and leave the tasks
 /// table and the ledger exactly as they were.
 /// </summary>
-public sealed class BadInputCorpusTests(BananaLabFactory factory) : IClassFixture<BananaLabFactory>
+public sealed class BadInputCorpusTests(BananaLabFactory factory, ITestOutputHelper output) : IClassFixture<BananaLabFactory>
 {
     private sealed record Probe(string Name, HttpMethod Method, string Path, HttpContent? Content, string? Key);
 
@@ -88,6 +89,7 @@ public sealed class BadInputCorpusTests(BananaLabFactory factory) : IClassFixtur
             }
         }
 
+        output.WriteLine($"Malformed input: {endpoints.Count} API endpoints, {sent} requests, {problems.Count} answered badly.");
         Assert.True(problems.Count == 0, $"{problems.Count} of {sent} malformed requests were answered badly:\n{string.Join("\n", problems)}");
         Assert.Equal(before, await SnapshotAsync());
         Assert.Equal(30, (await factory.Services.GetRequiredService<BananaLab.Core.Users.UserService>().FindAsync(user.Id))!.CreditBalance);

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Net;
 using System.Text;
 using BananaLab.Tests.Infrastructure;
@@ -11,7 +12,7 @@ namespace BananaLab.Tests.Api;
 /// One body limit (32 MiB, <see cref="RequestBodies.MaxBytes"/>) for the server and every dialect, on a real
 /// Kestrel: a body under it reaches the handler, a body over it is answered in the endpoint's own envelope.
 /// </summary>
-public sealed class BodyLimitTests(KestrelAppFactory app) : IClassFixture<KestrelAppFactory>
+public sealed class BodyLimitTests(KestrelAppFactory app, ITestOutputHelper output) : IClassFixture<KestrelAppFactory>
 {
     [Fact]
     public async Task The_server_limit_is_the_documented_32_mib_so_a_31_mb_body_reaches_the_dialect()
@@ -50,6 +51,7 @@ public sealed class BodyLimitTests(KestrelAppFactory app) : IClassFixture<Kestre
             else if (TakesABody(endpoint))
                 problems.Add($"{endpoint}: {status} instead of refusing the oversize body: {text[..Math.Min(200, text.Length)]}");
         }
+        output.WriteLine($"Oversize bodies: {endpoints.Count} endpoints that take a body, {problems.Count} answered badly.");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 

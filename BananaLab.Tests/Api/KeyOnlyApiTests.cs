@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Net;
 using System.Text;
 using BananaLab.Core.Data;
@@ -14,7 +15,7 @@ namespace BananaLab.Tests.Api;
 /// real signed-in cookie sent the way a cross-site form can send it (foreign Origin, no token, text/plain,
 /// multipart), in that dialect's own envelope, and charges nothing.
 /// </summary>
-public sealed class KeyOnlyApiTests(BananaLabFactory app) : IClassFixture<BananaLabFactory>
+public sealed class KeyOnlyApiTests(BananaLabFactory app, ITestOutputHelper output) : IClassFixture<BananaLabFactory>
 {
     [Fact]
     public async Task A_signed_in_studio_cookie_alone_is_refused_by_every_api_endpoint()
@@ -51,6 +52,7 @@ public sealed class KeyOnlyApiTests(BananaLabFactory app) : IClassFixture<Banana
             }
         }
 
+        output.WriteLine($"Cookie-only: {endpoints.Count} API endpoints, {sent} requests, {problems.Count} not refused.");
         Assert.True(problems.Count == 0, $"{problems.Count} of {sent} cookie-only requests were not refused:\n{string.Join("\n", problems)}");
         Assert.Equal(before, await LedgerAsync(admin.Id));
         // The cookie still works where it belongs.

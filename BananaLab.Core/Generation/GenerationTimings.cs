@@ -88,7 +88,7 @@ public sealed record RunEstimate(double DenoiseSeconds, double UpscaleSeconds, d
 /// newest run) of the values below. The first run only stands in until the second replaces it outright: a model's
 /// first run in a process also creates its ONNX sessions and JIT-compiles the pipeline. Kept in a 0.3 average, that
 /// cold run left banana-nano's ETAs 15–25 % high for thirty runs (median error 3.1 s); replacing it brought the median
-/// to 0.6 s (tools/bench-eta, BENCHMARKS.md). The averaged values are
+/// to 0.6–1.2 s over two runs (tools/bench-eta, BENCHMARKS.md). The averaged values are
 /// <list type="bullet">
 /// <item>seconds per denoising step per image (denoising always runs at the model's native size), and</item>
 /// <item>upscaling and encoding seconds per output megapixel, per size tier (enlarging to 4K costs more per

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using BananaLab.Core.Tasks;
+using BananaLab.Hosting;
 using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Tests.Infrastructure;
@@ -52,34 +53,17 @@ public sealed class ProductionHost : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Core.Services.GetRequiredService<T>();
 
-    /// <summary>
-    /// Waits for a task to end, reading the database: the host's task events stay in its own process.
-    /// </summary>
-    public async Task<GenerationTask> WaitForFinishAsync(Guid taskId, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var task = (await Get<TaskService>().GetAsync(taskId, null, CancellationToken.None))?.Task
-                ?? throw new InvalidOperationException($"Task {taskId} does not exist.");
-            if (task.IsTerminal) return task;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Task {taskId} is still {task.Status} after {timeout}:{Environment.NewLine}{RecentLog}");
-            await Task.Delay(200);
-        }
-    }
+    /// <summary>Waits for a task to end, reading the database (see <see cref="AppProcess.WaitForFinishAsync"/>).</summary>
+    public Task<GenerationTask> WaitForFinishAsync(Guid taskId, TimeSpan timeout) =>
+        AppProcess.WaitForFinishAsync(Get<TaskService>(), taskId, timeout, () => RecentLog);
 
-    /// <summary>
-    /// Starts <c>dotnet run --project BananaLab.Web</c> in the repository root. <c>--no-build</c> is the one
-    /// addition: <c>dotnet test</c> has just built the same project in the same configuration, and a second
-    /// build inside the test run only costs time.
-    /// </summary>
+    /// <summary>Starts the README's <c>dotnet run --project BananaLab.Web</c> in the repository root (<see cref="AppProcess.ReadmeRun"/>).</summary>
     public static Task<ProductionHost> StartReadmeAsync(IDictionary<string, string?>? settings = null) =>
-        StartAsync(RepositoryPaths.Root, ["run", "--no-build", "--project", "BananaLab.Web", "--"], settings);
+        StartAsync(RepositoryPaths.Root, AppProcess.ReadmeRun, settings);
 
     /// <summary>Starts <c>dotnet BananaLab.Web.dll</c> in <paramref name="publishDirectory"/>, as a published install runs.</summary>
     public static Task<ProductionHost> StartPublishedAsync(string publishDirectory, IDictionary<string, string?>? settings = null) =>
-        StartAsync(publishDirectory, ["BananaLab.Web.dll"], settings);
+        StartAsync(publishDirectory, AppProcess.Published, settings);
 
     /// <summary>Publishes BananaLab.Web (the configuration <c>dotnet test</c> built, without rebuilding it) into <paramref name="directory"/>.</summary>
     public static async Task PublishAsync(string directory)
@@ -109,20 +93,7 @@ public sealed class ProductionHost : IAsyncDisposable
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
 
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in arguments) start.ArgumentList.Add(arg);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        // The default environment is what users get: nothing inherited from the test runner may change it.
-        foreach (var variable in new[] { "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "DOTNET_URLS" })
-            start.Environment.Remove(variable);
-        foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;
-
+        var start = AppProcess.StartInfo(workingDirectory, arguments, port, settings, redirectOutput: true);
         var host = new ProductionHost(Process.Start(start)!, data, port, settings);
         host._process.OutputDataReceived += (_, e) => host.Record(e.Data);
         host._process.ErrorDataReceived += (_, e) => host.Record(e.Data);
@@ -130,7 +101,7 @@ public sealed class ProductionHost : IAsyncDisposable
         host._process.BeginErrorReadLine();
         try
         {
-            await host.WaitReadyAsync(TimeSpan.FromMinutes(2));
+            await AppProcess.WaitReadyAsync(host._process, host.BaseAddress, TimeSpan.FromMinutes(2), () => host.RecentLog);
             return host;
         }
         catch
@@ -145,27 +116,6 @@ public sealed class ProductionHost : IAsyncDisposable
         if (line is null) return;
         _log.Enqueue(line);
         while (_log.Count > 400) _log.TryDequeue(out _);
-    }
-
-    private async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"The host exited with code {_process.ExitCode} before it was ready:{Environment.NewLine}{RecentLog}");
-            try
-            {
-                if ((await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"The host was not ready within {timeout}:{Environment.NewLine}{RecentLog}");
-            await Task.Delay(250);
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using BananaLab.Hosting;
 using System.Net.Sockets;
 using BananaLab.Core;
 using BananaLab.Core.Credits;
@@ -50,26 +51,10 @@ sealed class DemoApp(string repositoryRoot, string dataDirectory) : IAsyncDispos
     public async Task<Uri> StartAsync()
     {
         var port = FreePort();
-        // --no-build: `dotnet run --project tools/screenshots` has just built BananaLab.Web.
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = repositoryRoot };
-        foreach (var arg in new[] { "run", "--no-build", "--project", "BananaLab.Web", "--", "--urls", $"http://127.0.0.1:{port}" })
-            start.ArgumentList.Add(arg);
-        foreach (var variable in new[] { "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" }) start.Environment.Remove(variable);
-        foreach (var (key, value) in Settings) start.Environment[key.Replace(":", "__")] = value;
-        _process = Process.Start(start)!;
-
+        // Its output goes to this console, so a failure to start is on screen.
+        _process = Process.Start(AppProcess.StartInfo(repositoryRoot, AppProcess.ReadmeRun, port, Settings, redirectOutput: false))!;
         var address = new Uri($"http://127.0.0.1:{port}");
-        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
-        for (var deadline = DateTime.UtcNow.AddMinutes(2); ; await Task.Delay(250))
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"The app exited with code {_process.ExitCode} before it was ready.");
-            try
-            {
-                if ((await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) break;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The app was not ready within 2 minutes.");
-        }
+        await AppProcess.WaitReadyAsync(_process, address, TimeSpan.FromMinutes(2), () => "(its output is above)");
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = repositoryRoot });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(Settings) { ["Bootstrap:AdminEmail"] = "" });
@@ -102,7 +87,7 @@ sealed class DemoApp(string repositoryRoot, string dataDirectory) : IAsyncDispos
                 ModelId = Model, Prompt = prompt, Size = "1K", ImageCount = count, Seed = seed, Source = "studio",
             }, cancellationToken);
             if (!submitted.Succeeded) throw new InvalidOperationException($"Submitting \"{prompt}\" failed: {submitted.Error!.Message}");
-            var done = await WaitForFinishAsync(tasks, submitted.Value!.Id, TimeSpan.FromMinutes(5), cancellationToken);
+            var done = await AppProcess.WaitForFinishAsync(tasks, submitted.Value!.Id, TimeSpan.FromMinutes(5), () => "(the app's output is above)");
             if (done.Status != GenerationTaskStatus.Succeeded)
                 throw new InvalidOperationException($"Generating \"{prompt}\" ended as {done.Status}: {done.ErrorMessage}");
             last = done.Id;
@@ -111,17 +96,6 @@ sealed class DemoApp(string repositoryRoot, string dataDirectory) : IAsyncDispos
         // Refused before it is queued: it shows in the history and the moderation log, and costs nothing.
         await tasks.SubmitAsync(user.Id, new SubmitTaskRequest { ModelId = Model, Prompt = "a gruesome monster", Source = "studio" }, cancellationToken);
         return last;
-    }
-
-    /// <summary>The host's task events stay in its process, so this reads the database until the task ends.</summary>
-    private static async Task<GenerationTask> WaitForFinishAsync(TaskService tasks, Guid taskId, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        for (var deadline = DateTime.UtcNow + timeout; ; await Task.Delay(200, cancellationToken))
-        {
-            var task = (await tasks.GetAsync(taskId, null, cancellationToken))!.Task;
-            if (task.IsTerminal) return task;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Task {taskId} is still {task.Status} after {timeout}.");
-        }
     }
 
     private static int FreePort()

@@ -29,17 +29,14 @@ public sealed class DatabaseInitializer(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-        {
-            await database.PrepareAsync(db, cancellationToken);
-            await db.Database.MigrateAsync(cancellationToken);
-        }
+            await database.MigrateAsync(db, cancellationToken);
         await BootstrapAdminOnceAsync(cancellationToken);
         readiness.DatabaseReady = true;
     }
 
     /// <summary>
-    /// Several nodes of one cluster start together on one database (EF Core serializes their migrations
-    /// with a lock). If another node creates the admin or its key at the same moment, the unique index
+    /// Several nodes of one cluster start together on one database (the provider serializes their
+    /// migrations). If another node creates the admin or its key at the same moment, the unique index
     /// refuses the second copy, and a second pass finds the first.
     /// </summary>
     private async Task BootstrapAdminOnceAsync(CancellationToken cancellationToken)

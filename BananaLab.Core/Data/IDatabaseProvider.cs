@@ -11,8 +11,20 @@ public interface IDatabaseProvider
 {
     void Configure(DbContextOptionsBuilder options);
 
-    /// <summary>Prepares the database file or server once at start, before migrations run.</summary>
-    Task PrepareAsync(BananaLabDbContext db, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the database when it does not exist and applies every pending migration, once at start.
+    /// Safe when several nodes of one cluster start at the same instant: one migrates, the others wait
+    /// for it and then find nothing left to do.
+    /// </summary>
+    Task MigrateAsync(BananaLabDbContext db, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits for <paramref name="which"/> and holds it until the result is disposed. One process of the
+    /// whole cluster holds it at a time: on PostgreSQL a session-level advisory lock on a connection of its
+    /// own (a process that dies frees it with its session); on SQLite, which serves one process, a lock
+    /// within this process.
+    /// </summary>
+    Task<IAsyncDisposable> LockAsync(ClusterLock which, CancellationToken cancellationToken);
 
     /// <summary>
     /// Atomically moves the oldest claimable queued task to running under a lease for this worker,

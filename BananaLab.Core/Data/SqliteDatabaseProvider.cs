@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -30,7 +31,11 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
     public void Configure(DbContextOptionsBuilder options) =>
         options.UseSqlite(ConnectionString).AddInterceptors(PragmaInterceptor.Instance);
 
-    public async Task PrepareAsync(BananaLabDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// EF Core serializes processes migrating one SQLite file with its <c>__EFMigrationsLock</c> table,
+    /// held until the whole migration run ends.
+    /// </summary>
+    public async Task MigrateAsync(BananaLabDbContext db, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(storage.Value.FullDataDirectory);
         // WAL persists in the file: readers never block the writer and commits stay cheap.
@@ -42,6 +47,25 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
         finally
         {
             await db.Database.CloseConnectionAsync();
+        }
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    private readonly ConcurrentDictionary<ClusterLock, SemaphoreSlim> _locks = new();
+
+    public async Task<IAsyncDisposable> LockAsync(ClusterLock which, CancellationToken cancellationToken)
+    {
+        var gate = _locks.GetOrAdd(which, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        return new Release(gate);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            gate.Release();
+            return ValueTask.CompletedTask;
         }
     }
 
@@ -72,7 +96,7 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
 
     /// <summary>
     /// Per-connection settings, applied once per physical connection (pooled connections keep them);
-    /// journal mode is set once per file in <see cref="PrepareAsync"/>.
+    /// journal mode is set once per file in <see cref="MigrateAsync"/>.
     /// </summary>
     private sealed class PragmaInterceptor : DbConnectionInterceptor
     {

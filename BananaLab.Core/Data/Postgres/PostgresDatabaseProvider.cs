@@ -1,5 +1,6 @@
 using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace BananaLab.Core.Data.Postgres;
@@ -10,7 +11,7 @@ namespace BananaLab.Core.Data.Postgres;
 /// claims never wait on each other, and a trigger (see the migrations) sends <c>NOTIFY</c> whenever a
 /// task becomes claimable, which <see cref="PostgresQueueListener"/> turns into a wake-up.
 /// </summary>
-public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabaseProvider
+public sealed class PostgresDatabaseProvider(DatabaseOptions options, ILogger<PostgresDatabaseProvider> logger) : IDatabaseProvider
 {
     /// <summary>The channel the <c>Tasks</c> trigger notifies, with the task's model id as payload.</summary>
     public const string QueueChannel = "bananalab_tasks";
@@ -22,8 +23,12 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options) : IDatabas
     internal static void Configure(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString);
 
-    /// <summary>The database itself is created by the first migration run when it does not exist.</summary>
-    public Task PrepareAsync(BananaLabDbContext db, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>See <see cref="PostgresMigrationRun"/>: one node migrates while the others wait on an advisory lock.</summary>
+    public Task MigrateAsync(BananaLabDbContext db, CancellationToken cancellationToken) =>
+        PostgresMigrationRun.RunAsync(db, ConnectionString, logger, cancellationToken);
+
+    public async Task<IAsyncDisposable> LockAsync(ClusterLock which, CancellationToken cancellationToken) =>
+        await PostgresAdvisoryLock.AcquireAsync(ConnectionString, which, logger, cancellationToken);
 
     public async Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
         IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)

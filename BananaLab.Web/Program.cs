@@ -20,6 +20,7 @@ using BananaLab.Web.Commands;
 using BananaLab.Web.Components;
 using BananaLab.Web.Health;
 using BananaLab.Web.Hubs;
+using BananaLab.Web.KeyRing;
 using BananaLab.Web.Metrics;
 using BananaLab.Web.Pages;
 using BananaLab.Web.Pages.Media;
@@ -33,6 +34,7 @@ using BananaLab.Worker.Moderation;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddBananaLabCore();
+builder.AddBananaLabKeyRing();
 builder.AddBananaLabWorker();
 builder.AddBananaLabInference();
 builder.AddBananaLabImageModeration();

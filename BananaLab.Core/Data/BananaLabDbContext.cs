@@ -5,6 +5,7 @@ using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Core.Webhooks;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -14,7 +15,7 @@ namespace BananaLab.Core.Data;
 /// The one model of the product. SQLite uses this type (its migrations are in <c>Data/Migrations</c>);
 /// PostgreSQL uses <see cref="Postgres.PostgresDbContext"/>, the same model with its own migrations.
 /// </summary>
-public class BananaLabDbContext : DbContext
+public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
 {
     public BananaLabDbContext(DbContextOptions<BananaLabDbContext> options) : base(options)
     {
@@ -30,6 +31,12 @@ public class BananaLabDbContext : DbContext
     public DbSet<GenerationTask> Tasks => Set<GenerationTask>();
     public DbSet<TaskImage> TaskImages => Set<TaskImage>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
+
+    /// <summary>
+    /// The web nodes' data-protection key ring (it signs cookies, antiforgery tokens and signed image
+    /// links), in the database that every node shares; see <c>BananaLab.Web/KeyRing</c>.
+    /// </summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {

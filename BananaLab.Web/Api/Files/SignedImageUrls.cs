@@ -1,9 +1,6 @@
-using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Dialects;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 
 namespace BananaLab.Web.Api.Files;
@@ -46,11 +43,7 @@ public static class SignedFilesEndpoints
 {
     public static IHostApplicationBuilder AddSignedImageUrls(this IHostApplicationBuilder builder)
     {
-        // Keys live in the data directory, so signed URLs survive a restart.
-        builder.Services.AddDataProtection().SetApplicationName("BananaLab");
-        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>, ILoggerFactory>((keys, storage, logging) =>
-            keys.XmlRepository = new FileSystemXmlRepository(
-                new DirectoryInfo(Path.Combine(storage.Value.FullDataDirectory, "keys")), logging));
+        // Signed with the cluster's shared key ring (KeyRing/), so a link made on one node opens on every node.
         builder.Services.AddSingleton<SignedImageUrls>();
         return builder;
     }

@@ -41,6 +41,19 @@ public sealed record TaskEvent(
 {
     /// <summary>The reported phase, or the one the status implies (a task just claimed is denoising).</summary>
     public GenerationPhase Phase => ReportedPhase ?? TaskPhases.Of(Status);
+
+    /// <summary>
+    /// A copy of <paramref name="task"/> as this terminal event says it ended (status, percent, error), for a
+    /// listener to show at once while it reads the stored result; the stored task itself is never changed.
+    /// </summary>
+    public GenerationTask EndOf(GenerationTask task)
+    {
+        var ended = task.Copy();
+        ended.Status = Status;
+        ended.ProgressPercent = Status == GenerationTaskStatus.Succeeded ? 100 : Math.Max(task.ProgressPercent, ProgressPercent);
+        if (ErrorCode is not null) (ended.ErrorCode, ended.ErrorMessage) = (ErrorCode, ErrorMessage);
+        return ended;
+    }
 }
 
 /// <summary>

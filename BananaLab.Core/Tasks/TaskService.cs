@@ -424,6 +424,26 @@ public sealed class TaskService(
         return new TaskPage(items, total, page, pageSize);
     }
 
+    /// <summary>
+    /// The stored result of a task whose end a listener has just heard: its images, charge, timings and error.
+    /// The event is the truth; a read may lag behind it (a copy cached by <see cref="ActiveTaskSnapshots"/>, or
+    /// another node's commit not yet seen), so a read that still finds the task unfinished is retried, for up
+    /// to about eight seconds. Null when the task is gone (deleted, not the owner's) or never reads as finished.
+    /// </summary>
+    public async Task<TaskView?> GetFinishedAsync(Guid taskId, Guid? ownerId, CancellationToken cancellationToken)
+    {
+        foreach (var delayMs in FinishedReadDelaysMs)
+        {
+            if (delayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(delayMs), clock, cancellationToken);
+            var view = await GetAsync(taskId, ownerId, cancellationToken);
+            if (view is null || view.Task.IsTerminal) return view;
+        }
+        return null;
+    }
+
+    /// <summary>Waits before each read of <see cref="GetFinishedAsync"/>; the second already outlives a cached copy.</summary>
+    private static readonly int[] FinishedReadDelaysMs = [0, 300, 600, 1200, 2400, 4000];
+
     /// <summary>Waits until the task is terminal or the timeout passes, then returns it (for long-polling dialects).</summary>
     public async Task<TaskView?> WaitAsync(Guid taskId, Guid? ownerId, TimeSpan timeout, CancellationToken cancellationToken)
     {

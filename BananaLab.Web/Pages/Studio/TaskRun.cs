@@ -34,7 +34,7 @@ public sealed class TaskRun : IDisposable
         if (Status == GenerationTaskStatus.Queued) _queueEvents = notifier.SubscribeAll(OnAnyTaskEvent);
         // The worker may have finished before we subscribed.
         if (notifier.LatestProgress(Task.Id) is { } latest) Apply(latest);
-        _ = _dispatch(ReloadAsync);
+        _ = _dispatch(() => ReloadAsync());
     }
 
     /// <summary>The stored task as last read (shared with other readers: never modified here).</summary>
@@ -61,9 +61,15 @@ public sealed class TaskRun : IDisposable
 
     private void OnTaskEvent(TaskEvent taskEvent) => _ = _dispatch(async () =>
     {
+        var wasFinished = IsFinished;
         Apply(taskEvent);
-        if (taskEvent.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Canceled)
-            await ReloadAsync();
+        if (!wasFinished && IsFinished)
+        {
+            // The event is the truth: show the end now, then read the stored result (images, charge, error).
+            Task = taskEvent.EndOf(Task);
+            Changed?.Invoke();
+            await ReloadAsync(finished: true);
+        }
         Changed?.Invoke();
     });
 
@@ -91,10 +97,15 @@ public sealed class TaskRun : IDisposable
         });
     }
 
-    /// <summary>Re-reads the stored task (queue position, final state, images).</summary>
-    private async Task ReloadAsync()
+    /// <summary>
+    /// Re-reads the stored task (queue position, final state, images). After the end was heard
+    /// (<paramref name="finished"/>), reads until the store says so too, whatever a cache still holds.
+    /// </summary>
+    private async Task ReloadAsync(bool finished = false)
     {
-        var view = await _tasks.GetAsync(Task.Id, _ownerId, CancellationToken.None);
+        var view = finished
+            ? await _tasks.GetFinishedAsync(Task.Id, _ownerId, CancellationToken.None)
+            : await _tasks.GetAsync(Task.Id, _ownerId, CancellationToken.None);
         if (view is null) return;
         // Never step back: a pushed event may have overtaken this read.
         if (Stage(view.Task.Status) >= Stage(Status))

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using BananaLab.Core.Data;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
@@ -43,16 +44,20 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var processes = new List<Process>();
         try
         {
-            // Web host A starts first and migrates; everyone else then starts at once on the migrated database.
+            // All four processes start at the same instant on the empty database: one migrates and creates the
+            // key ring's key, the others wait for it (see ConcurrentStartTests for the race this used to lose).
             processes.Add(ChildProcesses.Start(output, "web-a", ["web", data.Path, portA.ToString(), .. Args("Cluster:NodeName=web-a", "Worker:Enabled=false")]));
-            await ChildProcesses.WaitReadyAsync(portA);
             processes.Add(ChildProcesses.Start(output, "web-b", ["web", data.Path, portB.ToString(), .. Args("Cluster:NodeName=web-b", "Worker:Enabled=false")]));
             var workerSettings = new[] { "Worker:Concurrency=2", "Worker:LeaseSeconds=2", "Worker:HeartbeatMs=200", "Worker:RecoveryIntervalSeconds=1", "Worker:PollIntervalMs=2000" };
             var victim = ChildProcesses.Start(output, "worker-1", ["worker", data.Path, .. Args(["Cluster:NodeName=worker-1", "Worker:Name=worker-1", .. workerSettings])]);
             processes.Add(victim);
             processes.Add(ChildProcesses.Start(output, "worker-2", ["worker", data.Path,
                 .. Args(["Cluster:NodeName=worker-2", "Worker:Name=worker-2", $"Worker:MetricsPort={metricsPort}", .. workerSettings])]));
+            await ChildProcesses.WaitReadyAsync(portA);
             await ChildProcesses.WaitReadyAsync(portB);
+            // The first pages arrive on both nodes at once, as they do behind a load balancer: both need a signing key now.
+            using (var first = new HttpClient())
+                await Task.WhenAll(Enumerable.Range(0, 8).Select(i => first.GetAsync($"http://127.0.0.1:{(i % 2 == 0 ? portA : portB)}/account/login")));
 
             using var core = ChildProcesses.CoreServices(shared);
             var imageStore = core.Services.GetRequiredService<ImageStore>();
@@ -69,6 +74,17 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
                 return client;
             }
+
+            // One key ring: a sign-in, an antiforgery token and a signed image link made on either node work on the other.
+            var member = await core.Services.GetRequiredService<UserService>()
+                .CreateAsync("member@example.test", "Member", UserRole.User, "member password", initialCredits: 100);
+            var memberKey = (await core.Services.GetRequiredService<ApiKeyService>().CreateAsync(member.Id, "links")).Secret;
+            await CrossNodeTrust.AssertAsync(portA, portB, member.Email, "member password", memberKey, output);
+            await CrossNodeTrust.AssertAsync(portB, portA, member.Email, "member password", memberKey, output);
+            // Both nodes use the one key the first of them created. (ASP.NET Core re-reads the ring for an unknown key only
+            // in the first two minutes after start, so a second key would split the cluster from then on.)
+            await using (var db = await core.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync())
+                Assert.Equal(1, await db.DataProtectionKeys.CountAsync());
 
             // A client connected to web host A follows a task that web host B hands out to a worker.
             var (followerId, followerKey) = users[0];
@@ -166,6 +182,59 @@ public sealed class ClusterTests(ITestOutputHelper output)
             foreach (var process in processes) ChildProcesses.KillQuietly(process);
         }
     }
+}
+
+/// <summary>What one node signs, another accepts: they share one data-protection key ring.</summary>
+internal static partial class CrossNodeTrust
+{
+    /// <summary>
+    /// Signs in with the form served by <paramref name="from"/> but posted to <paramref name="to"/> (antiforgery),
+    /// opens a signed-in page on <paramref name="from"/> with the cookie <paramref name="to"/> set, and fetches on
+    /// <paramref name="to"/> an OpenAI-dialect <c>url</c> image link made on <paramref name="from"/>.
+    /// </summary>
+    public static async Task AssertAsync(int from, int to, string email, string password, string apiKey, ITestOutputHelper output)
+    {
+        using var fromNode = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{from}") };
+        using var toNode = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{to}") };
+
+        var form = await fromNode.GetAsync("/account/login");
+        var token = System.Net.WebUtility.HtmlDecode(AntiforgeryToken().Match(await form.Content.ReadAsStringAsync()).Groups[1].Value);
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/account/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "login", ["__RequestVerificationToken"] = token, ["Form.Email"] = email, ["Form.Password"] = password,
+            }),
+        };
+        post.Headers.Add("Cookie", Cookies(form));
+        var signedIn = await toNode.SendAsync(post);
+        Assert.True(signedIn.StatusCode == System.Net.HttpStatusCode.Redirect && new Uri(toNode.BaseAddress!, signedIn.Headers.Location!).AbsolutePath == "/",
+            $"the sign-in form from :{from} posted to :{to} answered {(int)signedIn.StatusCode} {signedIn.Headers.Location}");
+
+        using var page = new HttpRequestMessage(HttpMethod.Get, "/credits");
+        page.Headers.Add("Cookie", Cookies(signedIn));
+        var credits = await fromNode.SendAsync(page);
+        Assert.True(credits.StatusCode == System.Net.HttpStatusCode.OK,
+            $"the sign-in cookie of :{to} on :{from}/credits answered {(int)credits.StatusCode} {credits.Headers.Location}");
+
+        using var generate = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations")
+        {
+            Content = JsonContent.Create(new { model = BananaLabFactory.TestModel, prompt = "a link for every node", n = 1, size = "1024x1024", response_format = "url" }),
+        };
+        generate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        var reply = await (await fromNode.SendAsync(generate)).ReadJsonAsync();
+        var link = new Uri(reply.GetProperty("data")[0].GetProperty("url").GetString()!);
+        Assert.Equal(from, link.Port);
+        var image = await toNode.GetAsync(link.PathAndQuery);
+        Assert.True(image.StatusCode == System.Net.HttpStatusCode.OK, $"a link made on :{from} answered {(int)image.StatusCode} on :{to}");
+        output.WriteLine($"made on :{from}, accepted on :{to}: antiforgery token, sign-in cookie, signed image link");
+    }
+
+    private static string Cookies(HttpResponseMessage response) => string.Join("; ",
+        response.Headers.TryGetValues("Set-Cookie", out var values) ? values.Select(v => v.Split(';')[0]) : []);
+
+    [System.Text.RegularExpressions.GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex AntiforgeryToken();
 }
 
 /// <summary>The cluster runs alone: five processes on two cores would starve the other tests' timeouts, and theirs.</summary>

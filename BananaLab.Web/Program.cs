@@ -1,4 +1,5 @@
 using BananaLab.Core;
+using BananaLab.Core.Health;
 using BananaLab.Web.Accounts;
 using BananaLab.Web.Api;
 using BananaLab.Web.Api.Admin;
@@ -18,7 +19,6 @@ using BananaLab.Web.Api.Webhooks;
 using BananaLab.Web.Auth;
 using BananaLab.Web.Commands;
 using BananaLab.Web.Components;
-using BananaLab.Web.Health;
 using BananaLab.Web.Hubs;
 using BananaLab.Web.KeyRing;
 using BananaLab.Web.Metrics;

@@ -1,4 +1,5 @@
 using BananaLab.Core;
+using BananaLab.Core.Health;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Moderation;
@@ -31,7 +32,8 @@ public static class WorkerProgram
         builder.AddBananaLabWorker();
         builder.AddBananaLabInference();
         builder.AddBananaLabImageModeration();
-        builder.Services.AddHostedService<WorkerMetricsServer>();
+        builder.AddBananaLabHealth();
+        builder.Services.AddHostedService<WorkerProbeServer>();
         return builder;
     }
 }

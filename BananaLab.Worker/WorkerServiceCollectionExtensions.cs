@@ -16,7 +16,10 @@ public static class WorkerServiceCollectionExtensions
     public static IHostApplicationBuilder AddBananaLabWorker(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+            .ValidateDataAnnotations()
+            .Validate(o => System.Net.IPAddress.TryParse(o.MetricsBindAddress, out _),
+                "Worker:MetricsBindAddress must be an IP address such as 127.0.0.1, ::1 or 0.0.0.0.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
         builder.Services.AddSingleton<NodeMetrics>();
         var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();

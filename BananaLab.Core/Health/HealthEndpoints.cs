@@ -1,17 +1,24 @@
 using System.Text.Json;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
-namespace BananaLab.Web.Health;
+namespace BananaLab.Core.Health;
 
 /// <summary>
-/// <c>/livez</c>: the process answers. <c>/readyz</c>: migrations ran, the worker (if this node runs one)
-/// is up, the database answers a query and, in a cluster, Redis answers a ping. The body names each
-/// check, so an operator sees which dependency is missing.
+/// Kubernetes-style probes of every process, web node or worker. <c>/livez</c>: the process answers.
+/// <c>/readyz</c>: migrations ran, the worker (if this process runs one) is up, the database answers a
+/// query and, in a cluster, Redis answers a ping. The body names each check, so an operator sees which
+/// dependency is missing. A web node maps them beside its pages; a worker process on
+/// <c>Worker:MetricsPort</c>, beside its metrics.
 /// </summary>
 public static class HealthEndpoints
 {

@@ -167,6 +167,16 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 Assert.Contains($"bananalab_generation_seconds_count{{model=\"{BananaLabFactory.TestModel}\",worker=\"worker-2\",node=\"worker-2\"}} {completed}", metrics);
             }
 
+            // Beside its metrics, the worker answers Kubernetes-style probes with its database and Redis checks, on loopback only.
+            using (var prober = new HttpClient())
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await prober.GetAsync($"http://127.0.0.1:{metricsPort}/livez")).StatusCode);
+                var ready = await (await prober.GetAsync($"http://127.0.0.1:{metricsPort}/readyz")).ReadJsonAsync();
+                Assert.Equal("Healthy", ready.GetProperty("status").GetString());
+                Assert.Equal(["database", "redis", "startup"], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+                Assert.Equal(["127.0.0.1"], ListeningSockets.AddressesOf(metricsPort));
+            }
+
             // The follower on A saw its task's steps as the worker ran them, then the result, each once.
             var received = events.Where(e => e.Event.TaskId == followed.Id).ToList();
             output.WriteLine("follower saw: " + string.Join(" ", received.Select(e => $"{e.Name}:{e.Event.Step}")));
@@ -182,6 +192,23 @@ public sealed class ClusterTests(ITestOutputHelper output)
             foreach (var process in processes) ChildProcesses.KillQuietly(process);
         }
     }
+}
+
+/// <summary>The addresses a local TCP port listens on, read from the kernel's tables (no traffic is sent).</summary>
+internal static class ListeningSockets
+{
+    public static string[] AddressesOf(int port) =>
+    [
+        .. Read("/proc/net/tcp", port, hex => new System.Net.IPAddress(Convert.FromHexString(hex).Reverse().ToArray())),
+        .. Read("/proc/net/tcp6", port, hex => new System.Net.IPAddress(Enumerable.Range(0, 4)
+            .SelectMany(word => Convert.FromHexString(hex.Substring(word * 8, 8)).Reverse()).ToArray())),
+    ];
+
+    private static IEnumerable<string> Read(string table, int port, Func<string, System.Net.IPAddress> parse) =>
+        !File.Exists(table) ? [] : File.ReadLines(table).Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields[3] == "0A" && Convert.ToInt32(fields[1].Split(':')[1], 16) == port) // 0A: LISTEN
+            .Select(fields => parse(fields[1].Split(':')[0]).ToString());
 }
 
 /// <summary>What one node signs, another accepts: they share one data-protection key ring.</summary>

@@ -43,25 +43,3 @@ public sealed class WorkerMetrics(NodeMetrics metrics, TaskNotifier notifier, Ru
         return Task.CompletedTask;
     }
 }
-
-/// <summary>
-/// A worker process has no web server: with <c>Worker:MetricsPort</c> set, this serves its registry at
-/// <c>http://host:port/metrics</c> for Prometheus (prometheus-net's stand-alone HttpListener exporter).
-/// </summary>
-public sealed class WorkerMetricsServer(NodeMetrics metrics, IOptions<WorkerOptions> options) : IHostedService
-{
-    private MetricServer? _server;
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (options.Value.MetricsPort is not (> 0 and var port)) return Task.CompletedTask;
-        _server = new MetricServer("+", port, "metrics/", metrics.Registry);
-        _server.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_server is not null) await _server.StopAsync();
-    }
-}

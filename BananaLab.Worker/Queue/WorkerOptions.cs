@@ -51,9 +51,18 @@ public sealed class WorkerOptions
     [Range(50, 60_000, ErrorMessage = "Worker:HeartbeatMs must be between 50 and 60000.")]
     public int HeartbeatMs { get; set; } = 500;
 
-    /// <summary>A worker process serves its Prometheus metrics on this port (<c>/metrics</c>); 0 = none. Web nodes use their own <c>/metrics</c>.</summary>
+    /// <summary>
+    /// A worker process serves its Prometheus metrics (<c>/metrics</c>) and its probes (<c>/livez</c>, <c>/readyz</c>)
+    /// on this port; 0 = none. Web nodes serve theirs on their own port.
+    /// </summary>
     [Range(0, 65535, ErrorMessage = "Worker:MetricsPort must be between 0 and 65535.")]
     public int MetricsPort { get; set; }
+
+    /// <summary>
+    /// The address <see cref="MetricsPort"/> listens on: loopback by default, so only this machine can scrape it.
+    /// Set the machine's own address (or 0.0.0.0 / :: for all) where Prometheus or a probe runs elsewhere.
+    /// </summary>
+    public string MetricsBindAddress { get; set; } = "127.0.0.1";
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 }

@@ -30,6 +30,7 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<GenerationTask> Tasks => Set<GenerationTask>();
     public DbSet<TaskImage> TaskImages => Set<TaskImage>();
+    public DbSet<TaskAttempt> TaskAttempts => Set<TaskAttempt>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
 
     /// <summary>
@@ -56,6 +57,15 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
             user.Property(u => u.WebhookUrl).HasMaxLength(2000);
             user.Property(u => u.WebhookSecret).HasMaxLength(100);
             user.ToTable(t => t.HasCheckConstraint("CK_Users_CreditBalance_NotNegative", "\"CreditBalance\" >= 0"));
+        });
+
+        model.Entity<TaskAttempt>(attempt =>
+        {
+            attempt.HasIndex(a => new { a.TaskId, a.StartedAt });
+            attempt.HasOne<GenerationTask>().WithMany().HasForeignKey(a => a.TaskId).OnDelete(DeleteBehavior.Cascade);
+            attempt.Property(a => a.WorkerName).HasMaxLength(200);
+            attempt.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(20);
+            attempt.Property(a => a.ErrorCode).HasMaxLength(64);
         });
 
         model.Entity<ApiKey>(key =>

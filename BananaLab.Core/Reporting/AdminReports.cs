@@ -197,6 +197,13 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         return await db.CreditEntries.AsNoTracking().Where(e => e.TaskId == taskId).OrderBy(e => e.Id).ToListAsync(cancellationToken);
     }
 
+    /// <summary>Every run of a task (<see cref="TaskAttempt"/>), first first: who ran it, when, and how it ended.</summary>
+    public async Task<IReadOnlyList<TaskAttempt>> TaskAttemptsAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.TaskAttempts.AsNoTracking().Where(a => a.TaskId == taskId).OrderBy(a => a.Id).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Moderation decisions, newest first, with the user's email.</summary>
     public async Task<ModerationLogPage> ModerationAsync(ModerationLogQuery query, CancellationToken cancellationToken)
     {

@@ -26,8 +26,13 @@ public sealed class TaskQueue(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
+        // The claim and the record of this run commit together: every run a task had is in TaskAttempts.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var task = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, modelIds, cancellationToken);
         if (task is null) return null;
+        db.TaskAttempts.Add(new TaskAttempt { TaskId = task.Id, Number = task.Attempts, WorkerName = workerName, StartedAt = now });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0, ModelId: task.ModelId, WorkerName: workerName));
         return task;
     }
@@ -87,6 +92,7 @@ public sealed class TaskQueue(
         }
         db.TaskImages.AddRange(images);
         await db.SaveChangesAsync(cancellationToken);
+        await EndAttemptAsync(db, task.Id, TaskAttemptOutcome.Succeeded, null, now, cancellationToken);
         await webhooks.EnqueueAsync(db, task, GenerationTaskStatus.Succeeded, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100,
@@ -108,6 +114,7 @@ public sealed class TaskQueue(
         {
             var delay = retryBaseDelay * Math.Pow(2, attempts - 1);
             // A task whose cancel was accepted is not retried: it falls through to be settled as canceled.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var requeued = await OwnedBy(db, task.Id, workerName).Where(t => !t.CancelRequested).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
                 .SetProperty(t => t.WorkerName, (string?)null)
@@ -118,10 +125,13 @@ public sealed class TaskQueue(
                 .SetProperty(t => t.ErrorMessage, message), cancellationToken);
             if (requeued == 1)
             {
+                await EndAttemptAsync(db, task.Id, TaskAttemptOutcome.Retried, code, now, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
                 logger.LogWarning("Task {TaskId} attempt {Attempt} failed ({Code}); retrying in {Delay}", task.Id, attempts, code, delay);
                 notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Queued, GenerationTaskStatus.Queued, 0));
                 return;
             }
+            await transaction.RollbackAsync(cancellationToken);
         }
 
         var canceled = code == TaskErrors.Canceled || await db.Tasks.AnyAsync(t => t.Id == task.Id && t.CancelRequested, cancellationToken);
@@ -134,12 +144,15 @@ public sealed class TaskQueue(
     public async Task ReleaseToQueueAsync(Guid taskId, string workerName, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await OwnedBy(db, taskId, workerName).ExecuteUpdateAsync(s => s
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var released = await OwnedBy(db, taskId, workerName).ExecuteUpdateAsync(s => s
             .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
             .SetProperty(t => t.WorkerName, (string?)null)
             .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
             .SetProperty(t => t.ProgressPercent, 0)
             .SetProperty(t => t.Attempts, t => t.Attempts - 1), cancellationToken);
+        if (released == 1) await EndAttemptAsync(db, taskId, TaskAttemptOutcome.Released, null, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -159,22 +172,31 @@ public sealed class TaskQueue(
         {
             var stillExpired = db.Tasks.Where(t => t.Id == task.Id && t.Status == GenerationTaskStatus.Running
                 && t.WorkerName == task.WorkerName && t.LeaseExpiresAt == task.LeaseExpiresAt);
+            // A worker that restarted under its old name takes back what its previous life held, lease or not: say which.
+            var orphaned = task.WorkerName == orphanedBy && task.LeaseExpiresAt >= now;
+            var outcome = orphaned ? TaskAttemptOutcome.Orphaned : TaskAttemptOutcome.LeaseExpired;
             if (task.CancelRequested || task.Attempts >= maxAttempts)
             {
                 var (status, code, message) = task.CancelRequested
                     ? (GenerationTaskStatus.Canceled, TaskErrors.Canceled, "Canceled while running; the credits were returned.")
                     : (GenerationTaskStatus.Failed, TaskErrors.LeaseExpired, "The worker running this task stopped responding; the credits were returned.");
-                await SettleUnsuccessfulAsync(db, task, stillExpired, status, code, message, cancellationToken);
+                await SettleUnsuccessfulAsync(db, task, stillExpired, status, code, message, cancellationToken, attemptOutcome: outcome);
                 continue;
             }
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var requeued = await stillExpired.Where(t => !t.CancelRequested).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.Status, GenerationTaskStatus.Queued)
                 .SetProperty(t => t.WorkerName, (string?)null)
                 .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(t => t.ProgressPercent, 0), cancellationToken);
+            if (requeued == 1) await EndAttemptAsync(db, task.Id, outcome, null, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             if (requeued == 1)
             {
-                logger.LogWarning("Task {TaskId}: lease of {Worker} expired; re-queued", task.Id, task.WorkerName);
+                if (orphaned)
+                    logger.LogWarning("Task {TaskId}: left running by a previous run of {Worker}, which restarted; re-queued", task.Id, task.WorkerName);
+                else
+                    logger.LogWarning("Task {TaskId}: the lease of {Worker} expired at {LeaseExpiresAt:u}; re-queued", task.Id, task.WorkerName, task.LeaseExpiresAt);
                 notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Queued, GenerationTaskStatus.Queued, 0));
             }
         }
@@ -182,7 +204,8 @@ public sealed class TaskQueue(
     }
 
     private async Task SettleUnsuccessfulAsync(BananaLabDbContext db, GenerationTask task, IQueryable<GenerationTask> guard,
-        GenerationTaskStatus status, string code, string message, CancellationToken cancellationToken, string? workerName = null)
+        GenerationTaskStatus status, string code, string message, CancellationToken cancellationToken, string? workerName = null,
+        TaskAttemptOutcome? attemptOutcome = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -199,12 +222,22 @@ public sealed class TaskQueue(
             await transaction.RollbackAsync(cancellationToken);
             return;
         }
+        await EndAttemptAsync(db, task.Id,
+            attemptOutcome ?? (status == GenerationTaskStatus.Canceled ? TaskAttemptOutcome.Canceled : TaskAttemptOutcome.Failed), code, now, cancellationToken);
         await webhooks.EnqueueAsync(db, task, status, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var kind = status == GenerationTaskStatus.Canceled ? TaskEventKind.Canceled : TaskEventKind.Failed;
         notifier.Publish(new TaskEvent(task.Id, task.UserId, kind, status, task.ProgressPercent, ErrorCode: code, ErrorMessage: message,
             ModelId: task.ModelId, WorkerName: workerName));
     }
+
+    /// <summary>Closes the task's open run (there is at most one), in the caller's transaction. A task canceled while queued has none.</summary>
+    private static Task EndAttemptAsync(BananaLabDbContext db, Guid taskId, TaskAttemptOutcome outcome, string? errorCode, DateTime now,
+        CancellationToken cancellationToken) =>
+        db.TaskAttempts.Where(a => a.TaskId == taskId && a.EndedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.EndedAt, now)
+            .SetProperty(a => a.Outcome, outcome)
+            .SetProperty(a => a.ErrorCode, errorCode), cancellationToken);
 
     private static IQueryable<GenerationTask> OwnedBy(BananaLabDbContext db, Guid taskId, string workerName) =>
         db.Tasks.Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Running && t.WorkerName == workerName);

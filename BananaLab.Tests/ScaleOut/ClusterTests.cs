@@ -143,6 +143,16 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 Assert.All(tasks.Where(t => orphaned.Contains(t.Id) && t.Status == GenerationTaskStatus.Succeeded),
                     t => Assert.Equal("worker-2", t.WorkerName));
                 Assert.Contains(tasks, t => orphaned.Contains(t.Id) && t.Status == GenerationTaskStatus.Succeeded);
+                // Every run is on record: the killed worker's ended when its lease ran out, the survivor's later one succeeded.
+                var runs = await db.TaskAttempts.AsNoTracking().Where(a => orphaned.Contains(a.TaskId)).OrderBy(a => a.Id).ToListAsync();
+                foreach (var task in tasks.Where(t => orphaned.Contains(t.Id) && t.Status == GenerationTaskStatus.Succeeded))
+                {
+                    var mine = runs.Where(r => r.TaskId == task.Id).ToList();
+                    Assert.Equal(("worker-1", TaskAttemptOutcome.LeaseExpired), (mine[0].WorkerName, mine[0].Outcome!.Value));
+                    Assert.Equal(("worker-2", TaskAttemptOutcome.Succeeded), (mine[^1].WorkerName, mine[^1].Outcome!.Value));
+                    Assert.True(mine[^1].StartedAt >= mine[0].EndedAt);
+                }
+                Assert.DoesNotContain(await db.TaskAttempts.AsNoTracking().ToListAsync(), r => r.EndedAt is null);
                 // Both workers did real work, and every image a worker wrote is in the shared directory.
                 Assert.Contains(tasks, t => t.Status == GenerationTaskStatus.Succeeded && t.WorkerName == "worker-1");
                 Assert.Contains(tasks, t => t.Status == GenerationTaskStatus.Succeeded && t.WorkerName == "worker-2");

@@ -46,7 +46,16 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
         Assert.Null(task.WorkerName);
         Assert.Equal(1, task.Attempts);
         Assert.Equal(id, (await Queue.ClaimAsync("survivor", TimeSpan.FromMinutes(1), default))!.Id);
+
+        // Each run is on record with its own start: the first ended when its lease ran out, the second runs.
+        var runs = await AttemptsAsync(id);
+        Assert.Equal([("ghost", TaskAttemptOutcome.LeaseExpired), ("survivor", (TaskAttemptOutcome?)null)], runs.Select(r => (r.WorkerName, r.Outcome)));
+        Assert.True(runs[1].StartedAt > runs[0].EndedAt);
+        Assert.Equal(runs[0].StartedAt, (await factory.Services.LoadTaskAsync(id)).StartedAt);
     }
+
+    private async Task<List<TaskAttempt>> AttemptsAsync(Guid taskId) =>
+        [.. await factory.Services.GetRequiredService<BananaLab.Core.Reporting.AdminReports>().TaskAttemptsAsync(taskId, default)];
 
     [Fact]
     public async Task Expired_lease_after_the_last_attempt_fails_and_refunds()
@@ -76,6 +85,8 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
         await Queue.RecoverExpiredLeasesAsync(maxAttempts: 3, default, orphanedBy: "node-a");
 
         Assert.Equal(GenerationTaskStatus.Queued, (await factory.Services.LoadTaskAsync(id)).Status);
+        // Its lease had an hour to go: the run is recorded as ended by the restart, not by an expired lease.
+        Assert.Equal(TaskAttemptOutcome.Orphaned, Assert.Single(await AttemptsAsync(id)).Outcome);
     }
 
     [Fact]
@@ -117,6 +128,8 @@ public sealed class TaskQueueTests(NoWorkerFactory factory) : IClassFixture<NoWo
         Assert.Equal(GenerationTaskStatus.Failed, failed.Status);
         Assert.Equal("provider_timeout", failed.ErrorCode);
         Assert.Equal(20, await factory.Services.GetRequiredService<CreditLedger>().GetBalanceAsync(user.Id));
+        Assert.Equal([(1, TaskAttemptOutcome.Retried, "provider_timeout"), (2, TaskAttemptOutcome.Failed, "provider_timeout")],
+            (await AttemptsAsync(id)).Select(r => (r.Number, r.Outcome!.Value, r.ErrorCode!)));
     }
 
     [Fact]

@@ -26,6 +26,16 @@ public static class AdminFormat
         _ => "Adjustment",
     };
 
+    /// <summary>How a run ended, in words, with its error code when it failed ("retried (provider_timeout)").</summary>
+    public static string Outcome(TaskAttempt attempt) => attempt.Outcome switch
+    {
+        null => "running",
+        TaskAttemptOutcome.LeaseExpired => "lease expired",
+        TaskAttemptOutcome.Orphaned => "worker restarted",
+        TaskAttemptOutcome.Released => "handed back at shutdown",
+        { } outcome => outcome.ToString().ToLowerInvariant(),
+    } + (attempt.ErrorCode is { } code && attempt.Outcome is not TaskAttemptOutcome.Succeeded ? $" ({code})" : "");
+
     public static string Subject(string subject) => subject switch
     {
         "prompt" => "Prompt",

@@ -11,6 +11,9 @@ public interface IDatabaseProvider
 {
     void Configure(DbContextOptionsBuilder options);
 
+    /// <summary>Which database this process uses, for people: "SQLite file /srv/data/bananalab.db", "PostgreSQL database bananalab on db1:5432".</summary>
+    string Description { get; }
+
     /// <summary>
     /// Creates the database when it does not exist and applies every pending migration, once at start.
     /// Safe when several nodes of one cluster start at the same instant: one migrates, the others wait

@@ -28,6 +28,8 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
         DefaultTimeout = BusyTimeoutMs / 1000,
     }.ToString();
 
+    public string Description => $"SQLite file {DatabasePath}";
+
     public void Configure(DbContextOptionsBuilder options) =>
         options.UseSqlite(ConnectionString).AddInterceptors(PragmaInterceptor.Instance);
 

@@ -80,8 +80,37 @@ public sealed class ProductionHost : IAsyncDisposable
             throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}):{Environment.NewLine}{await output}{await errors}");
     }
 
+    /// <summary>
+    /// Runs a command of the app as a user types it (<c>dotnet run --project BananaLab.Web -- ARGS</c> in the repository
+    /// root) with <paramref name="settings"/> as environment variables; returns its exit code, standard output and error.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunCommandAsync(IReadOnlyDictionary<string, string?> settings,
+        params string[] args)
+    {
+        RefuseLocalProductionSettings();
+        var start = AppProcess.CommandInfo(RepositoryPaths.Root, [.. AppProcess.ReadmeRun, .. args], settings, redirectOutput: true);
+        using var command = Process.Start(start)!;
+        var output = command.StandardOutput.ReadToEndAsync();
+        var errors = command.StandardError.ReadToEndAsync();
+        await command.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (command.ExitCode, await output, await errors);
+    }
+
+    /// <summary>
+    /// An operator's <c>appsettings.Production.json</c> (README, Scaling out) would configure the app under test too:
+    /// these tests run the default single-machine install, so they stop and say so instead.
+    /// </summary>
+    private static void RefuseLocalProductionSettings()
+    {
+        var local = Path.Combine(RepositoryPaths.Root, "appsettings.Production.json");
+        if (File.Exists(local))
+            throw new InvalidOperationException($"{local} would configure the app under test (it is an operator's file, see README): " +
+                "move it aside, or run the tests in a clean clone.");
+    }
+
     private static async Task<ProductionHost> StartAsync(string workingDirectory, string[] arguments, IDictionary<string, string?>? extra)
     {
+        if (workingDirectory == RepositoryPaths.Root) RefuseLocalProductionSettings();
         var data = new TempDirectory();
         var port = LoopbackPorts.Free();
         var settings = new Dictionary<string, string?>

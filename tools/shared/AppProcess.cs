@@ -26,6 +26,11 @@ internal static class AppProcess
     /// setting as an environment variable and nothing inherited that would change the environment or the URL.
     /// </summary>
     public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> arguments, int port,
+        IReadOnlyDictionary<string, string?> settings, bool redirectOutput) =>
+        CommandInfo(workingDirectory, arguments.Concat(["--urls", $"http://127.0.0.1:{port}"]), settings, redirectOutput);
+
+    /// <summary><c>dotnet ARGUMENTS</c> (a command such as <c>create-api-key</c>) with the same settings and clean environment.</summary>
+    public static ProcessStartInfo CommandInfo(string workingDirectory, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?> settings, bool redirectOutput)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -34,7 +39,7 @@ internal static class AppProcess
             RedirectStandardOutput = redirectOutput,
             RedirectStandardError = redirectOutput,
         };
-        foreach (var arg in arguments.Concat(["--urls", $"http://127.0.0.1:{port}"])) start.ArgumentList.Add(arg);
+        foreach (var arg in arguments) start.ArgumentList.Add(arg);
         foreach (var variable in new[] { "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "DOTNET_URLS" })
             start.Environment.Remove(variable);
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;

@@ -18,6 +18,15 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options, ILogger<Po
 
     public string ConnectionString { get; } = WithSessionDefaults(options.ConnectionString!);
 
+    public string Description
+    {
+        get
+        {
+            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+            return $"PostgreSQL database {builder.Database} on {builder.Host}:{builder.Port}";
+        }
+    }
+
     public void Configure(DbContextOptionsBuilder options) => Configure(options, ConnectionString);
 
     internal static void Configure(DbContextOptionsBuilder options, string connectionString) =>

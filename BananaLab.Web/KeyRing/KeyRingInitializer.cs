@@ -29,7 +29,7 @@ public sealed class KeyRingInitializer(
         var now = time.GetUtcNow();
         if (ring.Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
         {
-            logger.LogInformation("Using the shared data-protection key ring ({Count} keys)", ring.Count);
+            logger.LogInformation("Using the shared data-protection key ring: {Count} key(s)", ring.Count);
             return;
         }
         var key = keys.CreateNewKey(activationDate: now, expirationDate: now + keyOptions.Value.NewKeyLifetime);

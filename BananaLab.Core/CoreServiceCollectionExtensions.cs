@@ -1,3 +1,4 @@
+using BananaLab.Core.Health;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Credits;
@@ -72,6 +73,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ActiveTaskSnapshots>();
         services.AddSingleton<TaskQueueSignal>();
         services.AddSingleton<RunningTasks>();
+        services.AddSingleton<TaskTransitions>();
         services.AddSingleton<TaskQueue>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<IdempotencyStore>();

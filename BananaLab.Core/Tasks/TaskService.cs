@@ -30,7 +30,7 @@ public sealed class TaskService(
     ActiveTaskSnapshots activeTasks,
     TaskQueueSignal queueSignal,
     RunningTasks runningTasks,
-    WebhookOutbox webhooks,
+    TaskTransitions transitions,
     OutboundAddressPolicy outboundAddresses,
     IOptions<StorageOptions> storage,
     IClusterBroadcast broadcast,
@@ -472,23 +472,9 @@ public sealed class TaskService(
 
         if (task.Status == GenerationTaskStatus.Queued)
         {
-            var now = clock.GetUtcNow().UtcDateTime;
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var canceled = await db.Tasks
-                .Where(t => t.Id == taskId && t.Status == GenerationTaskStatus.Queued)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(t => t.Status, GenerationTaskStatus.Canceled)
-                    .SetProperty(t => t.FinishedAt, now)
-                    .SetProperty(t => t.ErrorCode, TaskErrors.Canceled)
-                    .SetProperty(t => t.ErrorMessage, "Canceled before it started; the credits were returned."), cancellationToken);
-            if (canceled == 1 && await ledger.ReleaseAsync(db, task.UserId, taskId, task.CreditsReserved, "canceled", cancellationToken))
-            {
-                await webhooks.EnqueueAsync(db, task, GenerationTaskStatus.Canceled, now, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                notifier.Publish(new TaskEvent(taskId, task.UserId, TaskEventKind.Canceled, GenerationTaskStatus.Canceled, task.ProgressPercent));
+            if (await transitions.EndAsync(db, task, TaskTransitions.StillQueued(db, taskId), GenerationTaskStatus.Canceled,
+                    TaskErrors.Canceled, TaskTransitions.Messages.CanceledBeforeStart, cancellationToken))
                 return (await GetAsync(taskId, ownerId, cancellationToken))!;
-            }
-            await transaction.RollbackAsync(cancellationToken);
             // The worker claimed it in between: cancel it as a running task.
             task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, cancellationToken);
         }

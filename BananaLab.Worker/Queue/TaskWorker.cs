@@ -1,3 +1,4 @@
+using BananaLab.Core.Health;
 using System.Diagnostics;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Data;
@@ -197,7 +198,7 @@ public sealed class TaskWorker(
         catch (OperationCanceledException) when (abortToken.IsCancellationRequested)
         {
             await StopHeartbeatAsync();
-            await queue.ReleaseToQueueAsync(task.Id, _options.Name, CancellationToken.None);
+            await queue.ReleaseToQueueAsync(task, _options.Name, CancellationToken.None);
             logger.LogInformation("Task {TaskId} returned to the queue: the worker is stopping", task.Id);
         }
         catch (OperationCanceledException) when (heartbeat.LeaseLost)
@@ -210,7 +211,7 @@ public sealed class TaskWorker(
             await StopHeartbeatAsync();
             // Keep how far it got (the heartbeat may not have saved the last steps).
             task.ProgressPercent = Math.Max(task.ProgressPercent, progress.Percent);
-            await Fail(TaskErrors.Canceled, "Canceled while running; the credits were returned.", transient: false);
+            await Fail(TaskErrors.Canceled, TaskTransitions.Messages.CanceledWhileRunning, transient: false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {

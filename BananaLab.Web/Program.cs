@@ -28,6 +28,7 @@ using BananaLab.Web.Proxies;
 using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
+using BananaLab.Worker.Probes;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
 

@@ -2,6 +2,7 @@ using BananaLab.Core;
 using BananaLab.Core.Health;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Metrics;
+using BananaLab.Worker.Probes;
 using BananaLab.Worker.Moderation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,3 +1,4 @@
+using BananaLab.Core.Health;
 using BananaLab.Core.Data;
 using BananaLab.Core.Data.Postgres;
 using BananaLab.Worker.Metrics;

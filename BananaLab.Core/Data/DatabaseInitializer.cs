@@ -1,3 +1,4 @@
+using BananaLab.Core.Health;
 using BananaLab.Core.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -5,16 +6,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace BananaLab.Core.Data;
-
-/// <summary>What /readyz reports: the database is migrated and the worker (if any) runs.</summary>
-public sealed class Readiness
-{
-    public volatile bool DatabaseReady;
-    public volatile bool WorkerRunning;
-    public bool WorkerExpected { get; set; }
-
-    public bool IsReady => DatabaseReady && (!WorkerExpected || WorkerRunning);
-}
 
 /// <summary>Applies migrations and creates the bootstrap admin before anything else starts.</summary>
 public sealed class DatabaseInitializer(

@@ -1,3 +1,4 @@
+using BananaLab.Core.Health;
 using BananaLab.Core.Data;
 using BananaLab.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,6 @@
 using System.Net;
 using BananaLab.Core.Health;
+using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Queue;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -10,13 +11,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
-namespace BananaLab.Worker.Metrics;
+namespace BananaLab.Worker.Probes;
 
 /// <summary>
 /// A worker process has no web server of its own. With <c>Worker:MetricsPort</c> set, this runs a small
 /// Kestrel on <c>Worker:MetricsBindAddress</c> (loopback unless set) with three endpoints:
 /// <c>/metrics</c> (this process's Prometheus registry), <c>/livez</c> and <c>/readyz</c> (the same
-/// checks as a web node, see <see cref="HealthEndpoints"/>).
+/// checks as a web node, see <see cref="ProbeEndpoints"/>).
 /// </summary>
 public sealed class WorkerProbeServer(
     NodeMetrics metrics,

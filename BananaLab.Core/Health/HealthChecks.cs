@@ -1,10 +1,5 @@
-using System.Text.Json;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -14,40 +9,25 @@ using StackExchange.Redis;
 namespace BananaLab.Core.Health;
 
 /// <summary>
-/// Kubernetes-style probes of every process, web node or worker. <c>/livez</c>: the process answers.
-/// <c>/readyz</c>: migrations ran, the worker (if this process runs one) is up, the database answers a
-/// query and, in a cluster, Redis answers a ping. The body names each check, so an operator sees which
-/// dependency is missing. A web node maps them beside its pages; a worker process on
-/// <c>Worker:MetricsPort</c>, beside its metrics.
+/// What <c>/readyz</c> checks in every process, web node or worker: migrations ran and the worker (if this
+/// process runs one) is up (<see cref="Readiness"/>), the database answers a query and, in a cluster, Redis
+/// answers a ping. Each check names what it found, so an operator sees which dependency is missing. The
+/// HTTP side (<c>/livez</c>, <c>/readyz</c>) is <c>BananaLab.Worker/Probes/ProbeEndpoints.cs</c>.
 /// </summary>
-public static class HealthEndpoints
+public static class HealthChecks
 {
+    /// <summary>The tag of the checks <c>/readyz</c> runs.</summary>
+    public const string ReadyTag = "ready";
+
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
     public static IHostApplicationBuilder AddBananaLabHealth(this IHostApplicationBuilder builder)
     {
         var checks = builder.Services.AddHealthChecks()
-            .AddCheck<StartupCheck>("startup", tags: ["ready"])
-            .AddCheck<DatabaseCheck>("database", tags: ["ready"]);
-        if (ClusterOptions.UsesRedis(builder.Configuration)) checks.AddCheck<RedisCheck>("redis", tags: ["ready"]);
+            .AddCheck<StartupCheck>("startup", tags: [ReadyTag])
+            .AddCheck<DatabaseCheck>("database", tags: [ReadyTag]);
+        if (ClusterOptions.UsesRedis(builder.Configuration)) checks.AddCheck<RedisCheck>("redis", tags: [ReadyTag]);
         return builder;
-    }
-
-    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder routes)
-    {
-        routes.MapHealthChecks("/livez", new HealthCheckOptions { Predicate = _ => false });
-        routes.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteReportAsync });
-        return routes;
-    }
-
-    private static Task WriteReportAsync(HttpContext context, HealthReport report)
-    {
-        context.Response.ContentType = "application/json";
-        return JsonSerializer.SerializeAsync(context.Response.Body, new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
-        }, cancellationToken: context.RequestAborted);
     }
 
     private sealed class StartupCheck(Readiness readiness) : IHealthCheck

@@ -6,15 +6,6 @@ public interface IPromptModerator
     ValueTask<ModerationDecision> ScreenAsync(ModerationRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>Screens an image (a reference upload or a generated output).</summary>
-public interface IImageModerator
-{
-    /// <summary>False when no classifier is configured: checks then only record that fact.</summary>
-    bool IsConfigured { get; }
-
-    ValueTask<ModerationDecision> CheckAsync(ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken);
-}
-
 public sealed record ModerationRequest(Guid UserId, string Prompt, string? NegativePrompt);
 
 /// <summary>The outcome of one screening; the matched rules and normalised text are for admins, never for the user.</summary>
@@ -30,13 +21,4 @@ public sealed record ModerationDecision(
 
     /// <summary>What every refused user sees: short, neutral, and free of the matched term.</summary>
     public const string NeutralMessage = "This prompt can't be generated. Please revise it and try again.";
-}
-
-/// <summary>Used where no image classifier is configured: allows, and says so in the decision record.</summary>
-public sealed class NoImageClassifier : IImageModerator
-{
-    public bool IsConfigured => false;
-
-    public ValueTask<ModerationDecision> CheckAsync(ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new ModerationDecision(true, [], [], Note: "no image classifier is configured"));
 }

@@ -6,21 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace BananaLab.Core.Moderation;
 
-public sealed class ModerationOptions
-{
-    public const string Section = "Moderation";
-
-    /// <summary>Extra whole words or phrases that block (category "custom"), on top of the built-in lists and admin terms.</summary>
-    public List<string> BlockedTerms { get; set; } = [];
-
-    /// <summary>
-    /// How often admin term changes made by other processes are picked up when no change message reaches this
-    /// one (this process sees its own at once, and every node of a Redis cluster is told at once).
-    /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 3600, ErrorMessage = "Moderation:ReloadSeconds must be between 1 and 3600.")]
-    public int ReloadSeconds { get; set; } = 30;
-}
-
 /// <summary>
 /// Prompt screening over the built-in term lists, configured terms and the admins' terms in the database.
 /// The compiled rules are rebuilt when an admin changes a term (at once on every node told through

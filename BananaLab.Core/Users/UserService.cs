@@ -6,15 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace BananaLab.Core.Users;
 
-public sealed class CreditsOptions
-{
-    public const string Section = "Credits";
-
-    /// <summary>Credits every new account starts with.</summary>
-    [System.ComponentModel.DataAnnotations.Range(0, 1_000_000, ErrorMessage = "Credits:SignupGrant must be between 0 and 1000000.")]
-    public int SignupGrant { get; set; } = 100;
-}
-
 public sealed class UserService(
     IDbContextFactory<BananaLabDbContext> dbFactory,
     CreditLedger ledger,

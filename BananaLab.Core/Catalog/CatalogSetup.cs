@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace BananaLab.Core.Catalog;
+
+public static class CatalogSetup
+{
+    /// <summary>The models offered (<c>Models</c> in appsettings.json), validated at start.</summary>
+    public static IHostApplicationBuilder AddBananaLabCatalog(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ModelCatalogOptions>()
+            .Configure(options => builder.Configuration.GetSection(ModelCatalogOptions.Section).Bind(options.Models))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ModelCatalogOptions>, ModelCatalogOptionsValidator>();
+        builder.Services.AddSingleton<ModelCatalog>();
+        return builder;
+    }
+}

@@ -22,6 +22,9 @@ public sealed record RunShape(int DenoiseSteps, int ImageCount, int Width, int H
     public static RunShape Of(GenerationTask task) => Of(task.Steps, task.ImageCount, task.Width, task.Height,
         task.ReferenceImagePath is not null, task.ReferenceStrength);
 
+    public static RunShape Of(TaskSnapshot task) => Of(task.Steps, task.ImageCount, task.Width, task.Height,
+        task.ReferenceImagePath is not null, task.ReferenceStrength);
+
     public static RunShape Of(int steps, int imageCount, int width, int height, bool hasReference, double? referenceStrength)
     {
         steps = Math.Max(1, steps);

@@ -49,7 +49,7 @@ public sealed record AdminTaskQuery
     public int PageSize { get; init; } = 25;
 }
 
-public sealed record AdminTaskRow(GenerationTask Task, string UserEmail);
+public sealed record AdminTaskRow(TaskSnapshot Task, string UserEmail);
 
 public sealed record AdminTaskPage(IReadOnlyList<AdminTaskRow> Items, int Total);
 
@@ -187,7 +187,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         var items = await rows.OrderByDescending(r => r.Task.CreatedAt).ThenByDescending(r => r.Task.Id)
             .Skip(Paging.Offset(page, pageSize)).Take(pageSize)
             .ToListAsync(cancellationToken);
-        return new AdminTaskPage(items.Select(r => new AdminTaskRow(r.Task, r.Email)).ToList(), total);
+        return new AdminTaskPage(items.Select(r => new AdminTaskRow(TaskSnapshot.Of(r.Task), r.Email)).ToList(), total);
     }
 
     /// <summary>Every ledger entry that belongs to a task (its reservation, then its capture or release), oldest first.</summary>

@@ -18,7 +18,7 @@ public sealed class ActiveTaskSnapshots : IDisposable
     private readonly IDisposable _subscription;
     private long _invalidations;
 
-    private sealed record Snapshot(GenerationTask Task, int QueuePosition, int? QueuedEtaSeconds, long TakenAt);
+    private sealed record Snapshot(TaskSnapshot Task, int QueuePosition, int? QueuedEtaSeconds, long TakenAt);
 
     public ActiveTaskSnapshots(TaskNotifier notifier, TimeProvider clock)
     {
@@ -29,11 +29,11 @@ public sealed class ActiveTaskSnapshots : IDisposable
         });
     }
 
-    /// <summary>The task as read less than <see cref="Lifetime"/> ago, as a copy the caller may change.</summary>
-    public bool TryGet(Guid taskId, out GenerationTask task, out int queuePosition) => TryGet(taskId, out task, out queuePosition, out _);
+    /// <summary>The task as read less than <see cref="Lifetime"/> ago (immutable: every reader gets the same one).</summary>
+    public bool TryGet(Guid taskId, out TaskSnapshot task, out int queuePosition) => TryGet(taskId, out task, out queuePosition, out _);
 
-    /// <summary>As <see cref="TryGet(Guid, out GenerationTask, out int)"/>, with the ETA computed when a queued task was read.</summary>
-    public bool TryGet(Guid taskId, out GenerationTask task, out int queuePosition, out int? queuedEtaSeconds)
+    /// <summary>As <see cref="TryGet(Guid, out TaskSnapshot, out int)"/>, with the ETA computed when a queued task was read.</summary>
+    public bool TryGet(Guid taskId, out TaskSnapshot task, out int queuePosition, out int? queuedEtaSeconds)
     {
         (task, queuePosition, queuedEtaSeconds) = (null!, 0, null);
         if (!_snapshots.TryGetValue(taskId, out var snapshot)) return false;
@@ -42,7 +42,7 @@ public sealed class ActiveTaskSnapshots : IDisposable
             _snapshots.TryRemove(KeyValuePair.Create(taskId, snapshot));
             return false;
         }
-        (task, queuePosition, queuedEtaSeconds) = (snapshot.Task.Copy(), snapshot.QueuePosition, snapshot.QueuedEtaSeconds);
+        (task, queuePosition, queuedEtaSeconds) = (snapshot.Task, snapshot.QueuePosition, snapshot.QueuedEtaSeconds);
         return true;
     }
 
@@ -53,11 +53,11 @@ public sealed class ActiveTaskSnapshots : IDisposable
     /// Keeps a copy of a task read from the database, unless any task changed while it was being read
     /// (<paramref name="readStamp"/> is then stale): a copy must never outlive the event that ended it.
     /// </summary>
-    public void Remember(GenerationTask task, int queuePosition, long readStamp, int? queuedEtaSeconds = null)
+    public void Remember(TaskSnapshot task, int queuePosition, long readStamp, int? queuedEtaSeconds = null)
     {
         if (task.IsTerminal) return;
         if (_snapshots.Count >= MaxEntries) _snapshots.Clear();
-        _snapshots[task.Id] = new Snapshot(task.Copy(), queuePosition, queuedEtaSeconds, _clock.GetTimestamp());
+        _snapshots[task.Id] = new Snapshot(task, queuePosition, queuedEtaSeconds, _clock.GetTimestamp());
         // An event that arrived during the read (or this write) may have missed the copy: drop it again.
         if (Interlocked.Read(ref _invalidations) != readStamp) _snapshots.TryRemove(task.Id, out _);
     }

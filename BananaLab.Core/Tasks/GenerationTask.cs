@@ -1,6 +1,9 @@
 namespace BananaLab.Core.Tasks;
 
-/// <summary>One image-generation request, from submission to its final state.</summary>
+/// <summary>
+/// One image-generation request, from submission to its final state: the stored row, changed only by submission and
+/// <see cref="TaskTransitions"/>. Readers get a <see cref="TaskSnapshot"/>.
+/// </summary>
 public sealed class GenerationTask
 {
     public Guid Id { get; set; }
@@ -67,9 +70,6 @@ public sealed class GenerationTask
     public DateTime? DeletedAt { get; set; }
 
     public List<TaskImage> Images { get; set; } = [];
-
-    /// <summary>A field-by-field copy for one reader (the image list is shared: it only changes when a task ends).</summary>
-    public GenerationTask Copy() => (GenerationTask)MemberwiseClone();
 
     public bool IsTerminal => Status is GenerationTaskStatus.Succeeded or GenerationTaskStatus.Failed
         or GenerationTaskStatus.Canceled or GenerationTaskStatus.Blocked;

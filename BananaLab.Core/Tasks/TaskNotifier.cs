@@ -43,17 +43,16 @@ public sealed record TaskEvent(
     public GenerationPhase Phase => ReportedPhase ?? TaskPhases.Of(Status);
 
     /// <summary>
-    /// A copy of <paramref name="task"/> as this terminal event says it ended (status, percent, error), for a
-    /// listener to show at once while it reads the stored result; the stored task itself is never changed.
+    /// <paramref name="task"/> as this terminal event says it ended (status, percent, error), for a listener to show
+    /// at once while it reads the stored result.
     /// </summary>
-    public GenerationTask EndOf(GenerationTask task)
+    public TaskSnapshot EndOf(TaskSnapshot task) => task with
     {
-        var ended = task.Copy();
-        ended.Status = Status;
-        ended.ProgressPercent = Status == GenerationTaskStatus.Succeeded ? 100 : Math.Max(task.ProgressPercent, ProgressPercent);
-        if (ErrorCode is not null) (ended.ErrorCode, ended.ErrorMessage) = (ErrorCode, ErrorMessage);
-        return ended;
-    }
+        Status = Status,
+        ProgressPercent = Status == GenerationTaskStatus.Succeeded ? 100 : Math.Max(task.ProgressPercent, ProgressPercent),
+        ErrorCode = ErrorCode ?? task.ErrorCode,
+        ErrorMessage = ErrorCode is null ? task.ErrorMessage : ErrorMessage,
+    };
 }
 
 /// <summary>

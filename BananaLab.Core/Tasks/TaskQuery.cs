@@ -16,4 +16,4 @@ public sealed record TaskQuery
     public int PageSize { get; init; } = 20;
 }
 
-public sealed record TaskPage(IReadOnlyList<GenerationTask> Items, int Total, int Page, int PageSize);
+public sealed record TaskPage(IReadOnlyList<TaskSnapshot> Items, int Total, int Page, int PageSize);

@@ -43,11 +43,11 @@ public sealed class TaskService(
     private const int MaxCachedFinishedTasks = 10_000;
     /// <summary>Cluster topic: a task was deleted, so every node forgets its cached copy.</summary>
     public const string TaskDeletedTopic = "tasks:deleted";
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> _finished =
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskSnapshot> _finished =
         ForgetDeletedTasks(broadcast, new());
 
-    private static System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> ForgetDeletedTasks(
-        IClusterBroadcast broadcast, System.Collections.Concurrent.ConcurrentDictionary<Guid, GenerationTask> cache)
+    private static System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskSnapshot> ForgetDeletedTasks(
+        IClusterBroadcast broadcast, System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskSnapshot> cache)
     {
         broadcast.Subscribe(TaskDeletedTopic, message =>
         {
@@ -300,18 +300,18 @@ public sealed class TaskService(
         foreach (var (task, _) in prepared)
         {
             var (position, eta) = await QueueStandingAsync(db, task, CancellationToken.None);
-            views.Add(new TaskView(task, position, eta));
+            views.Add(new TaskView(TaskSnapshot.Of(task), position, eta));
         }
         return new SubmittedBatch(batchId, views);
     }
 
     /// <summary>The tasks of a batch in submission order, checked against their owner.</summary>
-    public async Task<IReadOnlyList<GenerationTask>?> GetBatchAsync(Guid batchId, Guid ownerId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TaskSnapshot>?> GetBatchAsync(Guid batchId, Guid ownerId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var tasks = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
             .Where(t => t.BatchId == batchId && t.UserId == ownerId).OrderBy(t => t.BatchIndex).ToListAsync(cancellationToken);
-        return tasks.Count == 0 ? null : tasks;
+        return tasks.Count == 0 ? null : [.. tasks.Select(TaskSnapshot.Of)];
     }
 
     private Outcome<(PriceQuote Quote, ModelDefinition Model, (ImageHeader Header, byte[] Data)? Reference, OutputFormat Format)> Validate(
@@ -362,16 +362,17 @@ public sealed class TaskService(
 
         var readStamp = activeTasks.Stamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var task = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
+        var stored = await db.Tasks.AsNoTracking().Include(t => t.Images.OrderBy(i => i.Index))
             .SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
-        if (task is null || (ownerId is not null && (task.UserId != ownerId || task.DeletedAt is not null))) return null;
+        if (stored is null || (ownerId is not null && (stored.UserId != ownerId || stored.DeletedAt is not null))) return null;
+        var task = TaskSnapshot.Of(stored);
         if (task.IsTerminal)
         {
             if (_finished.Count >= MaxCachedFinishedTasks) _finished.Clear();
             _finished[task.Id] = task;
             return new TaskView(task, 0);
         }
-        var (queuePosition, eta) = await QueueStandingAsync(db, task, cancellationToken);
+        var (queuePosition, eta) = await QueueStandingAsync(db, stored, cancellationToken);
         activeTasks.Remember(task, queuePosition, readStamp, eta);
         return Live(task, queuePosition, eta);
     }
@@ -380,12 +381,12 @@ public sealed class TaskService(
     /// A waiting or running task with what is known live: the database holds progress as of the last heartbeat, while
     /// the worker's latest report (in this process, or relayed) has the current percent, phase and seconds left.
     /// </summary>
-    private TaskView Live(GenerationTask task, int queuePosition, int? queuedEtaSeconds)
+    private TaskView Live(TaskSnapshot task, int queuePosition, int? queuedEtaSeconds)
     {
         if (task.Status != GenerationTaskStatus.Running)
             return new TaskView(task, queuePosition, task.Status == GenerationTaskStatus.Queued ? queuedEtaSeconds : null);
         var live = notifier.LatestProgress(task.Id);
-        if (live is not null && live.ProgressPercent > task.ProgressPercent) task.ProgressPercent = live.ProgressPercent;
+        if (live is not null && live.ProgressPercent > task.ProgressPercent) task = task with { ProgressPercent = live.ProgressPercent };
         var secondsLeft = RunningSecondsLeft(task.Id, task.ModelId, RunShape.Of(task), task.ProgressPercent);
         return new TaskView(task, 0, secondsLeft is null ? null : (int)Math.Ceiling(secondsLeft.Value), live?.Phase);
     }
@@ -421,7 +422,7 @@ public sealed class TaskService(
             .Skip(Paging.Offset(page, pageSize)).Take(pageSize)
             .Include(t => t.Images.OrderBy(i => i.Index))
             .ToListAsync(cancellationToken);
-        return new TaskPage(items, total, page, pageSize);
+        return new TaskPage([.. items.Select(TaskSnapshot.Of)], total, page, pageSize);
     }
 
     /// <summary>
@@ -504,7 +505,7 @@ public sealed class TaskService(
     /// what was charged, and admins see that the owner deleted it. Errors: <c>task_not_found</c> (someone
     /// else's, or already deleted), <c>not_deletable</c> (queued or running: cancel it first).
     /// </summary>
-    public async Task<Outcome<GenerationTask>> DeleteAsync(Guid taskId, Guid ownerId, CancellationToken cancellationToken)
+    public async Task<Outcome<TaskSnapshot>> DeleteAsync(Guid taskId, Guid ownerId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var task = await db.Tasks.AsNoTracking().Include(t => t.Images)
@@ -522,8 +523,7 @@ public sealed class TaskService(
 
         imageStore.DeleteTaskFiles(task);
         logger.LogInformation("Task {TaskId} deleted by its owner {UserId}", taskId, ownerId);
-        task.DeletedAt = now;
-        return task;
+        return TaskSnapshot.Of(task) with { DeletedAt = now };
     }
 
     /// <summary>An output image's record and absolute file path, checked against its owner.</summary>

@@ -7,7 +7,7 @@ namespace BananaLab.Core.Tasks;
 /// stored (<see cref="TaskEta"/>; null when finished or not yet measurable) and, while running, the phase its
 /// worker last reported.
 /// </summary>
-public sealed record TaskView(GenerationTask Task, int QueuePosition, int? EtaSeconds = null, GenerationPhase? LivePhase = null)
+public sealed record TaskView(TaskSnapshot Task, int QueuePosition, int? EtaSeconds = null, GenerationPhase? LivePhase = null)
 {
     public Guid Id => Task.Id;
     public GenerationTaskStatus Status => Task.Status;

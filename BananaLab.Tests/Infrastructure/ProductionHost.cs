@@ -54,7 +54,7 @@ public sealed class ProductionHost : IAsyncDisposable
     public T Get<T>() where T : notnull => Core.Services.GetRequiredService<T>();
 
     /// <summary>Waits for a task to end, reading the database (see <see cref="AppProcess.WaitForFinishAsync"/>).</summary>
-    public Task<GenerationTask> WaitForFinishAsync(Guid taskId, TimeSpan timeout) =>
+    public Task<TaskSnapshot> WaitForFinishAsync(Guid taskId, TimeSpan timeout) =>
         AppProcess.WaitForFinishAsync(Get<TaskService>(), taskId, timeout, () => RecentLog);
 
     /// <summary>Starts the README's <c>dotnet run --project BananaLab.Web</c> in the repository root (<see cref="AppProcess.ReadmeRun"/>).</summary>

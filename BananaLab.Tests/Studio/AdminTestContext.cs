@@ -34,7 +34,7 @@ public abstract class AdminTestContext(BananaLabFactory app) : StudioTestContext
     protected Task<User> CreateUserAsync(int credits = 100, string? email = null) =>
         Get<UserService>().CreateAsync(email ?? $"{Guid.NewGuid():N}@example.test", "Someone", UserRole.User, initialCredits: credits);
 
-    protected async Task<GenerationTask> SubmitAndFinishAsync(Guid userId, string prompt, string model = BananaLabFactory.TestModel)
+    protected async Task<TaskSnapshot> SubmitAndFinishAsync(Guid userId, string prompt, string model = BananaLabFactory.TestModel)
     {
         var submitted = await Get<TaskService>().SubmitAsync(userId, new SubmitTaskRequest { ModelId = model, Prompt = prompt }, default);
         Assert.True(submitted.Succeeded, submitted.Error?.ToString());
@@ -44,7 +44,7 @@ public abstract class AdminTestContext(BananaLabFactory app) : StudioTestContext
     }
 
     /// <summary>Submits a prompt moderation refuses and returns the blocked task it leaves for the admins.</summary>
-    protected async Task<GenerationTask> SubmitBlockedAsync(Guid userId, string prompt = "g.o.r.e everywhere")
+    protected async Task<TaskSnapshot> SubmitBlockedAsync(Guid userId, string prompt = "g.o.r.e everywhere")
     {
         var submitted = await Get<TaskService>().SubmitAsync(userId, new SubmitTaskRequest { ModelId = BananaLabFactory.TestModel, Prompt = prompt }, default);
         Assert.Equal("moderation_blocked", submitted.Error?.Code);

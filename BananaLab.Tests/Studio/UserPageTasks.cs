@@ -6,7 +6,7 @@ namespace BananaLab.Tests.Studio;
 /// <summary>Submits tasks through the real engine for the history, task and credits page tests.</summary>
 internal static class UserPageTasks
 {
-    public static async Task<GenerationTask> SubmitAsync(TaskService tasks, Guid userId, string prompt,
+    public static async Task<TaskSnapshot> SubmitAsync(TaskService tasks, Guid userId, string prompt,
         string model = BananaLabFactory.TestModel, bool waitUntilDone = true, SubmitTaskRequest? request = null)
     {
         var submitted = await tasks.SubmitAsync(userId, (request ?? new SubmitTaskRequest()) with

@@ -16,7 +16,7 @@ public sealed class ActiveTaskSnapshotsTests
         public void Advance(TimeSpan by) => Ticks += by.Ticks;
     }
 
-    private static GenerationTask Task(GenerationTaskStatus status) => new()
+    private static TaskSnapshot Task(GenerationTaskStatus status) => new()
     {
         Id = Guid.NewGuid(), UserId = Guid.NewGuid(), ModelId = "m", Provider = "p", Prompt = "x", Status = status,
     };
@@ -33,11 +33,11 @@ public sealed class ActiveTaskSnapshotsTests
         Assert.True(snapshots.TryGet(task.Id, out var copy, out var position));
         Assert.Equal(task.Id, copy.Id);
         Assert.Equal(3, position);
-        // Each reader gets its own copy: one changing it can't change what the next one sees.
-        copy.Status = GenerationTaskStatus.Canceled;
-        task.Status = GenerationTaskStatus.Failed;
+        // A reader that shows something newer makes its own copy: what the next one sees is unchanged.
+        var changed = copy with { Status = GenerationTaskStatus.Canceled };
         Assert.True(snapshots.TryGet(task.Id, out var again, out _));
         Assert.Equal(GenerationTaskStatus.Queued, again.Status);
+        Assert.Equal(GenerationTaskStatus.Canceled, changed.Status);
 
         clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.False(snapshots.TryGet(task.Id, out _, out _));
@@ -69,7 +69,7 @@ public sealed class ActiveTaskSnapshotRaceTests
     {
         var notifier = new TaskNotifier();
         using var snapshots = new ActiveTaskSnapshots(notifier, TimeProvider.System);
-        var task = new GenerationTask { Id = Guid.NewGuid(), UserId = Guid.NewGuid(), ModelId = "m", Provider = "p", Prompt = "x", Status = GenerationTaskStatus.Running };
+        var task = new TaskSnapshot { Id = Guid.NewGuid(), UserId = Guid.NewGuid(), ModelId = "m", Provider = "p", Prompt = "x", Status = GenerationTaskStatus.Running };
 
         var stamp = snapshots.Stamp();        // the read starts...
         notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Succeeded, GenerationTaskStatus.Succeeded, 100));

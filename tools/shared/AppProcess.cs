@@ -71,7 +71,7 @@ internal static class AppProcess
     /// Waits for a task to end by reading the shared database: the app's task events stay in its own process, so
     /// <see cref="TaskService.WaitAsync"/> in another process would only time out.
     /// </summary>
-    public static async Task<GenerationTask> WaitForFinishAsync(TaskService tasks, Guid taskId, TimeSpan timeout, Func<string> recentLog)
+    public static async Task<TaskSnapshot> WaitForFinishAsync(TaskService tasks, Guid taskId, TimeSpan timeout, Func<string> recentLog)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)

@@ -6,7 +6,7 @@ namespace BananaLab.Web.Api.Dialects;
 /// <summary>A finished task's images as the dialects hand them out: base64 bodies and signed URLs.</summary>
 public sealed class TaskOutputs(ImageStore store)
 {
-    public async Task<IReadOnlyList<string>> Base64Async(GenerationTask task, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> Base64Async(TaskSnapshot task, CancellationToken cancellationToken)
     {
         var images = new List<string>(task.Images.Count);
         foreach (var image in task.Images.OrderBy(i => i.Index))

@@ -116,7 +116,7 @@ public static class FastDeployApi
     }
 
     /// <summary>The /sync body (with <c>status</c> for /result and the webhook) for a batch's current state.</summary>
-    internal static async Task<JsonObject> ReplyAsync(IReadOnlyList<GenerationTask> batch, bool fileInput, TaskOutputs outputs,
+    internal static async Task<JsonObject> ReplyAsync(IReadOnlyList<TaskSnapshot> batch, bool fileInput, TaskOutputs outputs,
         bool includeStatus, CancellationToken cancellationToken)
     {
         var list = new JsonArray();

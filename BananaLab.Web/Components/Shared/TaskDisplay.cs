@@ -32,10 +32,10 @@ public static class TaskDisplay
     public static string StatusLabel(GenerationTaskStatus status) => status.ToString();
 
     /// <summary>"1K · 1024×1024".</summary>
-    public static string Size(GenerationTask task) => $"{task.SizeTier.Label()} · {task.Width}×{task.Height}";
+    public static string Size(TaskSnapshot task) => $"{task.SizeTier.Label()} · {task.Width}×{task.Height}";
 
     /// <summary>What the task costs: the charge once it ended, the held reservation while it waits or runs.</summary>
-    public static string Cost(GenerationTask task) =>
+    public static string Cost(TaskSnapshot task) =>
         task.IsTerminal ? Credits(task.CreditsCharged) : $"{Credits(task.CreditsReserved)} held";
 
     public static string Credits(int credits) => credits == 1 ? "1 credit" : $"{credits.ToString("N0", CultureInfo.InvariantCulture)} credits";
@@ -58,7 +58,7 @@ public static class TaskDisplay
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MB"),
     };
 
-    public static string Durations(GenerationTask task) =>
+    public static string Durations(TaskSnapshot task) =>
         task.ComputeDurationMs is null && task.TotalDurationMs is null
             ? "—"
             : $"{Duration(task.ComputeDurationMs)} / {Duration(task.TotalDurationMs)}";
@@ -67,7 +67,7 @@ public static class TaskDisplay
         text.Length <= max ? text : text[..Math.Max(0, max - 1)].TrimEnd() + "…";
 
     /// <summary>A sentence a person can act on for a task that did not succeed; null for one that did or is still going.</summary>
-    public static string? Explanation(GenerationTask task) => task.Status switch
+    public static string? Explanation(TaskSnapshot task) => task.Status switch
     {
         GenerationTaskStatus.Blocked => "This prompt was not accepted by moderation. Nothing was charged; you can edit the prompt and try again.",
         GenerationTaskStatus.Canceled => "This task was canceled. Reserved credits were returned.",

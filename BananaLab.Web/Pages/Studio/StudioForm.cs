@@ -37,7 +37,7 @@ public sealed class StudioForm
     }
 
     /// <summary>"Reuse settings": the prompt and every parameter of an earlier task, with its exact seed.</summary>
-    public void ReuseFrom(GenerationTask task, ModelDefinition? model)
+    public void ReuseFrom(TaskSnapshot task, ModelDefinition? model)
     {
         if (model is not null) UseModel(model);
         Prompt = task.Prompt;

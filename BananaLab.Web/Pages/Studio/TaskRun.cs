@@ -38,7 +38,7 @@ public sealed class TaskRun : IDisposable
     }
 
     /// <summary>The stored task as last read (shared with other readers: never modified here).</summary>
-    public GenerationTask Task { get; private set; }
+    public TaskSnapshot Task { get; private set; }
     /// <summary>The newest status: from pushed events, or from the store when that is further along.</summary>
     public GenerationTaskStatus Status { get; private set; }
     public int QueuePosition { get; private set; }

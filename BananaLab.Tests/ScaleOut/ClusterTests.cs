@@ -150,8 +150,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
                     var mine = runs.Where(r => r.TaskId == task.Id).ToList();
                     Assert.Equal(("worker-1", TaskAttemptOutcome.LeaseExpired), (mine[0].WorkerName, mine[0].Outcome!.Value));
                     Assert.Equal(("worker-2", TaskAttemptOutcome.Succeeded), (mine[^1].WorkerName, mine[^1].Outcome!.Value));
-                    // The survivor's claim reads its clock just before its claim statement, which may wait for the
-                    // requeue's commit: its start can precede the recorded end by that much, never by more.
+                    // A claim reads its clock just before its statement, which may wait for the requeue's commit: the
+                    // next run's recorded start can precede the recorded end of the run before it by that moment.
                     Assert.True(mine[^1].StartedAt > mine[0].EndedAt!.Value.AddSeconds(-1), $"{mine[^1].StartedAt:O} vs {mine[0].EndedAt:O}");
                 }
                 Assert.DoesNotContain(await db.TaskAttempts.AsNoTracking().ToListAsync(), r => r.EndedAt is null);

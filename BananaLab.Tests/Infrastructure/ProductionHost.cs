@@ -72,12 +72,9 @@ public sealed class ProductionHost : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "publish", "BananaLab.Web", "--no-build", "-c", configuration, "-o", directory, "--nologo" })
             start.ArgumentList.Add(arg);
-        using var publish = Process.Start(start)!;
-        var output = publish.StandardOutput.ReadToEndAsync();
-        var errors = publish.StandardError.ReadToEndAsync();
-        await publish.WaitForExitAsync();
-        if (publish.ExitCode != 0)
-            throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}):{Environment.NewLine}{await output}{await errors}");
+        var (exitCode, output, errors) = await RunToEndAsync(start);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"dotnet publish failed ({exitCode}):{Environment.NewLine}{output}{errors}");
     }
 
     /// <summary>
@@ -88,12 +85,17 @@ public sealed class ProductionHost : IAsyncDisposable
         params string[] args)
     {
         RefuseLocalProductionSettings();
-        var start = AppProcess.CommandInfo(RepositoryPaths.Root, [.. AppProcess.ReadmeRun, .. args], settings, redirectOutput: true);
-        using var command = Process.Start(start)!;
-        var output = command.StandardOutput.ReadToEndAsync();
-        var errors = command.StandardError.ReadToEndAsync();
-        await command.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (command.ExitCode, await output, await errors);
+        return await RunToEndAsync(AppProcess.CommandInfo(RepositoryPaths.Root, [.. AppProcess.ReadmeRun, .. args], settings, redirectOutput: true));
+    }
+
+    /// <summary>Runs a process with its output captured until it exits (at most five minutes).</summary>
+    private static async Task<(int ExitCode, string Output, string Errors)> RunToEndAsync(ProcessStartInfo start)
+    {
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        return (process.ExitCode, await output, await errors);
     }
 
     /// <summary>

@@ -224,7 +224,7 @@ internal static class ListeningSockets
 }
 
 /// <summary>What one node signs, another accepts: they share one data-protection key ring.</summary>
-internal static partial class CrossNodeTrust
+internal static class CrossNodeTrust
 {
     /// <summary>
     /// Signs in with the form served by <paramref name="from"/> but posted to <paramref name="to"/> (antiforgery),
@@ -237,7 +237,7 @@ internal static partial class CrossNodeTrust
         using var toNode = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{to}") };
 
         var form = await fromNode.GetAsync("/account/login");
-        var token = System.Net.WebUtility.HtmlDecode(AntiforgeryToken().Match(await form.Content.ReadAsStringAsync()).Groups[1].Value);
+        var token = Studio.AccountTests.FormToken(await form.Content.ReadAsStringAsync());
         using var post = new HttpRequestMessage(HttpMethod.Post, "/account/login")
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
@@ -271,9 +271,6 @@ internal static partial class CrossNodeTrust
 
     private static string Cookies(HttpResponseMessage response) => string.Join("; ",
         response.Headers.TryGetValues("Set-Cookie", out var values) ? values.Select(v => v.Split(';')[0]) : []);
-
-    [System.Text.RegularExpressions.GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial System.Text.RegularExpressions.Regex AntiforgeryToken();
 }
 
 /// <summary>The cluster runs alone: five processes on two cores would starve the other tests' timeouts, and theirs.</summary>

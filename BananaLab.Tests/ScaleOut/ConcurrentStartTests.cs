@@ -27,11 +27,7 @@ public sealed class ConcurrentStartTests(ITestOutputHelper output)
         for (var round = 0; round < Rounds; round++)
         {
             var connectionString = await postgres.CreateDatabaseAsync();
-            var hosts = Enumerable.Range(0, Nodes).Select(_ => ChildProcesses.CoreServices(new Dictionary<string, string?>
-            {
-                ["Database:Provider"] = "Postgres",
-                ["ConnectionStrings:BananaLab"] = connectionString,
-            })).ToList();
+            var hosts = NodesOn(connectionString);
             try
             {
                 using var go = new ManualResetEventSlim();
@@ -47,11 +43,7 @@ public sealed class ConcurrentStartTests(ITestOutputHelper output)
             }
             finally
             {
-                foreach (var host in hosts)
-                {
-                    await host.StopAsync();
-                    host.Dispose();
-                }
+                await StopAsync(hosts);
             }
         }
     }
@@ -62,11 +54,7 @@ public sealed class ConcurrentStartTests(ITestOutputHelper output)
         var postgres = await PostgresServer.Shared;
         var name = "t_new_" + Guid.NewGuid().ToString("N")[..12];
         var connectionString = postgres.ConnectionString(name);
-        var hosts = Enumerable.Range(0, Nodes).Select(_ => ChildProcesses.CoreServices(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = "Postgres",
-            ["ConnectionStrings:BananaLab"] = connectionString,
-        })).ToList();
+        var hosts = NodesOn(connectionString);
         try
         {
             await Task.WhenAll(hosts.Select(host => Task.Run(() => host.StartAsync())));
@@ -76,11 +64,24 @@ public sealed class ConcurrentStartTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var host in hosts)
-            {
-                await host.StopAsync();
-                host.Dispose();
-            }
+            await StopAsync(hosts);
+        }
+    }
+
+    /// <summary>The core services of <see cref="Nodes"/> nodes on one PostgreSQL database, not started yet.</summary>
+    private static List<IHost> NodesOn(string connectionString) => Enumerable.Range(0, Nodes)
+        .Select(_ => ChildProcesses.CoreServices(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Postgres",
+            ["ConnectionStrings:BananaLab"] = connectionString,
+        })).ToList();
+
+    private static async Task StopAsync(IEnumerable<IHost> hosts)
+    {
+        foreach (var host in hosts)
+        {
+            await host.StopAsync();
+            host.Dispose();
         }
     }
 }

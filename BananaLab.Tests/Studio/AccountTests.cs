@@ -199,7 +199,7 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
         // The studio's own sign-out button: the app bar's form, with its token.
         var page = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
         var form = page[page.IndexOf("action=\"/account/logout\"", StringComparison.Ordinal)..];
-        var token = WebUtility.HtmlDecode(AntiforgeryToken().Match(form).Groups[1].Value);
+        var token = FormToken(form);
         var signedOut = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
         Assert.Equal("/account/login", signedOut.Headers.Location!.OriginalString);
@@ -238,11 +238,13 @@ public sealed partial class AccountTests(BananaLabFactory app) : IClassFixture<B
     internal static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string handler, Dictionary<string, string> fields)
     {
         var page = await (await browser.GetAsync(url)).Content.ReadAsStringAsync();
-        var token = AntiforgeryToken().Match(page).Groups[1].Value;
         fields["_handler"] = handler;
-        fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(token);
+        fields["__RequestVerificationToken"] = FormToken(page);
         return await browser.PostAsync(url, new FormUrlEncodedContent(fields));
     }
+
+    /// <summary>The antiforgery token of the first form in <paramref name="html"/>, decoded as a browser posts it.</summary>
+    internal static string FormToken(string html) => WebUtility.HtmlDecode(AntiforgeryToken().Match(html).Groups[1].Value);
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();

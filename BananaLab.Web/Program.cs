@@ -9,6 +9,7 @@ using BananaLab.Web.Api.Catalog;
 using BananaLab.Web.Api.Credits;
 using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Api.Docs;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.FastDeploy;
 using BananaLab.Web.Api.Files;
 using BananaLab.Web.Api.Keys;

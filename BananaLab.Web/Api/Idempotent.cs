@@ -1,5 +1,8 @@
 using System.Text.Json;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Idempotency;
+using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -23,7 +26,7 @@ public static class Idempotent
         var key = request.Headers[Header].ToString();
         if (string.IsNullOrEmpty(key)) return await handler(null);
         if (key.Length > IdempotencyStore.MaxKeyLength)
-            return ApiProblems.Invalid($"The {Header} header is longer than {IdempotencyStore.MaxKeyLength} characters.", "invalid_idempotency_key");
+            return ApiProblems.From(new TaskError(ErrorTypes.InvalidIdempotencyKey, $"The {Header} header is longer than {IdempotencyStore.MaxKeyLength} characters."));
 
         var claim = await store.ClaimAsync(userId, key, scope, IdempotencyStore.HashRequest(body), cancellationToken);
         switch (claim)
@@ -32,9 +35,9 @@ public static class Idempotent
                 request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
                 return Results.Text(replay.Body, replay.Status >= 400 ? "application/problem+json" : "application/json", statusCode: replay.Status);
             case IdempotencyClaim.Mismatch:
-                return ApiProblems.Invalid($"This {Header} was already used with a different request.", "idempotency_key_reused", StatusCodes.Status409Conflict);
+                return ApiProblems.From(new TaskError(ErrorTypes.IdempotencyKeyReused, $"This {Header} was already used with a different request."));
             case IdempotencyClaim.InProgress:
-                return ApiProblems.Invalid($"A request with this {Header} is still being processed.", "idempotency_key_in_progress", StatusCodes.Status409Conflict);
+                return ApiProblems.From(new TaskError(ErrorTypes.IdempotencyKeyInProgress, $"A request with this {Header} is still being processed."));
             case IdempotencyClaim.Committed committed:
                 var answer = await answerFromTask(committed.TaskId);
                 var (answerStatus, answerJson) = Capture(answer, request.HttpContext);

@@ -1,5 +1,8 @@
 using System.Security.Claims;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Moderation;
+using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -50,11 +53,11 @@ public static class ModerationAdminApi
         CancellationToken cancellationToken)
     {
         var error = await terms.AddAsync(body.Category ?? "custom", body.Term ?? "", body.Blocks ?? true, body.Reason ?? "", caller.UserId(), cancellationToken);
-        return error is null ? TypedResults.NoContent() : ApiProblems.Invalid(error, "invalid_term");
+        return error is null ? TypedResults.NoContent() : ApiProblems.From(new TaskError(ErrorTypes.InvalidTerm, error));
     }
 
     public static async Task<IResult> WithdrawTerm(long id, ModerationTermsService terms, CancellationToken cancellationToken) =>
         await terms.WithdrawAsync(id, cancellationToken)
             ? TypedResults.NoContent()
-            : ApiProblems.Invalid("There is no such active term.", "term_not_found", StatusCodes.Status404NotFound);
+            : ApiProblems.From(new TaskError(ErrorTypes.TermNotFound, "There is no such active term."));
 }

@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -28,14 +30,14 @@ public static class GenerateApi
     {
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
         if (error is not null)
-            return ApiProblems.Invalid(error.Message, error.Status == StatusCodes.Status413PayloadTooLarge ? "body_too_large" : "invalid_request", error.Status);
+            return ApiProblems.From(new TaskError(error.Status == StatusCodes.Status413PayloadTooLarge ? ErrorTypes.BodyTooLarge : ErrorTypes.InvalidRequest, error.Message));
 
         var (wantsJson, format) = Negotiate(request);
         var parsed = GenerationFields.Parse(body, options.Value.DefaultModel, "bento");
         if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
         var submission = parsed.Value!;
         if (!wantsJson && submission.ImageCount > 1)
-            return ApiProblems.Invalid("An image response holds one image; ask for 'accept: application/json' to get several.", "invalid_request");
+            return ApiProblems.From(TaskErrors.InvalidRequest("An image response holds one image; ask for 'accept: application/json' to get several.", "num_images"));
         submission = submission with { OutputFormat = submission.OutputFormat ?? format };
 
         var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);

@@ -1,5 +1,6 @@
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BananaLab.Web.Api.Catalog;

@@ -88,7 +88,7 @@ public static class GenerationFields
     private static JsonElement? Get(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-    private static TaskError Invalid(string message) => new("invalid_request", message);
+    private static TaskError Invalid(string message) => TaskErrors.InvalidRequest(message);
 
     public sealed class FieldException(string message) : Exception(message);
 }

@@ -5,6 +5,7 @@ using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Webhooks;
 using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.Extensions.Options;
 
@@ -112,7 +113,7 @@ public static class FastDeployApi
             : await tasks.SubmitBatchSynchronousAsync(userId, requests, call, cancellationToken, alwaysBatch: true);
         return submitted.Succeeded
             ? new(submitted.Value, fileInput, null)
-            : new(null, fileInput, Failure(ApiProblems.StatusFor(submitted.Error!.Code), submitted.Error.Message));
+            : new(null, fileInput, Failure(ApiProblems.StatusFor(submitted.Error!.Kind), submitted.Error.Message));
     }
 
     /// <summary>The /sync body (with <c>status</c> for /result and the webhook) for a batch's current state.</summary>

@@ -1,4 +1,6 @@
+using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.Dialects;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
@@ -57,7 +59,7 @@ public static class SignedFilesEndpoints
     public static async Task<IResult> GetFile(string token, SignedImageUrls urls, TaskService tasks, CancellationToken cancellationToken)
     {
         if (!urls.TryRead(token, out var taskId, out var index))
-            return ApiProblems.Invalid("This link is invalid or has expired.", "link_expired", StatusCodes.Status404NotFound);
+            return ApiProblems.From(new TaskError(ErrorTypes.LinkExpired, "This link is invalid or has expired."));
         var found = await tasks.GetImageAsync(taskId, index, ownerId: null, cancellationToken);
         if (found is not { } image || !File.Exists(image.FullPath)) return ApiProblems.From(TaskErrors.ImageNotFound());
         return TypedResults.PhysicalFile(image.FullPath, image.Image.ContentType, enableRangeProcessing: true,

@@ -1,5 +1,8 @@
 using System.Security.Claims;
+using BananaLab.Core.Errors;
+using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -34,7 +37,7 @@ public static class KeysApi
         CancellationToken cancellationToken)
     {
         var name = body?.Name?.Trim();
-        if (name?.Length > 100) return ApiProblems.Invalid("The key name is longer than 100 characters.", "invalid_request");
+        if (name?.Length > 100) return ApiProblems.From(TaskErrors.InvalidRequest("The key name is longer than 100 characters.", "name"));
         var created = await keys.CreateAsync(caller.UserId(), string.IsNullOrEmpty(name) ? "API key" : name, cancellationToken);
         return TypedResults.Created($"/api/v1/keys/{created.Key.Id}",
             new CreatedApiKeyResponse(created.Key.Id, created.Key.Name, created.Key.Prefix, created.Secret, created.Key.CreatedAt));
@@ -43,5 +46,5 @@ public static class KeysApi
     public static async Task<IResult> RevokeKey(Guid id, ClaimsPrincipal caller, ApiKeyService keys, CancellationToken cancellationToken) =>
         await keys.RevokeAsync(caller.UserId(), id, cancellationToken)
             ? TypedResults.NoContent()
-            : ApiProblems.Invalid("There is no such active API key.", "key_not_found", StatusCodes.Status404NotFound);
+            : ApiProblems.From(new TaskError(ErrorTypes.KeyNotFound, "There is no such active API key."));
 }

@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.Files;
 using BananaLab.Web.Auth;
 using Microsoft.Extensions.Options;
@@ -113,12 +115,8 @@ public static class OpenAiImagesApi
         if (!submitted.Succeeded)
         {
             var error = submitted.Error!;
-            var param = error.Code switch
-            {
-                "model_not_found" or "model_required" => "model", "prompt_required" or "prompt_too_long" or "moderation_blocked" => "prompt",
-                "count_out_of_range" => "n", "invalid_size" or "size_not_offered" => "size", _ when error.Code.StartsWith("reference") => "image", _ => null,
-            };
-            return Error(ApiProblems.StatusFor(error.Code), error.Message, param, error.Code == "moderation_blocked" ? "content_policy_violation" : error.Code);
+            return Error(ApiProblems.StatusFor(error.Kind), error.Message, Param(error.Field),
+                error.Kind == ErrorKind.RefusedByPolicy ? "content_policy_violation" : error.Code);
         }
 
         var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
@@ -143,6 +141,17 @@ public static class OpenAiImagesApi
             ["size"] = $"{task.Width}x{task.Height}",
         });
     }
+
+    /// <summary>OpenAI's name for a field of the engine's request; null for one OpenAI's API does not have.</summary>
+    private static string? Param(string? field) => field switch
+    {
+        nameof(SubmitTaskRequest.ModelId) => "model",
+        nameof(SubmitTaskRequest.Prompt) => "prompt",
+        nameof(SubmitTaskRequest.ImageCount) => "n",
+        nameof(SubmitTaskRequest.Size) => "size",
+        nameof(SubmitTaskRequest.ReferenceImage) => "image",
+        _ => null,
+    };
 
     private static IResult Unauthorized() =>
         Error(StatusCodes.Status401Unauthorized, "Incorrect API key provided. Send it as 'Authorization: Bearer <key>'.", null, "invalid_api_key");

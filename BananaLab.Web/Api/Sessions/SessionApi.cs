@@ -6,6 +6,7 @@ using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.Errors;
 using Microsoft.Extensions.Options;
 
 namespace BananaLab.Web.Api.Sessions;
@@ -55,7 +56,7 @@ public static class SessionApi
                     SynchronousCalls.Identify(request, "session", body.GetRawText(), wait), cancellationToken)
                 : await tasks.SubmitAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId }, cancellationToken);
             if (!submitted.Succeeded)
-                return Failure(ApiProblems.StatusFor(submitted.Error!.Code), submitted.Error.Message, submitted.Error.Code);
+                return Failure(ApiProblems.StatusFor(submitted.Error!.Kind), submitted.Error.Message, submitted.Error.Code);
 
             var jobId = JobId(submitted.Value!.Id);
             if (!waits) return Results.Json(new JsonObject { ["success"] = true, ["job_id"] = jobId });

@@ -1,6 +1,8 @@
 using System.Security.Claims;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -36,7 +38,7 @@ public static class TasksApi
         IdempotencyStore idempotency, CancellationToken cancellationToken)
     {
         var body = await RequestBodies.ReadAsync(request, cancellationToken);
-        if (body is null) return ApiProblems.Invalid("The request body is too large.", "body_too_large", StatusCodes.Status413PayloadTooLarge);
+        if (body is null) return ApiProblems.From(new TaskError(ErrorTypes.BodyTooLarge, "The request body is too large."));
 
         return await Idempotent.RunAsync(request, caller.UserId(), "tasks.create", body, idempotency, async idempotencyRecordId =>
         {

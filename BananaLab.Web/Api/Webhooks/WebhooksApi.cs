@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Webhooks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;

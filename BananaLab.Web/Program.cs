@@ -51,9 +51,7 @@ builder.AddBananaLabRateLimits();
 builder.AddBananaLabForwardedHeaders();
 builder.AddBananaLabHubs();
 builder.AddBananaLabWebhooks();
-builder.Services.AddProblemDetails(ApiProblems.DescribeStatusOnlyProblems);
-builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
-builder.Services.AddExceptionHandler<SharedStateUnavailableExceptionHandler>();
+builder.AddBananaLabApiErrors();
 
 var app = builder.Build();
 

@@ -1,36 +1,37 @@
 using System.Security.Claims;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace BananaLab.Web.Api.Bento;
 
 /// <summary>
 /// The BentoML-style user-defined endpoint: <c>POST /generate</c> with a bearer key, answering with the
 /// image itself for <c>accept: image/*</c> or JSON with base64 for <c>accept: application/json</c>.
-/// Any width and height from 64 to 4096 are produced exactly.
+/// Any width and height from 64 to 4096 are produced exactly. Errors are the native API's problems.
 /// </summary>
 public static class GenerateApi
 {
     public static IEndpointRouteBuilder MapGenerateApi(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/generate", Generate).WithTags("BentoML").RequireAuthorization()
-            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/jpeg", "image/webp", "application/json"]);
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/jpeg", "image/webp")
+            .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.TooLarge, ErrorKind.PaymentRequired, ErrorKind.Forbidden,
+                ErrorKind.RefusedByPolicy, ErrorKind.Failed, ErrorKind.Timeout);
         return routes;
     }
 
-    public static async Task<IResult> Generate(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
-        IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    /// <summary>Generates and answers with the image (PNG, or JPEG/WebP when accepted) or JSON; waits up to <c>Api:SyncWaitSeconds</c>.</summary>
+    public static async Task<Results<FileContentHttpResult, Ok<BentoGenerateResponse>, ProblemHttpResult>> Generate(HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
-        if (error is not null)
-            return ApiProblems.From(new TaskError(error.Status == StatusCodes.Status413PayloadTooLarge ? ErrorTypes.BodyTooLarge : ErrorTypes.InvalidRequest, error.Message));
+        if (error is not null) return ApiProblems.From(error);
 
         var (wantsJson, format) = Negotiate(request);
         var parsed = GenerationFields.Parse(body, options.Value.DefaultModel, "bento");
@@ -48,29 +49,15 @@ public static class GenerateApi
         var task = view!.Task;
         if (!task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         if (!task.IsTerminal)
-            return TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Still generating",
-                detail: $"The image is not ready yet; follow it at /api/v1/tasks/{task.Id}.",
-                extensions: new Dictionary<string, object?> { ["code"] = "still_running", ["taskId"] = task.Id });
+            return ApiProblems.From(new TaskError(ErrorTypes.StillRunning, $"The image is not ready yet; follow it at /api/v1/tasks/{task.Id}."),
+                new Dictionary<string, object?> { ["taskId"] = task.Id });
         if (task.Status != GenerationTaskStatus.Succeeded)
-            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Generation failed", detail: task.ErrorMessage,
-                extensions: new Dictionary<string, object?> { ["code"] = task.ErrorCode, ["taskId"] = task.Id });
+            return ApiProblems.From(new TaskError(ErrorTypes.GenerationFailed, task.ErrorMessage ?? "The image could not be generated."),
+                new Dictionary<string, object?> { ["code"] = task.ErrorCode, ["taskId"] = task.Id });
 
         var images = await outputs.Base64Async(task, cancellationToken);
-        if (!wantsJson)
-        {
-            var image = task.Images[0];
-            return TypedResults.Bytes(Convert.FromBase64String(images[0]), image.ContentType);
-        }
-        return Results.Json(new JsonObject
-        {
-            ["images"] = new JsonArray(images.Select(i => (JsonNode?)i).ToArray()),
-            ["content_type"] = task.OutputFormat.ContentType(),
-            ["width"] = task.Width,
-            ["height"] = task.Height,
-            ["seed"] = task.Seed,
-            ["model"] = task.ModelId,
-            ["task_id"] = task.Id,
-        });
+        if (!wantsJson) return TypedResults.Bytes(Convert.FromBase64String(images[0]), task.Images[0].ContentType);
+        return TypedResults.Ok(new BentoGenerateResponse(images, task.OutputFormat.ContentType(), task.Width, task.Height, task.Seed, task.ModelId, task.Id));
     }
 
     /// <summary>JSON when the client asks for it first; otherwise an image, PNG unless JPEG or WebP is named.</summary>
@@ -91,3 +78,16 @@ public static class GenerateApi
         return (false, "png");
     }
 }
+
+/// <summary>
+/// The JSON answer of <c>/generate</c>: the base64 <c>images</c>, their <c>content_type</c>, <c>width</c> and <c>height</c> in pixels,
+/// the <c>seed</c>, the <c>model</c> and the <c>task_id</c> (the native API's task).
+/// </summary>
+public sealed record BentoGenerateResponse(
+    [property: JsonPropertyName("images")] IReadOnlyList<string> Images,
+    [property: JsonPropertyName("content_type")] string ContentType,
+    [property: JsonPropertyName("width")] int Width,
+    [property: JsonPropertyName("height")] int Height,
+    [property: JsonPropertyName("seed")] long Seed,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("task_id")] Guid TaskId);

@@ -8,16 +8,22 @@ using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
-namespace BananaLab.Web.Api.Bento;
+namespace BananaLab.Web.Api.BentoML;
 
 /// <summary>
 /// The BentoML-style user-defined endpoint: <c>POST /generate</c> with a bearer key, answering with the
 /// image itself for <c>accept: image/*</c> or JSON with base64 for <c>accept: application/json</c>.
 /// Any width and height from 64 to 4096 are produced exactly. Errors are the native API's problems.
 /// </summary>
-public static class GenerateApi
+public static class BentoMLApi
 {
-    public static IEndpointRouteBuilder MapGenerateApi(this IEndpointRouteBuilder routes)
+    /// <summary>
+    /// The dialect's one name: its tasks' source, its synchronous calls' key and its examples' id (tasks stored as
+    /// <c>bento</c> before this name were renamed by the <c>BentoMLSource</c> migration).
+    /// </summary>
+    public const string Name = "bentoml";
+
+    public static IEndpointRouteBuilder MapBentoMLApi(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/generate", Generate).WithTags("BentoML").RequireAuthorization()
             .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/jpeg", "image/webp")
@@ -27,14 +33,14 @@ public static class GenerateApi
     }
 
     /// <summary>Generates and answers with the image (PNG, or JPEG/WebP when accepted) or JSON; waits up to <c>Api:SyncWaitSeconds</c>.</summary>
-    public static async Task<Results<FileContentHttpResult, Ok<BentoGenerateResponse>, ProblemHttpResult>> Generate(HttpRequest request,
+    public static async Task<Results<FileContentHttpResult, Ok<BentoMLResponse>, ProblemHttpResult>> Generate(HttpRequest request,
         ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
         if (error is not null) return ApiProblems.From(error);
 
         var (wantsJson, format) = Negotiate(request);
-        var parsed = GenerationFields.Parse(body, options.Value.DefaultModel, "bento");
+        var parsed = GenerationFields.Parse(body, options.Value.DefaultModel, Name);
         if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
         var submission = parsed.Value!;
         if (!wantsJson && submission.ImageCount > 1)
@@ -42,7 +48,7 @@ public static class GenerateApi
         submission = submission with { OutputFormat = submission.OutputFormat ?? format };
 
         var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
-        var call = SynchronousCalls.Identify(request, "bento", $"{wantsJson}:{format}:{body.GetRawText()}", wait);
+        var call = SynchronousCalls.Identify(request, Name, $"{wantsJson}:{format}:{body.GetRawText()}", wait);
         var submitted = await tasks.SubmitSynchronousAsync(caller.UserId(), submission, call, cancellationToken);
         if (!submitted.Succeeded) return ApiProblems.From(submitted.Error!);
         var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
@@ -57,7 +63,7 @@ public static class GenerateApi
 
         var images = await outputs.Base64Async(task, cancellationToken);
         if (!wantsJson) return TypedResults.Bytes(Convert.FromBase64String(images[0]), task.Images[0].ContentType);
-        return TypedResults.Ok(new BentoGenerateResponse(images, task.OutputFormat.ContentType(), task.Width, task.Height, task.Seed, task.ModelId, task.Id));
+        return TypedResults.Ok(new BentoMLResponse(images, task.OutputFormat.ContentType(), task.Width, task.Height, task.Seed, task.ModelId, task.Id));
     }
 
     /// <summary>JSON when the client asks for it first; otherwise an image, PNG unless JPEG or WebP is named.</summary>
@@ -83,7 +89,7 @@ public static class GenerateApi
 /// The JSON answer of <c>/generate</c>: the base64 <c>images</c>, their <c>content_type</c>, <c>width</c> and <c>height</c> in pixels,
 /// the <c>seed</c>, the <c>model</c> and the <c>task_id</c> (the native API's task).
 /// </summary>
-public sealed record BentoGenerateResponse(
+public sealed record BentoMLResponse(
     [property: JsonPropertyName("images")] IReadOnlyList<string> Images,
     [property: JsonPropertyName("content_type")] string ContentType,
     [property: JsonPropertyName("width")] int Width,

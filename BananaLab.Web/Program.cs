@@ -46,6 +46,7 @@ builder.AddBananaLabStaticAssets();
 builder.AddBananaLabHealth();
 builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();
+builder.AddBananaApi();
 builder.AddBananaLabMetrics();
 builder.AddBananaLabRateLimits();
 builder.AddBananaLabForwardedHeaders();

@@ -22,9 +22,17 @@ public static class BananaApi
 
     public const string ApiVersion = "BananaLab v4 (Nov 14 2021 compatible)";
 
+    /// <summary>Banana's own settings (<see cref="BananaOptions"/>), validated at start.</summary>
+    public static IHostApplicationBuilder AddBananaApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BananaOptions>().Bind(builder.Configuration.GetSection(BananaOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        return builder;
+    }
+
     public static IEndpointRouteBuilder MapBananaApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").WithTags("Banana v4").AllowAnonymous().WithMetadata(Errors, new KeyInBody(["apiKey"]))
+        var group = routes.MapGroup("").WithTags("Banana v4").AllowAnonymous().WithMetadata(Errors, BananaExamples.Dialect, new KeyInBody(["apiKey"]))
             .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.TooLarge, ErrorKind.NotFound);
         group.MapPost("/start/v4", Start)
             .ProducesErrors(ErrorKind.InvalidField, ErrorKind.PaymentRequired, ErrorKind.Forbidden, ErrorKind.RefusedByPolicy);
@@ -34,7 +42,7 @@ public static class BananaApi
 
     /// <summary>Starts a call and waits up to <c>Api:BananaStartWaitSeconds</c> for its result, unless <c>startOnly</c>.</summary>
     public static async Task<Ok<BananaReply>> Start(HttpRequest request, TaskService tasks, ApiKeyService keys, TaskOutputs outputs,
-        SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        SignedImageUrls urls, IOptions<BananaOptions> options, CancellationToken cancellationToken)
     {
         var (body, caller, error) = await ReadAsync(request, keys, cancellationToken);
         if (error is not null) return Failure(error, request.HttpContext);
@@ -62,7 +70,7 @@ public static class BananaApi
 
     /// <summary>A call's state; with <c>longPoll</c>, waits up to <c>Api:BananaCheckWaitSeconds</c> for it to finish.</summary>
     public static async Task<Ok<BananaReply>> Check(HttpRequest request, TaskService tasks, ApiKeyService keys, TaskOutputs outputs,
-        SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        SignedImageUrls urls, IOptions<BananaOptions> options, CancellationToken cancellationToken)
     {
         var (body, caller, error) = await ReadAsync(request, keys, cancellationToken);
         if (error is not null) return Failure(error, request.HttpContext);

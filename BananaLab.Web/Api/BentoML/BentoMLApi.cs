@@ -25,7 +25,7 @@ public static class BentoMLApi
 
     public static IEndpointRouteBuilder MapBentoMLApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/generate", Generate).WithTags("BentoML").RequireAuthorization()
+        routes.MapPost("/generate", Generate).WithTags("BentoML").RequireAuthorization().WithMetadata(BentoMLExamples.Dialect)
             .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/jpeg", "image/webp")
             .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.TooLarge, ErrorKind.PaymentRequired, ErrorKind.Forbidden,
                 ErrorKind.RefusedByPolicy, ErrorKind.Failed, ErrorKind.Timeout);

@@ -28,7 +28,7 @@ public static class FastDeployApi
 
     public static IEndpointRouteBuilder MapFastDeployApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").WithTags("fastDeploy").AllowAnonymous().WithMetadata(Errors)
+        var group = routes.MapGroup("").WithTags("fastDeploy").AllowAnonymous().WithMetadata(Errors, FastDeployExamples.Dialect)
             .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.TooLarge);
         group.MapPost("/sync", Sync).ProducesErrors(ErrorKind.InvalidField, ErrorKind.PaymentRequired, ErrorKind.Forbidden, ErrorKind.RefusedByPolicy);
         group.MapPost("/async", Async).ProducesErrors(ErrorKind.InvalidField, ErrorKind.PaymentRequired, ErrorKind.Forbidden, ErrorKind.RefusedByPolicy);

@@ -24,7 +24,7 @@ public static class OpenAiImagesApi
 
     public static IEndpointRouteBuilder MapOpenAiImagesApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/images").WithTags("OpenAI images").AllowAnonymous().WithMetadata(Errors)
+        var group = routes.MapGroup("/v1/images").WithTags("OpenAI images").AllowAnonymous().WithMetadata(Errors, OpenAiExamples.Dialect)
             .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.TooLarge, ErrorKind.PaymentRequired, ErrorKind.Forbidden,
                 ErrorKind.RefusedByPolicy, ErrorKind.Failed, ErrorKind.Timeout);
         group.MapPost("/generations", Generations);

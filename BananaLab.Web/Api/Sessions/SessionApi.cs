@@ -28,7 +28,7 @@ public static class SessionApi
 
     public static IEndpointRouteBuilder MapSessionApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").WithTags("Session interface").AllowAnonymous().WithMetadata(Errors, new KeyInBody(["api_key"], SessionKeyField: "client_session_auth_key"))
+        var group = routes.MapGroup("").WithTags("Session interface").AllowAnonymous().WithMetadata(Errors, SessionExamples.Dialect, new KeyInBody(["api_key"], SessionKeyField: "client_session_auth_key"))
             .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.TooLarge, ErrorKind.Unavailable);
         group.MapPost("/login", Login).ProducesErrors(ErrorKind.InvalidField);
         group.MapPost("/endpoint", Submit)

@@ -14,7 +14,7 @@ public static class TasksApi
 {
     public static IEndpointRouteBuilder MapTasksApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/tasks").RequireAuthorization().WithTags("Tasks");
+        var group = routes.MapGroup("/api/v1/tasks").RequireAuthorization().WithTags("Tasks").WithMetadata(TaskExamples.Dialect);
         group.MapPost("/", CreateTask)
             .Accepts<CreateTaskBody>("application/json", "multipart/form-data")
             .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.TooLarge, ErrorKind.UnsupportedMediaType, ErrorKind.PaymentRequired,

@@ -58,6 +58,8 @@ public static class ErrorTypes
     public static readonly ErrorType InvalidTerm = new("invalid_term", ErrorKind.InvalidField, InvalidRequestTitle);
     public static readonly ErrorType TermNotFound = new("term_not_found", ErrorKind.NotFound, "Not found");
     public static readonly ErrorType LinkExpired = new("link_expired", ErrorKind.NotFound, "Not found");
+    /// <summary>The studio's sign-out form came without a valid antiforgery token.</summary>
+    public static readonly ErrorType Antiforgery = new("antiforgery", ErrorKind.InvalidRequest, InvalidRequestTitle);
     public static readonly ErrorType SharedStateUnavailable = new("shared_state_unavailable", ErrorKind.Unavailable, "Temporarily unavailable");
     public static readonly ErrorType Unexpected = new("error", ErrorKind.Unexpected, "An error occurred while processing your request.");
 
@@ -80,7 +82,7 @@ public static class ErrorTypes
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,
         InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,
         InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInProgress, KeyNotFound, InvalidTerm, TermNotFound, LinkExpired,
-        SharedStateUnavailable, Unexpected,
+        Antiforgery, SharedStateUnavailable, Unexpected,
     ];
 
     /// <summary>The codes a task that ended without images stores (and its credits are released).</summary>

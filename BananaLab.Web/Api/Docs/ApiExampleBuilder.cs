@@ -67,12 +67,15 @@ public sealed partial class ApiExampleBuilder(string baseUri, string key, string
         return new(title, "POST", route, Join(lines));
     }
 
+    /// <summary>A GET with the key as a bearer header; <paramref name="query"/> (with its "?") is appended to the address.</summary>
     public ApiExampleStep Get(string title, string route, string query = "") =>
         new(title, "GET", route, Join([$"curl {Url(route, query)}", _auth]));
 
+    /// <summary>A POST without a body.</summary>
     public ApiExampleStep Post(string title, string route) =>
         new(title, "POST", route, Join([$"curl -X POST {Url(route)}", _auth]));
 
+    /// <summary>A DELETE.</summary>
     public ApiExampleStep Delete(string title, string route) =>
         new(title, "DELETE", route, Join([$"curl -X DELETE {Url(route)}", _auth]));
 

@@ -8,5 +8,6 @@ namespace BananaLab.Web.Api.Errors;
 /// </summary>
 public sealed class ApiErrorException(TaskError error) : Exception(error.Message)
 {
+    /// <summary>The error to answer.</summary>
     public TaskError Error { get; } = error;
 }

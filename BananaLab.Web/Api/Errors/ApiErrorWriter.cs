@@ -46,6 +46,7 @@ public abstract class ApiErrorWriter
 /// <summary>The error kinds an endpoint can answer, as endpoint metadata (added by <see cref="ApiErrorResponses.ProducesErrors"/>).</summary>
 public sealed record ApiErrorKinds(IReadOnlyList<ErrorKind> Kinds);
 
+/// <summary>How endpoints declare the errors they can answer, for the OpenAPI document and its test.</summary>
 public static class ApiErrorResponses
 {
     /// <summary>

@@ -18,6 +18,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     /// <summary>Seconds a caller is asked to wait before retrying a call that needed the unreachable shared store.</summary>
     public const int SharedStateRetryAfterSeconds = 5;
 
+    /// <summary>Answers the exception in the endpoint's envelope; false leaves it to the framework (the native API's own faults).</summary>
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         // The middleware has cleared the endpoint by now; its feature keeps the one that threw.
@@ -56,6 +57,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     }
 }
 
+/// <summary>Registers how the API answers errors.</summary>
 public static class ApiErrorsServiceCollectionExtensions
 {
     /// <summary>Problem details for the native API (with a code for the framework's own) and <see cref="ApiExceptionHandler"/>.</summary>

@@ -13,8 +13,10 @@ public sealed record ApiDialectExample(string Id, string Name, string Summary, I
 /// </summary>
 public sealed class ApiExamples(EndpointDataSource endpoints)
 {
+    /// <summary>Shown where the key goes when the caller has no active key.</summary>
     public const string KeyPlaceholder = "bl_...";
 
+    /// <summary>Every dialect's examples, filled in for this server, key and model.</summary>
     /// <param name="baseUri">The server's address, e.g. NavigationManager.BaseUri.</param>
     /// <param name="key">What to put where the API key goes (a prefix with "…", or <see cref="KeyPlaceholder"/>).</param>
     /// <param name="model">A model id of this server's catalog.</param>

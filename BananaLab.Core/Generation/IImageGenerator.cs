@@ -85,3 +85,15 @@ public class GenerationException(string code, string message, bool transient = f
     public string Code { get; } = code;
     public bool Transient { get; } = transient;
 }
+
+/// <summary>
+/// The codes a generator raises in a <see cref="GenerationException"/>, stored on the task when its run fails;
+/// their kinds are in <see cref="Errors.ErrorTypes"/>.
+/// </summary>
+public static class GenerationErrors
+{
+    /// <summary>A model's files are missing, corrupt or unreadable; the message names the file.</summary>
+    public const string ModelUnavailable = "model_unavailable";
+    /// <summary>The reference image passed the checks at submission but the model cannot decode it.</summary>
+    public const string ReferenceImageUnreadable = "reference_image_unreadable";
+}

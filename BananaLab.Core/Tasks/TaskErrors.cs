@@ -1,48 +1,66 @@
+using BananaLab.Core.Errors;
+
 namespace BananaLab.Core.Tasks;
 
-/// <summary>A failure with a stable machine-readable code and a short message a person can act on.</summary>
-public sealed record TaskError(string Code, string Message)
+/// <summary>
+/// A failure: its <see cref="ErrorType"/> (stable code, kind, title), a short message a person can act on and the
+/// field it concerns, if any: the engine's name for an engine error (a <see cref="SubmitTaskRequest"/> property),
+/// or the name the caller sent for a field a dialect could not read.
+/// </summary>
+public sealed record TaskError(ErrorType Type, string Message)
 {
+    /// <summary>The stable machine-readable code, e.g. <c>model_not_found</c>.</summary>
+    public string Code => Type.Code;
+
+    /// <summary>What kind of failure it is; front ends map this, never <see cref="Code"/>.</summary>
+    public ErrorKind Kind => Type.Kind;
+
+    /// <summary>The field the error concerns; the type's own field unless set.</summary>
+    public string? Field { get; init; } = Type.Field;
+
     public override string ToString() => $"{Code}: {Message}";
 }
 
-/// <summary>Every error a submission or a run can end in; codes are part of the public API and never change.</summary>
+/// <summary>The errors a submission or a run can end in, with their messages; their codes are listed in <see cref="ErrorTypes"/>.</summary>
 public static class TaskErrors
 {
-    public static TaskError ModelRequired() => new("model_required", "Choose a model.");
-    public static TaskError ModelNotFound(string id) => new("model_not_found", $"There is no model named '{Trim(id)}'.");
-    public static TaskError PromptRequired() => new("prompt_required", "Enter a prompt describing the image.");
-    public static TaskError PromptTooLong(int max) => new("prompt_too_long", $"The prompt is longer than {max} characters.");
-    public static TaskError CountOutOfRange(int max) => new("count_out_of_range", $"The image count must be between 1 and {max} for this model.");
+    public static TaskError ModelRequired() => new(ErrorTypes.ModelRequired, "Choose a model.");
+    public static TaskError ModelNotFound(string id) => new(ErrorTypes.ModelNotFound, $"There is no model named '{Trim(id)}'.");
+    public static TaskError PromptRequired() => new(ErrorTypes.PromptRequired, "Enter a prompt describing the image.");
+    public static TaskError PromptTooLong(int max) => new(ErrorTypes.PromptTooLong, $"The prompt is longer than {max} characters.");
+    public static TaskError CountOutOfRange(int max) => new(ErrorTypes.CountOutOfRange, $"The image count must be between 1 and {max} for this model.");
     public static TaskError SizeNotOffered(string model, string size, IEnumerable<string> offered) =>
-        new("size_not_offered", $"The model '{model}' does not offer {size}; choose one of {string.Join(", ", offered)}.");
-    public static TaskError InvalidSize(string detail) => new("invalid_size", detail);
+        new(ErrorTypes.SizeNotOffered, $"The model '{model}' does not offer {size}; choose one of {string.Join(", ", offered)}.");
+    public static TaskError InvalidSize(string detail) => new(ErrorTypes.InvalidSize, detail);
     public static TaskError InvalidAspectRatio(string value) =>
-        new("invalid_aspect_ratio", $"'{Trim(value)}' is not an offered aspect ratio; use 1:1, 4:3, 3:4, 16:9 or 9:16.");
-    public static TaskError InvalidSteps(int max) => new("invalid_steps", $"Steps must be between 1 and {max} for this model.");
-    public static TaskError InvalidGuidance() => new("invalid_guidance", "Guidance must be between 0 and 30.");
-    public static TaskError InvalidSeed() => new("invalid_seed", "The seed must be between 0 and 4294967295.");
-    public static TaskError InvalidStrength() => new("invalid_strength", "The reference strength must be between 0 and 1.");
+        new(ErrorTypes.InvalidAspectRatio, $"'{Trim(value)}' is not an offered aspect ratio; use 1:1, 4:3, 3:4, 16:9 or 9:16.");
+    public static TaskError InvalidSteps(int max) => new(ErrorTypes.InvalidSteps, $"Steps must be between 1 and {max} for this model.");
+    public static TaskError InvalidGuidance() => new(ErrorTypes.InvalidGuidance, "Guidance must be between 0 and 30.");
+    public static TaskError InvalidSeed() => new(ErrorTypes.InvalidSeed, "The seed must be between 0 and 4294967295.");
+    public static TaskError InvalidStrength() => new(ErrorTypes.InvalidStrength, "The reference strength must be between 0 and 1.");
     public static TaskError InvalidOutputFormat(string value) =>
-        new("invalid_output_format", $"'{Trim(value)}' is not an output format; use png, jpeg or webp.");
-    public static TaskError InvalidWebhookUrl(string detail) => new("invalid_webhook_url", detail);
+        new(ErrorTypes.InvalidOutputFormat, $"'{Trim(value)}' is not an output format; use png, jpeg or webp.");
+    public static TaskError InvalidWebhookUrl(string detail) => new(ErrorTypes.InvalidWebhookUrl, detail);
     public static TaskError ReferenceNotAccepted(string model) =>
-        new("reference_not_accepted", $"The model '{model}' does not take a reference image.");
-    public static TaskError ReferenceImageMissing() => new("reference_image_missing", "The reference image upload was empty.");
+        new(ErrorTypes.ReferenceNotAccepted, $"The model '{model}' does not take a reference image.");
+    public static TaskError ReferenceImageMissing() => new(ErrorTypes.ReferenceImageMissing, "The reference image upload was empty.");
     public static TaskError ReferenceImageUnreadable(string detail) =>
-        new("reference_image_unreadable", $"The reference image could not be read: {detail}");
-    public static TaskError ModerationBlocked() => new("moderation_blocked", Moderation.ModerationDecision.NeutralMessage);
+        new(ErrorTypes.ReferenceImageUnreadable, $"The reference image could not be read: {detail}");
+    public static TaskError ModerationBlocked() => new(ErrorTypes.ModerationBlocked, Moderation.ModerationDecision.NeutralMessage);
     public static TaskError InsufficientCredits(int needed, int balance) =>
-        new("insufficient_credits", $"This needs {needed} credits, balance is {balance}.");
-    public static TaskError UserDisabled() => new("user_disabled", "This account is disabled.");
-    public static TaskError TaskNotFound() => new("task_not_found", "There is no such task.");
-    public static TaskError ImageNotFound() => new("image_not_found", "There is no such image.");
+        new(ErrorTypes.InsufficientCredits, $"This needs {needed} credits, balance is {balance}.");
+    public static TaskError UserDisabled() => new(ErrorTypes.UserDisabled, "This account is disabled.");
+    public static TaskError TaskNotFound() => new(ErrorTypes.TaskNotFound, "There is no such task.");
+    public static TaskError ImageNotFound() => new(ErrorTypes.ImageNotFound, "There is no such image.");
     public static TaskError NotCancelable(GenerationTaskStatus status) =>
-        new("not_cancelable", $"The task is already {status.ToString().ToLowerInvariant()} and cannot be canceled.");
+        new(ErrorTypes.NotCancelable, $"The task is already {status.ToString().ToLowerInvariant()} and cannot be canceled.");
     public static TaskError NotDeletable(GenerationTaskStatus status) =>
-        new("not_deletable", $"The task is still {status.ToString().ToLowerInvariant()}; cancel it first, then delete it.");
+        new(ErrorTypes.NotDeletable, $"The task is still {status.ToString().ToLowerInvariant()}; cancel it first, then delete it.");
 
-    // Run-time failures, stored on the task.
+    /// <summary>A request that cannot be read as a whole, or a field of the wrong type (named by <paramref name="field"/>, as the caller sent it).</summary>
+    public static TaskError InvalidRequest(string message, string? field = null) => new(ErrorTypes.InvalidRequest, message) { Field = field };
+
+    // Run-time failures, stored on the task; their kinds are in ErrorTypes.
     public const string ProviderTimeout = "provider_timeout";
     public const string NoImageProduced = "no_image_produced";
     public const string GeneratorUnavailable = "generator_unavailable";

@@ -182,7 +182,7 @@ public sealed class TaskService(
     public async Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
         CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null)
     {
-        if (requests.Count == 0) return new TaskError("invalid_request", "Send at least one item.");
+        if (requests.Count == 0) return TaskErrors.InvalidRequest("Send at least one item.");
         TaskError ForItem(int index, TaskError error) =>
             requests.Count == 1 ? error : error with { Message = $"Item {index + 1}: {error.Message}" };
 

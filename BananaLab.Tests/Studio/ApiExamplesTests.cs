@@ -16,7 +16,7 @@ public sealed partial class ApiExamplesTests(BananaLabFactory app) : StudioTestC
     private const string Server = "https://studio.example.test/";
     private const string KeyText = "bl_AbCdEfGhI…";
 
-    private static IReadOnlyList<ApiDialectExample> Examples => ApiExamples.For(Server, KeyText, BananaLabFactory.TestModel);
+    private IReadOnlyList<ApiDialectExample> Examples => Get<ApiExamples>().For(Server, KeyText, BananaLabFactory.TestModel);
 
     [Fact]
     public void There_are_examples_for_every_dialect_the_server_speaks()
@@ -52,7 +52,7 @@ public sealed partial class ApiExamplesTests(BananaLabFactory app) : StudioTestC
     public void Values_are_quoted_for_the_shell()
     {
         Assert.Equal("'it'\\''s'", ApiExamples.ShellQuote("it's"));
-        var examples = ApiExamples.For(Server, KeyText, "odd'model");
+        var examples = Get<ApiExamples>().For(Server, KeyText, "odd'model");
         Assert.Contains("odd'\\''model", examples[0].Steps[0].Curl);
     }
 
@@ -102,7 +102,7 @@ public sealed partial class ApiExamplesTests(BananaLabFactory app) : StudioTestC
         Assert.Contains($"'{baseUrl}/api/v1/tasks'", cut.Markup);
         Assert.DoesNotContain(older.Key.Prefix, cut.Markup);
         Assert.DoesNotContain(newer.Secret, cut.Markup);
-        foreach (var dialect in ApiExamples.For(baseUrl, "x", BananaLabFactory.TestModel))
+        foreach (var dialect in Get<ApiExamples>().For(baseUrl, "x", BananaLabFactory.TestModel))
             Assert.NotNull(cut.Find($"section#{dialect.Id}"));
         // The key list offers the active keys only.
         var select = cut.FindComponents<MudSelect<Guid>>().Single();

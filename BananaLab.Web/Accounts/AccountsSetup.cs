@@ -1,7 +1,10 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using BananaLab.Core.Errors;
+using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using BananaLab.Web.RateLimits;
 using Microsoft.AspNetCore.Antiforgery;
@@ -92,9 +95,8 @@ public static class AccountsSetup
         routes.MapPost("/account/logout", async (HttpContext context, SignInManager<User> signIn, IAntiforgery antiforgery) =>
         {
             if (!await antiforgery.IsRequestValidAsync(context))
-                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request",
-                    detail: "The sign-out form has expired or came from another site; reload the page and sign out again.",
-                    extensions: new Dictionary<string, object?> { ["code"] = "antiforgery" });
+                return ApiProblems.From(new TaskError(ErrorTypes.Antiforgery,
+                    "The sign-out form has expired or came from another site; reload the page and sign out again."));
             await signIn.SignOutAsync();
             return Results.LocalRedirect(LoginPath);
         }).ExcludeFromDescription();

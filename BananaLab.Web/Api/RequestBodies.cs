@@ -1,3 +1,7 @@
+using System.Text.Json;
+using BananaLab.Core.Errors;
+using BananaLab.Core.Tasks;
+
 namespace BananaLab.Web.Api;
 
 /// <summary>Reads a request body once, within the configured cap, so it can be hashed and then parsed.</summary>
@@ -38,54 +42,54 @@ public static class RequestBodies
         return buffer.ToArray();
     }
 
-    /// <summary>A body that could not be read as a JSON object: the status to answer and a sentence saying why.</summary>
-    public sealed record BodyError(int Status, string Message);
-
     /// <summary>
-    /// Reads the body as one JSON object (an empty body counts as <c>{}</c> when <paramref name="emptyIsObject"/>).
-    /// Every dialect wraps the error in its own envelope.
+    /// Reads the body as one JSON object (an empty body counts as <c>{}</c> when <paramref name="emptyIsObject"/>), or says
+    /// why it cannot: <c>body_too_large</c> or <c>invalid_request</c>. Every dialect answers the error in its own envelope.
     /// </summary>
-    public static async Task<(System.Text.Json.JsonElement Body, BodyError? Error)> ReadJsonObjectAsync(HttpRequest request,
+    public static async Task<(JsonElement Body, TaskError? Error)> ReadJsonObjectAsync(HttpRequest request,
         CancellationToken cancellationToken, bool emptyIsObject = false)
     {
         var bytes = await ReadAsync(request, cancellationToken);
-        if (bytes is null) return (default, new BodyError(StatusCodes.Status413PayloadTooLarge, "The request body is too large."));
+        if (bytes is null) return (default, TooLarge());
         if (bytes.Length == 0 && emptyIsObject) bytes = "{}"u8.ToArray();
         try
         {
-            var body = System.Text.Json.JsonDocument.Parse(bytes).RootElement;
-            if (body.ValueKind != System.Text.Json.JsonValueKind.Object)
-                return (default, new BodyError(StatusCodes.Status400BadRequest, "The request body must be a JSON object."));
+            var body = JsonDocument.Parse(bytes).RootElement;
+            if (body.ValueKind != JsonValueKind.Object)
+                return (default, TaskErrors.InvalidRequest("The request body must be a JSON object."));
             return HasUnreadableText(body)
-                ? (default, new BodyError(StatusCodes.Status400BadRequest,
+                ? (default, TaskErrors.InvalidRequest(
                     "The request body holds text that is not valid Unicode (a lone surrogate such as \\ud800, or bytes that are not UTF-8)."))
                 : (body, null);
         }
-        catch (System.Text.Json.JsonException e)
+        catch (JsonException e)
         {
-            return (default, new BodyError(StatusCodes.Status400BadRequest, $"The request body is not valid JSON ({e.Message})."));
+            return (default, TaskErrors.InvalidRequest($"The request body is not valid JSON ({e.Message})."));
         }
     }
+
+    /// <summary>The answer to a body over <see cref="MaxBytes"/>.</summary>
+    public static TaskError TooLarge() => new(ErrorTypes.BodyTooLarge, "The request body is too large.");
 
     /// <summary>
     /// The parser accepts a lone surrogate escape or invalid UTF-8 inside a string and only fails when the
     /// string is read; read every name and string once here, so no handler meets that failure later.
     /// </summary>
-    private static bool HasUnreadableText(System.Text.Json.JsonElement element)
+    private static bool HasUnreadableText(JsonElement element)
     {
         try
         {
             switch (element.ValueKind)
             {
-                case System.Text.Json.JsonValueKind.Object:
+                case JsonValueKind.Object:
                     foreach (var property in element.EnumerateObject())
                         if (property.Name is null || HasUnreadableText(property.Value)) return true;
                     return false;
-                case System.Text.Json.JsonValueKind.Array:
+                case JsonValueKind.Array:
                     foreach (var item in element.EnumerateArray())
                         if (HasUnreadableText(item)) return true;
                     return false;
-                case System.Text.Json.JsonValueKind.String:
+                case JsonValueKind.String:
                     _ = element.GetString();
                     return false;
                 default:

@@ -1,6 +1,9 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using BananaLab.Core.Errors;
+using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Web.Api.Errors;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -31,18 +34,13 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
-        await Results.Problem(statusCode: 401, title: "Unauthorized",
-            detail: "Send a valid API key as 'Authorization: Bearer <key>'.",
-            extensions: new Dictionary<string, object?> { ["code"] = "unauthorized" }).ExecuteAsync(Context);
+        await ApiErrorWriter.For(Context).Write(new TaskError(ErrorTypes.Unauthorized, "Send a valid API key as 'Authorization: Bearer <key>'."), Context)
+            .ExecuteAsync(Context);
     }
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        await Results.Problem(statusCode: 403, title: "Forbidden", detail: "This API key may not do that.",
-            extensions: new Dictionary<string, object?> { ["code"] = "forbidden" }).ExecuteAsync(Context);
-    }
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        await ApiErrorWriter.For(Context).Write(new TaskError(ErrorTypes.Forbidden, "This API key may not do that."), Context).ExecuteAsync(Context);
 }
 
 public static class CallerPrincipal
@@ -104,9 +102,11 @@ public static class KeyOnlyApi
     /// <summary>
     /// A group whose endpoints evaluate the key-only default policy: the caller becomes the API key's user or
     /// nobody, never the studio cookie's. Dialects that answer a missing key in their own envelope stay
-    /// <c>AllowAnonymous</c>; the policy still replaces the caller before their handler runs.
+    /// <c>AllowAnonymous</c>; the policy still replaces the caller before their handler runs. Every endpoint of the group
+    /// can answer 401 and 429, each in its dialect's envelope.
     /// </summary>
-    public static RouteGroupBuilder MapKeyOnlyApi(this IEndpointRouteBuilder routes) => routes.MapGroup("").RequireAuthorization();
+    public static RouteGroupBuilder MapKeyOnlyApi(this IEndpointRouteBuilder routes) =>
+        routes.MapGroup("").RequireAuthorization().ProducesErrors(ErrorKind.Unauthorized, ErrorKind.RateLimited);
 }
 
 /// <summary>Studio pages: signed in with the cookie; admin pages also need the Admin role.</summary>

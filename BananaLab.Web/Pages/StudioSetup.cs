@@ -25,6 +25,7 @@ public static class StudioSetup
         builder.Services.AddScoped<ViewerClock>();
         builder.Services.AddSingleton<Thumbnails>();
         builder.Services.AddSingleton<Studio.ReferenceImageReader>();
+        builder.Services.AddSingleton<Developers.ApiExamples>();
         // Read-only reports: daily spend for the credits page; dashboard, task and moderation logs for admins.
         builder.Services.AddSingleton<CreditReports>();
         builder.Services.AddSingleton<AdminReports>();

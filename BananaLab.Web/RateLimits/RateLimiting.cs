@@ -3,10 +3,12 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using BananaLab.Core.Cluster;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Sessions;
+using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.Extensions.Options;
 
@@ -32,22 +34,19 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// A token bucket per caller: the API key, whether it came in a header or in the body (Banana's <c>apiKey</c>,
-/// the session dialect's <c>api_key</c> or a session key, which counts against the key it was made from); the
+/// A token bucket per caller: the API key, whether it came in a header or in the body where the endpoint says so
+/// (<see cref="KeyInBody"/>: Banana's <c>apiKey</c>, the session interface's <c>api_key</c> or a session key, which counts
+/// against the key it was made from); the
 /// client address only for calls without a valid key and for the studio's pages. A stricter bucket on the
 /// sign-in and sign-up forms, one per address and one per account (the email), so one person's guessing
 /// neither locks out a whole office behind one address nor spreads over many addresses against one account. A refusal is a 429 with Retry-After, in
-/// the envelope of the dialect that was called (a plain page for the account forms). The buckets live in
+/// the envelope of the dialect that was called (its <see cref="ApiErrorWriter"/>; a plain page for the account forms). The buckets live in
 /// this process, or in Redis when the cluster has one so that every node counts against the same budget.
 /// </summary>
 public static class RateLimiting
 {
     private static readonly string[] Exempt = ["/livez", "/readyz", "/metrics"];
     private static readonly string[] AccountForms = ["/account/login", "/account/register"];
-    /// <summary>Dialects that carry their key in the JSON body rather than in a header.</summary>
-    private static readonly string[] BodyKeyed = ["/start", "/check", "/login", "/endpoint"];
-    private static readonly string[] BodyKeyFields = ["apiKey", "api_key"];
-    private const string SessionKeyField = "client_session_auth_key";
 
     public static IHostApplicationBuilder AddBananaLabRateLimits(this IHostApplicationBuilder builder)
     {
@@ -99,23 +98,22 @@ public static class RateLimiting
     {
         if (context.User.FindFirstValue(CallerPrincipal.KeyIdClaim) is { } keyId) return "key:" + keyId;
         var request = context.Request;
-        if (!HttpMethods.IsPost(request.Method) || !BodyKeyed.Any(p => request.Path.StartsWithSegments(p))) return null;
+        if (!HttpMethods.IsPost(request.Method) || context.GetEndpoint()?.Metadata.GetMetadata<KeyInBody>() is not { } carried) return null;
         var services = context.RequestServices;
         var header = request.Headers.Authorization.ToString();
-        var fields = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            ? new Dictionary<string, string> { ["api_key"] = header[7..] }
-            : await BodyFieldsAsync(request);
-        if (BodyKeyFields.Select(fields.GetValueOrDefault).FirstOrDefault(v => v is not null) is { } secret
+        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..] : null;
+        var fields = bearer is null ? await BodyFieldsAsync(request, carried) : [];
+        if ((bearer ?? carried.ApiKeyFields.Select(fields.GetValueOrDefault).FirstOrDefault(v => v is not null)) is { } secret
             && await services.GetRequiredService<ApiKeyService>().AuthenticateAsync(secret, context.RequestAborted) is { } caller)
             return "key:" + caller.Key.Id;
-        if (fields.GetValueOrDefault(SessionKeyField) is { } sessionKey
+        if (carried.SessionKeyField is { } sessionField && fields.GetValueOrDefault(sessionField) is { } sessionKey
             && await services.GetRequiredService<ClientSessionService>().FindAsync(sessionKey, context.RequestAborted) is { } session)
             return session.ApiKeyId is { } fromKey ? "key:" + fromKey : "session:" + session.Id;
         return null;
     }
 
     /// <summary>The body's top-level string fields that can carry a key; the body is left for the endpoint to read.</summary>
-    private static async ValueTask<Dictionary<string, string>> BodyFieldsAsync(HttpRequest request)
+    private static async ValueTask<Dictionary<string, string>> BodyFieldsAsync(HttpRequest request, KeyInBody carried)
     {
         var fields = new Dictionary<string, string>();
         if (request.HasFormContentType || request.ContentLength == 0) return fields;
@@ -124,7 +122,7 @@ public static class RateLimiting
         {
             using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
             if (body.RootElement.ValueKind == JsonValueKind.Object)
-                foreach (var name in BodyKeyFields.Append(SessionKeyField))
+                foreach (var name in carried.Fields)
                     if (body.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
                         fields[name] = value.GetString()!;
         }
@@ -167,22 +165,18 @@ public static class RateLimiting
                 """, cancellationToken);
             return;
         }
-        const string message = "Too many requests for this API key; slow down and retry after the time in Retry-After.";
         context.Response.Headers.RetryAfter = "1";
-        var path = context.Request.Path;
-        var (status, body) = path switch
-        {
-            _ when path.StartsWithSegments("/start") || path.StartsWithSegments("/check") =>
-                (StatusCodes.Status200OK, new JsonObject { ["message"] = "error: " + message, ["finished"] = true }),
-            _ when path.StartsWithSegments("/sync") || path.StartsWithSegments("/async") || path.StartsWithSegments("/result") =>
-                (429, new JsonObject { ["success"] = false, ["reason"] = message }),
-            _ when path.StartsWithSegments("/login") || path.StartsWithSegments("/endpoint") =>
-                (429, new JsonObject { ["success"] = false, ["error"] = message, ["message"] = message }),
-            _ when path.StartsWithSegments("/v1") =>
-                (429, new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "rate_limit_error", ["param"] = null, ["code"] = "rate_limit_exceeded" } }),
-            _ => (429, new JsonObject { ["title"] = "Too many requests", ["status"] = 429, ["detail"] = message, ["code"] = "rate_limited" }),
-        };
-        context.Response.StatusCode = status;
-        await context.Response.WriteAsJsonAsync(body, cancellationToken);
+        var error = new TaskError(ErrorTypes.RateLimited, "Too many requests for this API key; slow down and retry after the time in Retry-After.");
+        await ApiErrorWriter.For(context).Write(error, context).ExecuteAsync(context);
     }
+}
+
+/// <summary>
+/// Endpoint metadata of a dialect whose caller's key travels in the JSON body: the fields that may hold the API key (a
+/// bearer header still wins), and the field of a session key made from one. The rate limiter counts the call against that key.
+/// </summary>
+public sealed record KeyInBody(IReadOnlyList<string> ApiKeyFields, string? SessionKeyField = null)
+{
+    /// <summary>Every field the rate limiter reads from the body.</summary>
+    public IEnumerable<string> Fields => SessionKeyField is null ? ApiKeyFields : ApiKeyFields.Append(SessionKeyField);
 }

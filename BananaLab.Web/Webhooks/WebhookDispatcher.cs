@@ -108,8 +108,7 @@ public sealed class WebhookDispatcher(
         {
             var batch = await tasks.GetBatchAsync(batchId, delivery.UserId, cancellationToken) ?? [];
             var reply = await FastDeployApi.ReplyAsync(batch, batch.FirstOrDefault()?.BatchKey is not null, outputs, includeStatus: true, cancellationToken);
-            reply["unique_id"] = batchId.ToString("N");
-            return reply.ToJsonString();
+            return JsonSerializer.Serialize(reply with { UniqueId = batchId.ToString("N") }, json.Value.SerializerOptions);
         }
 
         var view = await tasks.GetAsync(delivery.TaskId!.Value, delivery.UserId, cancellationToken)

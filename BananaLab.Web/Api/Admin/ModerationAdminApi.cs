@@ -1,5 +1,8 @@
 using System.Security.Claims;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Moderation;
+using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,15 +26,17 @@ public static class ModerationAdminApi
 {
     public static IEndpointRouteBuilder MapModerationAdminApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/admin/moderation").RequireAuthorization(AdminPolicy.Name).WithTags("Admin: moderation");
-        group.MapGet("/decisions", ListDecisions);
+        var group = routes.MapGroup("/api/v1/admin/moderation").RequireAuthorization(AdminPolicy.Name).WithTags("Admin: moderation")
+            .ProducesErrors(ErrorKind.Forbidden);
+        group.MapGet("/decisions", ListDecisions).ProducesErrors(ErrorKind.InvalidRequest);
         group.MapGet("/tasks/{id:guid}", TaskDecisions);
         group.MapGet("/terms", ListTerms);
-        group.MapPost("/terms", AddTerm);
-        group.MapDelete("/terms/{id:long}", WithdrawTerm);
+        group.MapPost("/terms", AddTerm).ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.UnsupportedMediaType, ErrorKind.TooLarge);
+        group.MapDelete("/terms/{id:long}", WithdrawTerm).ProducesErrors(ErrorKind.NotFound);
         return routes;
     }
 
+    /// <summary>Screening decisions, newest first (only refusals with <c>blocked=true</c>), a page at a time.</summary>
     public static async Task<Ok<ModerationDecisionPage>> ListDecisions(ModerationLog log, bool? blocked, int? page, int? pageSize,
         CancellationToken cancellationToken)
     {
@@ -40,21 +45,26 @@ public static class ModerationAdminApi
         return TypedResults.Ok(new ModerationDecisionPage(items.Select(ModerationDecisionResponse.From).ToList(), total, Math.Max(1, page ?? 1), size));
     }
 
+    /// <summary>Every screening of one task: its prompt, reference image and outputs.</summary>
     public static async Task<Ok<ModerationDecisionResponse[]>> TaskDecisions(Guid id, ModerationLog log, CancellationToken cancellationToken) =>
         TypedResults.Ok((await log.ForTaskAsync(id, cancellationToken)).Select(ModerationDecisionResponse.From).ToArray());
 
+    /// <summary>The terms admins added or switched off, withdrawn ones included.</summary>
     public static async Task<Ok<ModerationTerm[]>> ListTerms(ModerationTermsService terms, CancellationToken cancellationToken) =>
         TypedResults.Ok((await terms.ListAsync(cancellationToken)).ToArray());
 
-    public static async Task<IResult> AddTerm(ModerationTermBody body, ClaimsPrincipal caller, ModerationTermsService terms,
-        CancellationToken cancellationToken)
+    /// <summary>Adds a blocking term (or switches a built-in one off, <c>blocks</c> false) with a reason; effective at once.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> AddTerm(ModerationTermBody body, ClaimsPrincipal caller,
+        ModerationTermsService terms, CancellationToken cancellationToken)
     {
         var error = await terms.AddAsync(body.Category ?? "custom", body.Term ?? "", body.Blocks ?? true, body.Reason ?? "", caller.UserId(), cancellationToken);
-        return error is null ? TypedResults.NoContent() : ApiProblems.Invalid(error, "invalid_term");
+        return error is null ? TypedResults.NoContent() : ApiProblems.From(new TaskError(ErrorTypes.InvalidTerm, error));
     }
 
-    public static async Task<IResult> WithdrawTerm(long id, ModerationTermsService terms, CancellationToken cancellationToken) =>
+    /// <summary>Withdraws an admin term; it stays in the list for the audit trail.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> WithdrawTerm(long id, ModerationTermsService terms,
+        CancellationToken cancellationToken) =>
         await terms.WithdrawAsync(id, cancellationToken)
             ? TypedResults.NoContent()
-            : ApiProblems.Invalid("There is no such active term.", "term_not_found", StatusCodes.Status404NotFound);
+            : ApiProblems.From(new TaskError(ErrorTypes.TermNotFound, "There is no such active term."));
 }

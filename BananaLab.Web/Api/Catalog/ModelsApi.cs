@@ -1,5 +1,7 @@
 using BananaLab.Core.Catalog;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BananaLab.Web.Api.Catalog;
@@ -22,15 +24,17 @@ public static class ModelsApi
     {
         var group = routes.MapGroup("/api/v1").RequireAuthorization().WithTags("Models");
         group.MapGet("/models", ListModels);
-        group.MapGet("/pricing", GetPrice);
+        group.MapGet("/pricing", GetPrice).ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField);
         return routes;
     }
 
+    /// <summary>Every model of the catalog with its prices per size tier.</summary>
     public static Ok<ModelResponse[]> ListModels(ModelCatalog catalog) =>
         TypedResults.Ok(catalog.All.Select(ModelResponse.From).ToArray());
 
-    public static IResult GetPrice(string? model, string? size, int? count, string? aspectRatio, int? width, int? height,
-        TaskService tasks)
+    /// <summary>The exact cost of a request, priced as a submission would be charged; the same errors as a submission.</summary>
+    public static Results<Ok<PriceResponse>, ProblemHttpResult> GetPrice(string? model, string? size, int? count, string? aspectRatio,
+        int? width, int? height, TaskService tasks)
     {
         var quote = tasks.Quote(model, size, count, aspectRatio, width, height);
         if (!quote.Succeeded) return ApiProblems.From(quote.Error!);

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using BananaLab.Core.Credits;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Data;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,7 +21,7 @@ public static class CreditsApi
     {
         var group = routes.MapGroup("/api/v1/credits").RequireAuthorization().WithTags("Credits");
         group.MapGet("/", GetCredits);
-        group.MapGet("/ledger", GetLedger);
+        group.MapGet("/ledger", GetLedger).ProducesErrors(ErrorKind.InvalidRequest);
         return routes;
     }
 
@@ -36,6 +38,7 @@ public static class CreditsApi
     private static CreditEntryResponse ToResponse(CreditEntry e) =>
         new(e.Id, e.Kind.ToString().ToLowerInvariant(), e.Amount, e.Credits, e.BalanceAfter, e.TaskId, e.Reason, e.CreatedAt);
 
+    /// <summary>The balance and the 50 newest ledger entries.</summary>
     public static async Task<Ok<CreditsResponse>> GetCredits(ClaimsPrincipal caller, CreditLedger ledger,
         CancellationToken cancellationToken)
     {

@@ -4,26 +4,20 @@ using Microsoft.Extensions.Options;
 
 namespace BananaLab.Web.Api.Dialects;
 
-/// <summary>Settings shared by the compatibility dialects.</summary>
+/// <summary>Settings every compatibility dialect shares (section <c>Api</c>); a dialect's own settings live in its folder.</summary>
 public sealed class ApiOptions
 {
     public const string Section = "Api";
 
-    /// <summary>The model used when a dialect's request names none (BentoML, fastDeploy, OpenAI).</summary>
+    /// <summary>The model used when a dialect's request names none.</summary>
     [Required(ErrorMessage = "Api:DefaultModel is required.")]
     public string DefaultModel { get; set; } = "banana-nano";
 
-    [Range(0, 300, ErrorMessage = "Api:BananaStartWaitSeconds must be between 0 and 300.")]
-    public int BananaStartWaitSeconds { get; set; } = 60;
-
-    [Range(0, 300, ErrorMessage = "Api:BananaCheckWaitSeconds must be between 0 and 300.")]
-    public int BananaCheckWaitSeconds { get; set; } = 50;
-
-    /// <summary>How long synchronous endpoints (/generate, /sync, /endpoint, OpenAI) wait for a result.</summary>
+    /// <summary>How long synchronous calls (submit and wait in one request) wait for a result, in seconds.</summary>
     [Range(1, 3600, ErrorMessage = "Api:SyncWaitSeconds must be between 1 and 3600.")]
     public int SyncWaitSeconds { get; set; } = 300;
 
-    /// <summary>Lifetime of signed image URLs handed to clients that cannot send a key (OpenAI url, Banana image_url).</summary>
+    /// <summary>Lifetime of signed image URLs handed to clients that cannot send a key, in minutes.</summary>
     [Range(1, 7 * 24 * 60, ErrorMessage = "Api:ImageUrlLifetimeMinutes must be between 1 and 10080.")]
     public int ImageUrlLifetimeMinutes { get; set; } = 60;
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 
 namespace BananaLab.Web.Api.Dialects;
 
@@ -7,7 +8,8 @@ namespace BananaLab.Web.Api.Dialects;
 /// The snake_case generation fields the dialects share (Banana modelInputs, the session interface,
 /// fastDeploy items, BentoML /generate): prompt, negative_prompt, size, width, height, aspect_ratio,
 /// num_images, seed, num_inference_steps, guidance_scale, reference_image (base64), strength, output_format, webhook_url.
-/// Wrong types are reported by field name; the engine validates the values.
+/// A field of the wrong type throws an <see cref="ApiErrorException"/> (<c>invalid_request</c>, naming the field as sent),
+/// which the endpoint answers in its own envelope; the engine validates the values.
 /// </summary>
 public static class GenerationFields
 {
@@ -43,9 +45,9 @@ public static class GenerationFields
                 Source = source,
             };
         }
-        catch (FieldException e)
+        catch (ApiErrorException e)
         {
-            return Invalid(e.Message);
+            return e.Error;
         }
     }
 
@@ -53,7 +55,7 @@ public static class GenerationFields
     {
         null => null,
         { ValueKind: JsonValueKind.String } value => value.GetString(),
-        _ => throw new FieldException($"'{name}' must be a string."),
+        _ => throw WrongType(name, "a string"),
     };
 
     public static bool? Bool(JsonElement obj, string name) => Get(obj, name) switch
@@ -61,34 +63,36 @@ public static class GenerationFields
         null => null,
         { ValueKind: JsonValueKind.True } => true,
         { ValueKind: JsonValueKind.False } => false,
-        _ => throw new FieldException($"'{name}' must be true or false."),
+        _ => throw WrongType(name, "true or false"),
     };
 
     private static int? Int(JsonElement obj, string name) => Get(obj, name) switch
     {
         null => null,
         { ValueKind: JsonValueKind.Number } value when value.TryGetInt32(out var i) => i,
-        _ => throw new FieldException($"'{name}' must be a whole number."),
+        _ => throw WrongType(name, "a whole number"),
     };
 
     private static long? Long(JsonElement obj, string name) => Get(obj, name) switch
     {
         null => null,
         { ValueKind: JsonValueKind.Number } value when value.TryGetInt64(out var i) => i,
-        _ => throw new FieldException($"'{name}' must be a whole number."),
+        _ => throw WrongType(name, "a whole number"),
     };
 
     private static double? Double(JsonElement obj, string name) => Get(obj, name) switch
     {
         null => null,
         { ValueKind: JsonValueKind.Number } value => value.GetDouble(),
-        _ => throw new FieldException($"'{name}' must be a number."),
+        _ => throw WrongType(name, "a number"),
     };
 
     private static JsonElement? Get(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-    private static TaskError Invalid(string message) => new("invalid_request", message);
+    private static TaskError Invalid(string message) => TaskErrors.InvalidRequest(message);
 
-    public sealed class FieldException(string message) : Exception(message);
+    /// <summary>The error for a field <paramref name="name"/> that holds something other than <paramref name="expected"/>.</summary>
+    public static ApiErrorException WrongType(string name, string expected) =>
+        new(TaskErrors.InvalidRequest($"'{name}' must be {expected}.", name));
 }

@@ -1,6 +1,9 @@
+using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.Dialects;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace BananaLab.Web.Api.Files;
@@ -50,14 +53,18 @@ public static class SignedFilesEndpoints
 
     public static IEndpointRouteBuilder MapSignedFiles(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/files/{token}", GetFile).WithTags("Files").AllowAnonymous();
+        routes.MapGet("/files/{token}", GetFile).WithTags("Files").AllowAnonymous()
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/jpeg", "image/webp")
+            .ProducesErrors(ErrorKind.NotFound, ErrorKind.RateLimited);
         return routes;
     }
 
-    public static async Task<IResult> GetFile(string token, SignedImageUrls urls, TaskService tasks, CancellationToken cancellationToken)
+    /// <summary>The image a signed link names, while the link is valid: no key needed, the signature authorizes.</summary>
+    public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetFile(string token, SignedImageUrls urls, TaskService tasks,
+        CancellationToken cancellationToken)
     {
         if (!urls.TryRead(token, out var taskId, out var index))
-            return ApiProblems.Invalid("This link is invalid or has expired.", "link_expired", StatusCodes.Status404NotFound);
+            return ApiProblems.From(new TaskError(ErrorTypes.LinkExpired, "This link is invalid or has expired."));
         var found = await tasks.GetImageAsync(taskId, index, ownerId: null, cancellationToken);
         if (found is not { } image || !File.Exists(image.FullPath)) return ApiProblems.From(TaskErrors.ImageNotFound());
         return TypedResults.PhysicalFile(image.FullPath, image.Image.ContentType, enableRangeProcessing: true,

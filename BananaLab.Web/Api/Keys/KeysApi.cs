@@ -1,5 +1,8 @@
 using System.Security.Claims;
+using BananaLab.Core.Errors;
+using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -22,26 +25,30 @@ public static class KeysApi
     {
         var group = routes.MapGroup("/api/v1/keys").RequireAuthorization().WithTags("API keys");
         group.MapGet("/", ListKeys);
-        group.MapPost("/", CreateKey);
-        group.MapDelete("/{id:guid}", RevokeKey);
+        group.MapPost("/", CreateKey).ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.UnsupportedMediaType, ErrorKind.TooLarge);
+        group.MapDelete("/{id:guid}", RevokeKey).ProducesErrors(ErrorKind.NotFound);
         return routes;
     }
 
+    /// <summary>The caller's keys (revoked ones too), by prefix: the secret itself is never shown again.</summary>
     public static async Task<Ok<ApiKeyResponse[]>> ListKeys(ClaimsPrincipal caller, ApiKeyService keys, CancellationToken cancellationToken) =>
         TypedResults.Ok((await keys.ListAsync(caller.UserId(), cancellationToken)).Select(ApiKeyResponse.From).ToArray());
 
-    public static async Task<IResult> CreateKey(CreateApiKeyBody? body, ClaimsPrincipal caller, ApiKeyService keys,
-        CancellationToken cancellationToken)
+    /// <summary>Creates a key named <c>name</c> (up to 100 characters): 201 with the key, shown this once.</summary>
+    public static async Task<Results<Created<CreatedApiKeyResponse>, ProblemHttpResult>> CreateKey(CreateApiKeyBody? body, ClaimsPrincipal caller,
+        ApiKeyService keys, CancellationToken cancellationToken)
     {
         var name = body?.Name?.Trim();
-        if (name?.Length > 100) return ApiProblems.Invalid("The key name is longer than 100 characters.", "invalid_request");
+        if (name?.Length > 100) return ApiProblems.From(TaskErrors.InvalidRequest("The key name is longer than 100 characters.", "name"));
         var created = await keys.CreateAsync(caller.UserId(), string.IsNullOrEmpty(name) ? "API key" : name, cancellationToken);
         return TypedResults.Created($"/api/v1/keys/{created.Key.Id}",
             new CreatedApiKeyResponse(created.Key.Id, created.Key.Name, created.Key.Prefix, created.Secret, created.Key.CreatedAt));
     }
 
-    public static async Task<IResult> RevokeKey(Guid id, ClaimsPrincipal caller, ApiKeyService keys, CancellationToken cancellationToken) =>
+    /// <summary>Revokes one of the caller's keys, with every session and hub connection made from it: 204.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(Guid id, ClaimsPrincipal caller, ApiKeyService keys,
+        CancellationToken cancellationToken) =>
         await keys.RevokeAsync(caller.UserId(), id, cancellationToken)
             ? TypedResults.NoContent()
-            : ApiProblems.Invalid("There is no such active API key.", "key_not_found", StatusCodes.Status404NotFound);
+            : ApiProblems.From(new TaskError(ErrorTypes.KeyNotFound, "There is no such active API key."));
 }

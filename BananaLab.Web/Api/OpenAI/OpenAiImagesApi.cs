@@ -1,59 +1,63 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Dialects;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.Files;
 using BananaLab.Web.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace BananaLab.Web.Api.OpenAI;
 
 /// <summary>
 /// OpenAI-compatible images API (<c>/v1/images/generations</c>, <c>/v1/images/edits</c>), so OpenAI SDK
-/// clients work by changing the base URL. Errors use OpenAI's <c>{"error": {...}}</c> envelope.
+/// clients work by changing the base URL. Errors use OpenAI's <c>{"error": {...}}</c> envelope (<see cref="OpenAiErrorResponse"/>).
 /// </summary>
 public static class OpenAiImagesApi
 {
+    /// <summary>The dialect's one name: its tasks' source and its synchronous calls' key.</summary>
+    public const string Name = "openai";
+
     public static IEndpointRouteBuilder MapOpenAiImagesApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1/images").WithTags("OpenAI images").AllowAnonymous();
+        var group = routes.MapGroup("/v1/images").WithTags("OpenAI images").AllowAnonymous().WithMetadata(Errors, OpenAiExamples.Dialect)
+            .ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.TooLarge, ErrorKind.PaymentRequired, ErrorKind.Forbidden,
+                ErrorKind.RefusedByPolicy, ErrorKind.Failed, ErrorKind.Timeout);
         group.MapPost("/generations", Generations);
         group.MapPost("/edits", Edits).DisableAntiforgery();
         return routes;
     }
 
-    public static async Task<IResult> Generations(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
-        SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    /// <summary>Generates <c>n</c> images for a JSON request and answers once they are done (or <c>Api:SyncWaitSeconds</c> passed).</summary>
+    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> Generations(HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, IOptions<ApiOptions> options,
+        CancellationToken cancellationToken)
     {
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
-        if (error is not null) return Error(error.Status, error.Message, null, error.Status == 413 ? "body_too_large" : "invalid_json");
-        try
-        {
-            var fields = new Fields(
-                GenerationFields.String(body, "model"), GenerationFields.String(body, "prompt"),
-                body.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null
-                    ? n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var count) ? count : throw new GenerationFields.FieldException("'n' must be a whole number.")
-                    : null,
-                GenerationFields.String(body, "size"), GenerationFields.String(body, "response_format"),
-                GenerationFields.String(body, "output_format"), null);
-            return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
-        }
-        catch (GenerationFields.FieldException e)
-        {
-            return Error(400, e.Message, null, "invalid_type");
-        }
+        if (error is not null) return Error(error, code: error.Kind == ErrorKind.TooLarge ? null : "invalid_json");
+        var fields = new Fields(
+            GenerationFields.String(body, "model"), GenerationFields.String(body, "prompt"),
+            body.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null
+                ? n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var count) ? count : throw GenerationFields.WrongType("n", "a whole number")
+                : null,
+            GenerationFields.String(body, "size"), GenerationFields.String(body, "response_format"),
+            GenerationFields.String(body, "output_format"), null);
+        return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
     }
 
-    public static async Task<IResult> Edits(HttpRequest request, ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs,
-        SignedImageUrls urls, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    /// <summary>Generates from a multipart request with an <c>image</c> file (masks are not supported).</summary>
+    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> Edits(HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, IOptions<ApiOptions> options,
+        CancellationToken cancellationToken)
     {
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
-        if (request.ContentLength > RequestBodies.MaxBytes) return Error(413, "The request body is too large.", null, "body_too_large");
-        if (!request.HasFormContentType) return Error(400, "Send multipart/form-data with an 'image' file and a 'prompt'.", null, "invalid_request");
+        if (request.ContentLength > RequestBodies.MaxBytes) return Error(RequestBodies.TooLarge());
+        if (!request.HasFormContentType) return Error(TaskErrors.InvalidRequest("Send multipart/form-data with an 'image' file and a 'prompt'."));
         IFormCollection form;
         try
         {
@@ -61,20 +65,20 @@ public static class OpenAiImagesApi
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {
-            return e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-                ? Error(413, "The request body is too large.", null, "body_too_large")
-                : Error(400, $"The multipart body could not be read: {e.Message}", null, "invalid_request");
+            return Error(e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? RequestBodies.TooLarge()
+                : TaskErrors.InvalidRequest($"The multipart body could not be read: {e.Message}"));
         }
-        if (form.Files.GetFile("mask") is not null) return Error(400, "Masks are not supported; send the whole image to edit.", "mask", "unsupported_parameter");
+        if (form.Files.GetFile("mask") is not null) return Invalid("Masks are not supported; send the whole image to edit.", "mask", "unsupported_parameter");
         var file = form.Files.GetFile("image") ?? form.Files.GetFile("image[]");
-        if (file is null) return Error(400, "'image' is required.", "image", "missing_required_parameter");
+        if (file is null) return Invalid("'image' is required.", "image", "missing_required_parameter");
         using var stream = new MemoryStream();
         await file.CopyToAsync(stream, cancellationToken);
 
         int? n = null;
         if (form.TryGetValue("n", out var nText) && !string.IsNullOrWhiteSpace(nText))
         {
-            if (!int.TryParse(nText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return Error(400, "'n' must be a whole number.", "n", "invalid_type");
+            if (!int.TryParse(nText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return Invalid("'n' must be a whole number.", "n", "invalid_type");
             n = parsed;
         }
         var fields = new Fields(form["model"].ToString().NullIfEmpty(), form["prompt"].ToString().NullIfEmpty(), n,
@@ -83,21 +87,50 @@ public static class OpenAiImagesApi
         return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
     }
 
+    /// <summary>
+    /// OpenAI's envelope of an error, with its kind's status. <paramref name="code"/> and <paramref name="param"/> replace what
+    /// the error says (its code, OpenAI's name of its field) where OpenAI has a word of its own.
+    /// </summary>
+    public static JsonHttpResult<OpenAiErrorResponse> Error(TaskError error, string? code = null, string? param = null)
+    {
+        var (type, openAiCode) = error.Kind switch
+        {
+            ErrorKind.RefusedByPolicy => ("invalid_request_error", "content_policy_violation"),
+            ErrorKind.RateLimited => ("rate_limit_error", "rate_limit_exceeded"),
+            ErrorKind.Unauthorized => ("invalid_request_error", "invalid_api_key"),
+            ErrorKind.Timeout => ("server_error", "timeout"),
+            ErrorKind.Failed or ErrorKind.Unavailable or ErrorKind.Unexpected => ("server_error", error.Code),
+            ErrorKind.InvalidRequest when error.Field is not null => ("invalid_request_error", "invalid_type"),
+            _ => ("invalid_request_error", error.Code),
+        };
+        return TypedResults.Json(new OpenAiErrorResponse(new OpenAiError(error.Message, type, param ?? Param(error.Field), code ?? openAiCode)),
+            statusCode: ApiProblems.StatusFor(error.Kind));
+    }
+
+    /// <summary>Attached to the dialect's routes: errors raised outside the handlers are answered in OpenAI's envelope too.</summary>
+    public static ApiErrorWriter Errors { get; } = new OpenAiErrors();
+
+    private sealed class OpenAiErrors : ApiErrorWriter
+    {
+        public override Type EnvelopeType => typeof(OpenAiErrorResponse);
+        public override IResult Write(TaskError error, HttpContext context) => Error(error);
+    }
+
     private sealed record Fields(string? Model, string? Prompt, int? N, string? Size, string? ResponseFormat, string? OutputFormat,
         ReferenceImageUpload? Image);
 
-    private static async Task<IResult> RunAsync(Fields fields, HttpRequest request, ClaimsPrincipal caller, TaskService tasks,
-        TaskOutputs outputs, SignedImageUrls urls, ApiOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> RunAsync(Fields fields, HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, ApiOptions options, CancellationToken cancellationToken)
     {
         var responseFormat = fields.ResponseFormat ?? "url";
         if (responseFormat is not ("url" or "b64_json"))
-            return Error(400, $"'{responseFormat}' is not one of ['url', 'b64_json'] - 'response_format'", "response_format", "invalid_value");
+            return Invalid($"'{responseFormat}' is not one of ['url', 'b64_json'] - 'response_format'", "response_format", "invalid_value");
         int? width = null, height = null;
         if (fields.Size is { } size && size != "auto")
         {
             var parts = size.Split('x');
             if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h))
-                return Error(400, $"'{size}' is not a size like '1024x1024'.", "size", "invalid_value");
+                return Invalid($"'{size}' is not a size like '1024x1024'.", "size", "invalid_value");
             (width, height) = (w, h);
         }
 
@@ -108,50 +141,42 @@ public static class OpenAiImagesApi
         var submitted = await tasks.SubmitSynchronousAsync(caller.UserId(), new SubmitTaskRequest
         {
             ModelId = fields.Model ?? options.DefaultModel, Prompt = fields.Prompt, ImageCount = fields.N, Width = width, Height = height,
-            OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, Source = "openai",
-        }, SynchronousCalls.Identify(request, "openai", canonical, wait), cancellationToken);
-        if (!submitted.Succeeded)
-        {
-            var error = submitted.Error!;
-            var param = error.Code switch
-            {
-                "model_not_found" or "model_required" => "model", "prompt_required" or "prompt_too_long" or "moderation_blocked" => "prompt",
-                "count_out_of_range" => "n", "invalid_size" or "size_not_offered" => "size", _ when error.Code.StartsWith("reference") => "image", _ => null,
-            };
-            return Error(ApiProblems.StatusFor(error.Code), error.Message, param, error.Code == "moderation_blocked" ? "content_policy_violation" : error.Code);
-        }
+            OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, Source = Name,
+        }, SynchronousCalls.Identify(request, Name, canonical, wait), cancellationToken);
+        if (!submitted.Succeeded) return Error(submitted.Error!);
 
         var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
         var task = view!.Task;
         if (!task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
+        if (!task.IsTerminal) return Error(new TaskError(ErrorTypes.StillRunning, $"Still generating; follow it at /api/v1/tasks/{task.Id}."));
         if (task.Status != GenerationTaskStatus.Succeeded)
-            return Error(task.IsTerminal ? StatusCodes.Status502BadGateway : StatusCodes.Status504GatewayTimeout,
-                task.IsTerminal ? task.ErrorMessage ?? "The image could not be generated." : $"Still generating; follow it at /api/v1/tasks/{task.Id}.",
-                null, task.ErrorCode ?? "timeout", "server_error");
+            return Error(new TaskError(ErrorTypes.GenerationFailed, task.ErrorMessage ?? "The image could not be generated."), code: task.ErrorCode);
 
-        var data = new JsonArray();
         var base64 = responseFormat == "b64_json" ? await outputs.Base64Async(task, cancellationToken) : null;
-        foreach (var image in task.Images.OrderBy(i => i.Index))
-            data.Add(base64 is null
-                ? new JsonObject { ["url"] = urls.For(request, task.Id, image.Index), ["revised_prompt"] = task.Prompt }
-                : new JsonObject { ["b64_json"] = base64[image.Index], ["revised_prompt"] = task.Prompt });
-        return Results.Json(new JsonObject
-        {
-            ["created"] = new DateTimeOffset(task.CreatedAt).ToUnixTimeSeconds(),
-            ["data"] = data,
-            ["output_format"] = task.OutputFormat.ToString().ToLowerInvariant(),
-            ["size"] = $"{task.Width}x{task.Height}",
-        });
+        var data = task.Images.OrderBy(i => i.Index).Select(image => base64 is null
+            ? new OpenAiImage { Url = urls.For(request, task.Id, image.Index), RevisedPrompt = task.Prompt }
+            : new OpenAiImage { B64Json = base64[image.Index], RevisedPrompt = task.Prompt }).ToList();
+        return TypedResults.Ok(new OpenAiImagesResponse(new DateTimeOffset(task.CreatedAt).ToUnixTimeSeconds(), data,
+            task.OutputFormat.ToString().ToLowerInvariant(), $"{task.Width}x{task.Height}"));
     }
 
-    private static IResult Unauthorized() =>
-        Error(StatusCodes.Status401Unauthorized, "Incorrect API key provided. Send it as 'Authorization: Bearer <key>'.", null, "invalid_api_key");
+    /// <summary>OpenAI's name for a field of the engine's request; null for one OpenAI's API does not have.</summary>
+    private static string? Param(string? field) => field switch
+    {
+        nameof(SubmitTaskRequest.ModelId) => "model",
+        nameof(SubmitTaskRequest.Prompt) => "prompt",
+        nameof(SubmitTaskRequest.ImageCount) => "n",
+        nameof(SubmitTaskRequest.Size) => "size",
+        nameof(SubmitTaskRequest.ReferenceImage) => "image",
+        _ => null,
+    };
 
-    private static IResult Error(int status, string message, string? param, string code, string type = "invalid_request_error") =>
-        Results.Json(new JsonObject
-        {
-            ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code },
-        }, statusCode: status);
+    /// <summary>A parameter OpenAI's API has, refused with OpenAI's own code for why.</summary>
+    private static JsonHttpResult<OpenAiErrorResponse> Invalid(string message, string param, string code) =>
+        Error(TaskErrors.InvalidRequest(message, param), code, param);
+
+    private static JsonHttpResult<OpenAiErrorResponse> Unauthorized() =>
+        Error(new TaskError(ErrorTypes.Unauthorized, "Incorrect API key provided. Send it as 'Authorization: Bearer <key>'."));
 
     private static string? NullIfEmpty(this string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

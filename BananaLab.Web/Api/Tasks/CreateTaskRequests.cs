@@ -71,7 +71,7 @@ public static class CreateTaskRequests
             var text = Text(name);
             if (string.IsNullOrWhiteSpace(text)) return null;
             var value = parse(text.Trim());
-            if (value is null) error ??= new TaskError("invalid_request", $"The field '{name}' must be a number.");
+            if (value is null) error ??= TaskErrors.InvalidRequest($"The field '{name}' must be a number.", name);
             return value;
         }
 
@@ -92,5 +92,5 @@ public static class CreateTaskRequests
         return error is null ? request : error;
     }
 
-    private static TaskError Invalid(string message) => new("invalid_request", message);
+    private static TaskError Invalid(string message) => TaskErrors.InvalidRequest(message);
 }

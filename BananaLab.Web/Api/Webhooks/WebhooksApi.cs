@@ -1,6 +1,8 @@
 using System.Security.Claims;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Webhooks;
+using BananaLab.Web.Api.Errors;
 using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,32 +23,37 @@ public static class WebhooksApi
     {
         var group = routes.MapGroup("/api/v1").RequireAuthorization().WithTags("Webhooks");
         group.MapGet("/webhook", GetSettings);
-        group.MapPut("/webhook", SetUrl);
+        group.MapPut("/webhook", SetUrl).ProducesErrors(ErrorKind.InvalidRequest, ErrorKind.InvalidField, ErrorKind.UnsupportedMediaType, ErrorKind.TooLarge);
         group.MapPost("/webhook/rotate-secret", RotateSecret);
-        group.MapGet("/tasks/{id:guid}/webhooks", GetDeliveries);
+        group.MapGet("/tasks/{id:guid}/webhooks", GetDeliveries).ProducesErrors(ErrorKind.NotFound);
         return routes;
     }
 
+    /// <summary>The account webhook's URL (null when none) and the secret its deliveries are signed with.</summary>
     public static async Task<Ok<WebhookSettingsResponse>> GetSettings(ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
     {
         var settings = await accounts.GetAsync(caller.UserId(), cancellationToken);
         return TypedResults.Ok(new WebhookSettingsResponse(settings.Url, settings.Secret, "BananaLab-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">"));
     }
 
-    public static async Task<IResult> SetUrl(WebhookSettingsBody body, ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
+    /// <summary>Sets (or, with a null <c>url</c>, removes) the account webhook; refused for addresses webhooks may not call.</summary>
+    public static async Task<Results<Ok<WebhookSettingsResponse>, ProblemHttpResult>> SetUrl(WebhookSettingsBody body, ClaimsPrincipal caller,
+        WebhookAccounts accounts, CancellationToken cancellationToken)
     {
         var error = await accounts.SetUrlAsync(caller.UserId(), body.Url, cancellationToken);
         return error is null ? await GetSettings(caller, accounts, cancellationToken) : ApiProblems.From(TaskErrors.InvalidWebhookUrl(error));
     }
 
+    /// <summary>Replaces the signing secret; deliveries from now on are signed with the new one.</summary>
     public static async Task<Ok<WebhookSettingsResponse>> RotateSecret(ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
     {
         await accounts.RotateSecretAsync(caller.UserId(), onlyIfMissing: false, cancellationToken);
         return await GetSettings(caller, accounts, cancellationToken);
     }
 
-    public static async Task<IResult> GetDeliveries(Guid id, ClaimsPrincipal caller, TaskService tasks, WebhookDeliveryStore deliveries,
-        CancellationToken cancellationToken)
+    /// <summary>Every webhook delivery of one of the caller's tasks, with its attempts and last answer.</summary>
+    public static async Task<Results<Ok<List<WebhookDeliveryResponse>>, ProblemHttpResult>> GetDeliveries(Guid id, ClaimsPrincipal caller,
+        TaskService tasks, WebhookDeliveryStore deliveries, CancellationToken cancellationToken)
     {
         if (await tasks.GetAsync(id, TasksApi.OwnerFilter(caller), cancellationToken) is null) return ApiProblems.From(TaskErrors.TaskNotFound());
         var log = await deliveries.ForTaskAsync(id, cancellationToken);

@@ -25,7 +25,7 @@ public sealed class OnnxModel(InferenceSession session, string displayPath) : ID
         foreach (var name in names)
             if (ports.FirstOrDefault(p => p.Name == name) is { } port) return port;
         if (fallbackIndex < ports.Count) return ports[fallbackIndex];
-        throw new Core.Generation.GenerationException(GenerationErrors.ModelUnavailable,
+        throw new Core.Generation.GenerationException(Core.Generation.GenerationErrors.ModelUnavailable,
             $"{DisplayPath} has no {kind} named {string.Join(" or ", names)}.");
     }
 

@@ -67,9 +67,3 @@ public sealed class OnnxSessionFactory(IOptions<InferenceOptions> options, ILogg
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }
-
-public static class GenerationErrors
-{
-    public const string ModelUnavailable = "model_unavailable";
-    public const string ReferenceImageUnreadable = "reference_image_unreadable";
-}

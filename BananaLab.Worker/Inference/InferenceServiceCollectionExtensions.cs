@@ -1,5 +1,7 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.Schedulers;
 using BananaLab.Worker.Inference.StableDiffusion;
 using BananaLab.Worker.Inference.Upscaling;
 using Microsoft.Extensions.Configuration;
@@ -19,6 +21,7 @@ public static class InferenceServiceCollectionExtensions
     {
         builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ModelCatalogOptions>, SchedulerCatalogValidator>();
         builder.Services.AddSingleton<OnnxSessionFactory>();
         builder.Services.AddSingleton(sp => new StableDiffusionModelCache(
             sp.GetRequiredService<OnnxSessionFactory>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath));

@@ -28,6 +28,7 @@ using BananaLab.Web.Proxies;
 using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
+using BananaLab.Worker.Finishing;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
 
@@ -37,6 +38,7 @@ builder.AddBananaLabCore();
 builder.AddBananaLabKeyRing();
 builder.AddBananaLabWorker();
 builder.AddBananaLabInference();
+builder.AddBananaLabFinishing();
 builder.AddBananaLabImageModeration();
 builder.AddBananaLabAuth();
 builder.AddBananaLabAccounts();

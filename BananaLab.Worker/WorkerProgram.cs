@@ -1,5 +1,6 @@
 using BananaLab.Core;
 using BananaLab.Core.Health;
+using BananaLab.Worker.Finishing;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Moderation;
@@ -31,6 +32,7 @@ public static class WorkerProgram
         builder.AddBananaLabCore();
         builder.AddBananaLabWorker();
         builder.AddBananaLabInference();
+        builder.AddBananaLabFinishing();
         builder.AddBananaLabImageModeration();
         builder.AddBananaLabHealth();
         builder.Services.AddHostedService<WorkerProbeServer>();

@@ -41,7 +41,7 @@ public sealed partial class ScriptedGenerator : IImageGenerator
         Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
-        IImageOutput output, CancellationToken cancellationToken)
+        IGenerationOutput output, CancellationToken cancellationToken)
     {
         var attempt = _attempts.AddOrUpdate(request.TaskId, 1, (_, n) => n + 1);
         var prompt = request.Prompt;

@@ -5,6 +5,7 @@ using BananaLab.Core.Generation;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
+using BananaLab.Worker.Finishing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ public sealed class TaskWorker(
     GenerationTimings timings,
     RunningTasks runningTasks,
     ModelCatalog catalog,
+    ImageFinisher finisher,
     ImageStore imageStore,
     IImageModerator imageModerator,
     ModerationLog moderationLog,
@@ -173,7 +175,7 @@ public sealed class TaskWorker(
             var request = new GenerationRequest(task.Id, model, task.Prompt, task.NegativePrompt, task.Width, task.Height,
                 task.ImageCount, task.Seed, task.Steps, task.Guidance, task.OutputFormat,
                 task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75);
-            var result = await generator.GenerateAsync(request, progress, output, linked.Token);
+            var result = await finisher.GenerateAsync(generator, request, progress, output, linked.Token);
             var computeMs = clock.ElapsedMilliseconds;
             await StopHeartbeatAsync();
 

@@ -173,7 +173,7 @@ sealed class BenchFactory(string dataDirectory) : WebApplicationFactory<Program>
 /// <summary>Runs until canceled, reporting progress now and then: a task that stays "running" for the poll phase.</summary>
 sealed class EndlessGenerator : IImageGenerator
 {
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         for (var step = 1; ; step++)

@@ -29,7 +29,7 @@ internal sealed class InstantGenerator : IImageGenerator
 
     public static Task Released { get; set; } = Task.CompletedTask;
 
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         await Released;

@@ -5,7 +5,7 @@ namespace BananaLab.Worker.Inference.StableDiffusion;
 /// <summary>The <c>onnx</c> provider: runs catalog models in the Stable Diffusion ONNX layout on this host.</summary>
 public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline) : IImageGenerator
 {
-    public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         if (request.Width is < 1 or > 8192 || request.Height is < 1 or > 8192)

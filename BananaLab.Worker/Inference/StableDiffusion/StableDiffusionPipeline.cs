@@ -2,7 +2,6 @@ using BananaLab.Core.Generation;
 using BananaLab.Worker.Inference.Imaging;
 using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.Schedulers;
-using BananaLab.Worker.Inference.Upscaling;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -11,14 +10,14 @@ using SkiaSharp;
 namespace BananaLab.Worker.Inference.StableDiffusion;
 
 /// <summary>
-/// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>:
-/// denoise at the model's native size, decode, cover-crop to the requested aspect, upscale to the
-/// exact size and encode each image straight into the task's output. Progress: each denoising step, then per image
-/// the upscaling phase (decode, frame, enlarge) and the encoding phase.
+/// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>: denoise
+/// at the model's native size, then decode each image and hand it to the worker's finishing step
+/// (<see cref="IGenerationOutput.Finish"/>), which frames, enlarges and encodes it. Progress: each denoising step here,
+/// then per image the finishing step's upscaling (which includes the decode) and encoding phases.
 /// </summary>
-public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, SuperResolutionUpscaler upscaler, ILogger logger)
+public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, ILogger logger)
 {
-    public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -29,15 +28,8 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         for (var i = 0; i < request.ImageCount; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            progress.Report(GenerationProgress.Upscaling(i, request.ImageCount));
-            using var native = Decode(model, latents, i);
-            using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
             var image = i;
-            using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken,
-                fraction => progress.Report(GenerationProgress.Upscaling(image, request.ImageCount, fraction)));
-            progress.Report(GenerationProgress.Encoding(i, request.ImageCount));
-            using (var stream = output.Create(i)) ImageEncoding.Encode(final, request.OutputFormat, stream);
-            images.Add(new GeneratedImage(i, final.Width, final.Height));
+            images.Add(output.Finish(i, () => Decode(model, latents, image), cancellationToken));
         }
         return new GenerationResult(images);
     }
@@ -240,7 +232,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
             ? value.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (float)(Half)BitConverter.UInt16BitsToHalf(h.value)).ToArray()
             : value.GetTensorDataAsSpan<float>().ToArray();
 
-    private static SKBitmap Decode(StableDiffusionModel model, LatentBatch latents, int index)
+    private static ProducedImage.Pixels Decode(StableDiffusionModel model, LatentBatch latents, int index)
     {
         var decoder = model.VaeDecoder;
         var latentIn = decoder.Input(0, "latent_sample");
@@ -257,7 +249,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         using var runOptions = new RunOptions();
         decoder.Run(runOptions, [latentIn.Name], [input.Value], [imageOut.Name], [image.Value]);
         image.Download();
-        return ImageFraming.FromSignedTensor(image.Data, outW, outH);
+        return new ProducedImage.Pixels(outW, outH, ImageFraming.RgbaFromSignedTensor(image.Data, outW, outH));
     }
 
     /// <summary>The reference framed to the native aspect, resized to the native size, VAE-encoded and scaled.</summary>
@@ -270,7 +262,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         var imageIn = encoder.Input(0, "sample");
         var nativeH = imageIn.Size(2, height * model.DownsampleFactor);
         var nativeW = imageIn.Size(3, width * model.DownsampleFactor);
-        using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ToOpaque(decoded);
+        using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ImageFraming.ToOpaque(decoded);
         var source = rgba ?? decoded;
         using var framed = ImageFraming.Crop(source, ImageFraming.CoverRect(source.Width, source.Height, nativeW, nativeH));
         using var resized = ImageFraming.Resize(framed, nativeW, nativeH);
@@ -291,16 +283,6 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         var scale = (float)model.ScalingFactor;
         for (var k = 0; k < latent.Length; k++) latent[k] = values[k] * scale;
         return latent;
-    }
-
-    private static SKBitmap ToOpaque(SKBitmap source)
-    {
-        var target = new SKBitmap(ImageFraming.RgbaInfo(source.Width, source.Height));
-        using var canvas = new SKCanvas(target);
-        canvas.Clear(SKColors.White); // transparent references are composited on white, like a viewer shows them
-        using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest), null);
-        return target;
     }
 
     /// <summary>Latents of all images, image-major [N, C, H, W].</summary>

@@ -58,6 +58,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Readiness>();
         services.AddHostedService<DatabaseInitializer>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<GenerationProviders>();
+        services.AddSingleton<GenerationOffers>();
         services.AddSingleton<CreditLedger>();
         services.AddSingleton<UserService>();
         services.AddSingleton<ApiKeyService>();

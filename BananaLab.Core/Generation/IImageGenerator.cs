@@ -4,13 +4,20 @@ using BananaLab.Core.Tasks;
 namespace BananaLab.Core.Generation;
 
 /// <summary>
-/// Runs one model for one task. Registered as a keyed service under the catalog's provider name
-/// (e.g. <c>onnx</c>); the worker picks the generator by the task's provider. A generator makes its images at its
-/// own size and hands each to <see cref="IGenerationOutput.Finish"/>, the worker's shared finishing step, which
-/// brings it to the task's exact size and format.
+/// A provider: it names itself, says what each of its models can take and give, and runs one model for one task.
+/// Registered with <see cref="GenerationServiceCollectionExtensions.AddImageGenerator{TGenerator}"/> in every process (web nodes read the
+/// capabilities, workers run it), so construction must stay cheap: open models and connections on first use. A generator
+/// makes its images at its own size and hands each to <see cref="IGenerationOutput.Finish"/>, the worker's shared
+/// finishing step, which brings it to the task's exact size and format.
 /// </summary>
 public interface IImageGenerator
 {
+    /// <summary>The name catalog entries give as their <c>Models:*:Provider</c>, e.g. <c>onnx</c>.</summary>
+    string Provider { get; }
+
+    /// <summary>What <paramref name="model"/> (a catalog entry of this provider) can take and give.</summary>
+    GenerationCapabilities CapabilitiesFor(ModelDefinition model);
+
     Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
         IGenerationOutput output, CancellationToken cancellationToken);
 }

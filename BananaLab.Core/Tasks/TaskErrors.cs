@@ -42,6 +42,19 @@ public static class TaskErrors
     public static TaskError NotDeletable(GenerationTaskStatus status) =>
         new("not_deletable", $"The task is still {status.ToString().ToLowerInvariant()}; cancel it first, then delete it.");
 
+    // What a model's provider does not take (GenerationCapabilities), and a model no worker can run.
+    public static TaskError ModelUnavailable(string model, string reason) =>
+        new("model_unavailable", $"The model '{Trim(model)}' cannot run right now: {reason} Choose another model.");
+    public static TaskError AspectRatioNotOffered(string model, string ratio, IEnumerable<string> offered) =>
+        new("invalid_aspect_ratio", $"The model '{model}' does not offer {ratio}; use {string.Join(", ", offered)}.");
+    public static TaskError ExactSizeNotOffered(string model) =>
+        new("invalid_size", $"The model '{model}' makes tier sizes only: give size (1K, 2K or 4K) and aspectRatio instead of width and height.");
+    public static TaskError StepsNotTaken(string model) => new("invalid_steps", $"The model '{model}' takes no step count.");
+    public static TaskError GuidanceNotTaken(string model) => new("invalid_guidance", $"The model '{model}' takes no guidance scale.");
+    public static TaskError SeedNotTaken(string model) => new("invalid_seed", $"The model '{model}' takes no seed.");
+    public static TaskError NegativePromptNotAccepted(string model) =>
+        new("negative_prompt_not_accepted", $"The model '{model}' does not take a negative prompt.");
+
     // Run-time failures, stored on the task.
     public const string ProviderTimeout = "provider_timeout";
     public const string NoImageProduced = "no_image_produced";

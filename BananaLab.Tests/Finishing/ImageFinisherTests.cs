@@ -1,3 +1,4 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Tests.Inference;
@@ -73,6 +74,11 @@ public sealed class ImageFinisherTests : IDisposable
     private sealed class FileProvider(byte[] file) : IImageGenerator
     {
         public GenerationPhase? PhaseWhenProduced { get; private set; }
+
+        public string Provider => "file";
+
+        /// <summary>A remote service's shape: tier sizes in a few ratios, no diffusion parameters, no progress, one image a call.</summary>
+        public GenerationCapabilities CapabilitiesFor(ModelDefinition model) => new() { AspectRatios = [AspectRatio.Square, new(16, 9)] };
 
         public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
             CancellationToken cancellationToken)

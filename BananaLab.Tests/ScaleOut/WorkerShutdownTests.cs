@@ -58,7 +58,7 @@ public sealed class WorkerShutdownTests
         settings["Worker:Name"] = "shutdown-test";
         settings["Worker:ShutdownGraceSeconds"] = graceSeconds.ToString();
         var builder = WorkerProgram.CreateBuilder([$"--contentRoot={RepositoryPaths.Root}", .. settings.Select(s => $"--{s.Key}={s.Value}")]);
-        builder.Services.AddKeyedSingleton<IImageGenerator, ScriptedGenerator>(ScriptedGenerator.Provider);
+        builder.Services.AddImageGenerator<ScriptedGenerator>();
         var host = builder.Build();
         host.Start();
         return host;

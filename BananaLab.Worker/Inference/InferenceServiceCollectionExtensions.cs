@@ -26,7 +26,7 @@ public static class InferenceServiceCollectionExtensions
             sp.GetRequiredService<OnnxSessionFactory>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
         builder.Services.AddSingleton(sp => new StableDiffusionPipeline(sp.GetRequiredService<StableDiffusionModelCache>(),
             sp.GetRequiredService<ILogger<StableDiffusionPipeline>>()));
-        builder.Services.AddKeyedSingleton<IImageGenerator, OnnxImageGenerator>(ProviderKey);
+        builder.Services.AddImageGenerator<OnnxImageGenerator>();
         return builder;
     }
 }

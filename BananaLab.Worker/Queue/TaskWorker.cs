@@ -6,7 +6,6 @@ using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using BananaLab.Worker.Finishing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,7 +29,7 @@ public sealed class TaskWorker(
     ImageStore imageStore,
     IImageModerator imageModerator,
     ModerationLog moderationLog,
-    IServiceProvider services,
+    GenerationProviders providers,
     Readiness readiness,
     IOptions<WorkerOptions> options,
     ILogger<TaskWorker> logger) : BackgroundService
@@ -80,7 +79,7 @@ public sealed class TaskWorker(
     /// </summary>
     private string[]? ServedModels()
     {
-        bool HasGenerator(ModelDefinition model) => services.GetKeyedService<IImageGenerator>(model.Provider) is not null;
+        bool HasGenerator(ModelDefinition model) => providers.Find(model.Provider) is not null;
         if (_options.Models.Count == 0)
         {
             var servable = catalog.All.Where(HasGenerator).Select(m => m.Id).ToList();
@@ -152,7 +151,7 @@ public sealed class TaskWorker(
             queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None);
 
         var model = catalog.Find(task.ModelId);
-        var generator = services.GetKeyedService<IImageGenerator>(task.Provider);
+        var generator = providers.Find(task.Provider);
         if (model is null || generator is null)
         {
             await Fail(TaskErrors.GeneratorUnavailable,

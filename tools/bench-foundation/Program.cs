@@ -113,7 +113,7 @@ IHost BuildHost(bool workerEnabled, TaskCompletionSource? hold = null)
     });
     builder.AddBananaLabCore();
     builder.AddBananaLabWorker();
-    builder.Services.AddKeyedSingleton<IImageGenerator, InstantGenerator>("bench");
+    builder.Services.AddImageGenerator<InstantGenerator>();
     return builder.Build();
 }
 

@@ -1,3 +1,4 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 
 namespace BananaLab.Bench;
@@ -28,6 +29,10 @@ internal sealed class InstantGenerator : IImageGenerator
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
 
     public static Task Released { get; set; } = Task.CompletedTask;
+
+    public string Provider => "bench";
+
+    public GenerationCapabilities CapabilitiesFor(ModelDefinition model) => GenerationCapabilities.Diffusion(1, model.MaxImages);
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)

@@ -1,16 +1,39 @@
 using BananaLab.Core.Catalog;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BananaLab.Web.Api.Catalog;
 
+/// <summary>
+/// A catalog model as clients see it. What it takes comes from its provider's <see cref="Capabilities"/>: the defaults of
+/// parameters it does not take are null, and <c>maxImages</c> is what one task may ask for.
+/// </summary>
 public sealed record ModelResponse(
     string Id, string DisplayName, string Description, string Provider, string Kind, int NativeWidth, int NativeHeight,
-    IReadOnlyDictionary<string, int> Prices, int MaxImages, bool AcceptsReferenceImage, int DefaultSteps, double DefaultGuidance)
+    IReadOnlyDictionary<string, int> Prices, int MaxImages, bool AcceptsReferenceImage, int? DefaultSteps, double? DefaultGuidance,
+    CapabilitiesResponse? Capabilities)
 {
-    public static ModelResponse From(ModelDefinition m) => new(m.Id, m.DisplayName, m.Description, m.Provider, m.Kind,
-        m.NativeWidth, m.NativeHeight, m.OfferedTiers.ToDictionary(t => t.Label(), m.PriceOf), m.MaxImages,
-        m.AcceptsReferenceImage, m.DefaultSteps, m.DefaultGuidance);
+    public static ModelResponse From(ModelDefinition m, GenerationOffers offers)
+    {
+        var capabilities = offers.CapabilitiesOf(m);
+        return new(m.Id, m.DisplayName, m.Description, m.Provider, m.Kind, m.NativeWidth, m.NativeHeight,
+            m.OfferedTiers.ToDictionary(t => t.Label(), m.PriceOf), offers.MaxImages(m), capabilities?.MaxReferenceImages > 0,
+            capabilities?.Steps == true ? m.DefaultSteps : null, capabilities?.Guidance == true ? m.DefaultGuidance : null,
+            capabilities is null ? null : CapabilitiesResponse.From(capabilities));
+    }
+}
+
+/// <summary>
+/// What a model takes and gives (see <see cref="GenerationCapabilities"/>); null for a model whose provider this
+/// installation does not have.
+/// </summary>
+public sealed record CapabilitiesResponse(
+    IReadOnlyList<string> AspectRatios, bool ExactSizes, bool Seed, bool Steps, bool Guidance, bool NegativePrompt,
+    int MaxReferenceImages, bool Masks, bool Progress, bool Previews, int MaxBatch)
+{
+    public static CapabilitiesResponse From(GenerationCapabilities c) => new(c.AspectRatios.Select(r => r.ToString()).ToList(),
+        c.ExactSizes, c.Seed, c.Steps, c.Guidance, c.NegativePrompt, c.MaxReferenceImages, c.Masks, c.Progress, c.Previews, c.MaxBatch);
 }
 
 public sealed record PriceResponse(string Model, string Size, int Width, int Height, int Count, int PricePerImage, int Total);
@@ -26,8 +49,8 @@ public static class ModelsApi
         return routes;
     }
 
-    public static Ok<ModelResponse[]> ListModels(ModelCatalog catalog) =>
-        TypedResults.Ok(catalog.All.Select(ModelResponse.From).ToArray());
+    public static Ok<ModelResponse[]> ListModels(ModelCatalog catalog, GenerationOffers offers) =>
+        TypedResults.Ok(catalog.All.Select(m => ModelResponse.From(m, offers)).ToArray());
 
     public static IResult GetPrice(string? model, string? size, int? count, string? aspectRatio, int? width, int? height,
         TaskService tasks)

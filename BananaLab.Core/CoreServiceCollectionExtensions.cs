@@ -11,6 +11,7 @@ using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Core.Webhooks;
+using BananaLab.Core.Workers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,10 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<GenerationProviders>();
         services.AddSingleton<GenerationOffers>();
+        services.AddSingleton<WorkerDirectory>();
+        services.AddSingleton<ModelAvailability>();
+        // A process with a worker replaces this with the models its worker runs (AddBananaLabWorker).
+        services.TryAddSingleton(LocalWorkerModels.None);
         services.AddSingleton<CreditLedger>();
         services.AddSingleton<UserService>();
         services.AddSingleton<ApiKeyService>();

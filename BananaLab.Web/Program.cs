@@ -45,6 +45,7 @@ builder.AddBananaLabAccounts();
 builder.AddBananaLabStudio();
 builder.AddBananaLabStaticAssets();
 builder.AddBananaLabHealth();
+builder.AddBananaLabModelsCheck();
 builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();
 builder.AddBananaLabMetrics();

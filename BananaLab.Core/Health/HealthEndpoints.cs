@@ -1,6 +1,8 @@
 using System.Text.Json;
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
+using BananaLab.Core.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +18,8 @@ namespace BananaLab.Core.Health;
 /// <summary>
 /// Kubernetes-style probes of every process, web node or worker. <c>/livez</c>: the process answers.
 /// <c>/readyz</c>: migrations ran, the worker (if this process runs one) is up, the database answers a
-/// query and, in a cluster, Redis answers a ping. The body names each check, so an operator sees which
+/// query and, in a cluster, Redis answers a ping; on a web node, every catalog model can run (<c>models</c>,
+/// Degraded but still ready when one cannot). The body names each check, so an operator sees which
 /// dependency is missing. A web node maps them beside its pages; a worker process on
 /// <c>Worker:MetricsPort</c>, beside its metrics.
 /// </summary>
@@ -30,6 +33,16 @@ public static class HealthEndpoints
             .AddCheck<StartupCheck>("startup", tags: ["ready"])
             .AddCheck<DatabaseCheck>("database", tags: ["ready"]);
         if (ClusterOptions.UsesRedis(builder.Configuration)) checks.AddCheck<RedisCheck>("redis", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The <c>models</c> check of a node that takes submissions: Degraded (still 200) naming each catalog model no worker can
+    /// run, and why (see <see cref="ModelAvailability"/>). A worker process's probe leaves it out: its readiness is its own.
+    /// </summary>
+    public static IHostApplicationBuilder AddBananaLabModelsCheck(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHealthChecks().AddCheck<ModelsCheck>("models", tags: ["ready"]);
         return builder;
     }
 
@@ -75,6 +88,29 @@ public static class HealthEndpoints
             {
                 return HealthCheckResult.Unhealthy($"{database.Provider} cannot be reached: {e.GetType().Name}.");
             }
+        }
+    }
+
+    private sealed class ModelsCheck(ModelCatalog catalog, ModelAvailability availability) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            IReadOnlyList<ModelServing> models;
+            try
+            {
+                models = await availability.OfAsync(catalog.All, cancellationToken).WaitAsync(ProbeTimeout, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The database check says why; this one only cannot tell which models can run.
+                return HealthCheckResult.Degraded($"The worker registrations could not be read: {e.GetType().Name}.");
+            }
+            static string Describe(IEnumerable<ModelServing> some) => string.Join(" ", some.Select(m => $"{m.ModelId}: {m.Reason}"));
+            var unavailable = models.Where(m => !m.Available).ToList();
+            if (unavailable.Count == 0) return HealthCheckResult.Healthy(Describe(models));
+            var available = models.Where(m => m.Available).ToList();
+            return HealthCheckResult.Degraded($"Refused at submission: {Describe(unavailable)}" +
+                                              (available.Count == 0 ? "" : $" Running: {Describe(available)}"));
         }
     }
 

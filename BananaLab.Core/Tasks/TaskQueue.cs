@@ -203,6 +203,17 @@ public sealed class TaskQueue(
         return expired.Count;
     }
 
+    /// <summary>
+    /// Fails a task that is still waiting in the queue and releases its credits, through the same settlement as a failed
+    /// run; a task claimed or canceled meanwhile is left alone. For tasks of a model no worker serves (the workers' sweep).
+    /// </summary>
+    public async Task FailQueuedAsync(GenerationTask task, string code, string message, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stillQueued = db.Tasks.Where(t => t.Id == task.Id && t.Status == GenerationTaskStatus.Queued);
+        await SettleUnsuccessfulAsync(db, task, stillQueued, GenerationTaskStatus.Failed, code, message, cancellationToken);
+    }
+
     private async Task SettleUnsuccessfulAsync(BananaLabDbContext db, GenerationTask task, IQueryable<GenerationTask> guard,
         GenerationTaskStatus status, string code, string message, CancellationToken cancellationToken, string? workerName = null,
         TaskAttemptOutcome? attemptOutcome = null)

@@ -199,6 +199,7 @@ public sealed class TaskService(
             var validated = Validate(request);
             if (!validated.Succeeded) return ForItem(i, validated.Error!);
             var (quote, model, reference, format) = validated.Value!;
+            if (await offers.CheckAvailableAsync(model, cancellationToken) is { } unavailable) return ForItem(i, unavailable);
             var parameters = offers.Parameters(model, request);
             var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
             var taskId = Guid.CreateVersion7();

@@ -41,3 +41,29 @@ public sealed class StudioCapabilitiesTests(RemoteProviderFactory app) : StudioT
     private static MudSelect<string> Select(IRenderedComponent<StudioPage> page, string label) =>
         page.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == label).Instance;
 }
+
+/// <summary>A model no worker can run is marked in the studio's model list, and Generate says why it is off.</summary>
+public sealed class StudioAvailabilityTests(Workers.OrphanModelFactory app) : StudioTestContext(app), IClassFixture<Workers.OrphanModelFactory>
+{
+    [Fact]
+    public async Task A_model_no_worker_can_run_is_marked_and_generate_says_why()
+    {
+        await SignInNewUserAsync();
+        var popovers = RenderProviders();
+        var page = Render<StudioPage>();
+        page.WaitForAssertion(() => Assert.Equal("5 credits", page.Find("[data-testid=cost]").TextContent.Trim()), Wait);
+        TypePrompt(page, "a lighthouse");
+        var models = page.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Model").Instance;
+
+        // The list, once opened (its items render in the popover host), marks the model.
+        await page.InvokeAsync(models.OpenMenu);
+        popovers.WaitForAssertion(() => Assert.Contains("Orphan model (unavailable)", popovers.Markup));
+        Assert.DoesNotContain("Test model (unavailable)", popovers.Markup);
+
+        await page.InvokeAsync(() => models.ValueChanged.InvokeAsync(Workers.OrphanModelFactory.Orphan));
+
+        page.WaitForAssertion(() => Assert.True(page.Find("[data-testid=generate]").HasAttribute("disabled")));
+        Assert.StartsWith($"The model '{Workers.OrphanModelFactory.Orphan}' cannot run right now",
+            page.Find("[data-testid=disabled-reason]").TextContent.Trim());
+    }
+}

@@ -5,6 +5,7 @@ using BananaLab.Core.Generation;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
+using BananaLab.Core.Workers;
 using BananaLab.Worker.Finishing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,7 @@ public sealed class TaskWorker(
     IImageModerator imageModerator,
     ModerationLog moderationLog,
     GenerationProviders providers,
+    LocalWorkerModels served,
     Readiness readiness,
     IOptions<WorkerOptions> options,
     ILogger<TaskWorker> logger) : BackgroundService
@@ -47,7 +49,9 @@ public sealed class TaskWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _servedModels = ServedModels();
+        // Every model of the catalog, as on a single machine: claim any (a task of a model since removed then fails at once).
+        _servedModels = _options.Models.Count == 0 && served.Models.Count == catalog.All.Count ? null : [.. served.Models];
+        if (served.Models.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
         while (!readiness.DatabaseReady) await Task.Delay(20, stoppingToken);
         var recovered = await queue.RecoverExpiredLeasesAsync(_options.MaxAttempts, stoppingToken, orphanedBy: _options.Name);
         if (recovered > 0) logger.LogWarning("Recovered {Count} tasks left running by a stopped worker", recovered);
@@ -71,26 +75,6 @@ public sealed class TaskWorker(
     {
         _abort.CancelAfter(TimeSpan.FromSeconds(_options.ShutdownGraceSeconds));
         await base.StopAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// <c>Worker:Models</c>, or every catalog model this process has a generator for. Null (claim any
-    /// model) when that is the whole catalog, as on a single machine.
-    /// </summary>
-    private string[]? ServedModels()
-    {
-        bool HasGenerator(ModelDefinition model) => providers.Find(model.Provider) is not null;
-        if (_options.Models.Count == 0)
-        {
-            var servable = catalog.All.Where(HasGenerator).Select(m => m.Id).ToList();
-            if (servable.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
-            return servable.Count == catalog.All.Count ? null : [.. servable];
-        }
-        var models = _options.Models.Select(id => catalog.Find(id)!).Distinct().ToList();
-        if (models.FirstOrDefault(m => !HasGenerator(m)) is { } missing)
-            throw new InvalidOperationException(
-                $"Worker:Models lists '{missing.Id}', but this process has no generator for its provider '{missing.Provider}'.");
-        return [.. models.Select(m => m.Id)];
     }
 
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)

@@ -1,26 +1,28 @@
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
+using BananaLab.Core.Workers;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BananaLab.Web.Api.Catalog;
 
 /// <summary>
 /// A catalog model as clients see it. What it takes comes from its provider's <see cref="Capabilities"/>: the defaults of
-/// parameters it does not take are null, and <c>maxImages</c> is what one task may ask for.
+/// parameters it does not take are null, and <c>maxImages</c> is what one task may ask for. <see cref="Available"/> is
+/// false while no worker can run it (a submission is then refused with <c>model_unavailable</c>); <see cref="Availability"/> says why.
 /// </summary>
 public sealed record ModelResponse(
     string Id, string DisplayName, string Description, string Provider, string Kind, int NativeWidth, int NativeHeight,
     IReadOnlyDictionary<string, int> Prices, int MaxImages, bool AcceptsReferenceImage, int? DefaultSteps, double? DefaultGuidance,
-    CapabilitiesResponse? Capabilities)
+    CapabilitiesResponse? Capabilities, bool Available, string Availability)
 {
-    public static ModelResponse From(ModelDefinition m, GenerationOffers offers)
+    public static ModelResponse From(ModelDefinition m, GenerationOffers offers, ModelServing serving)
     {
         var capabilities = offers.CapabilitiesOf(m);
         return new(m.Id, m.DisplayName, m.Description, m.Provider, m.Kind, m.NativeWidth, m.NativeHeight,
             m.OfferedTiers.ToDictionary(t => t.Label(), m.PriceOf), offers.MaxImages(m), capabilities?.MaxReferenceImages > 0,
             capabilities?.Steps == true ? m.DefaultSteps : null, capabilities?.Guidance == true ? m.DefaultGuidance : null,
-            capabilities is null ? null : CapabilitiesResponse.From(capabilities));
+            capabilities is null ? null : CapabilitiesResponse.From(capabilities), serving.Available, serving.Reason);
     }
 }
 
@@ -49,8 +51,12 @@ public static class ModelsApi
         return routes;
     }
 
-    public static Ok<ModelResponse[]> ListModels(ModelCatalog catalog, GenerationOffers offers) =>
-        TypedResults.Ok(catalog.All.Select(m => ModelResponse.From(m, offers)).ToArray());
+    public static async Task<Ok<ModelResponse[]>> ListModels(ModelCatalog catalog, GenerationOffers offers, ModelAvailability availability,
+        CancellationToken cancellationToken)
+    {
+        var serving = await availability.OfAsync(catalog.All, cancellationToken);
+        return TypedResults.Ok(catalog.All.Zip(serving, (m, s) => ModelResponse.From(m, offers, s)).ToArray());
+    }
 
     public static IResult GetPrice(string? model, string? size, int? count, string? aspectRatio, int? width, int? height,
         TaskService tasks)

@@ -28,18 +28,12 @@ using BananaLab.Web.Proxies;
 using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
-using BananaLab.Worker.Finishing;
-using BananaLab.Worker.Inference;
-using BananaLab.Worker.Moderation;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddBananaLabCore();
 builder.AddBananaLabKeyRing();
-builder.AddBananaLabWorker();
-builder.AddBananaLabInference();
-builder.AddBananaLabFinishing();
-builder.AddBananaLabImageModeration();
+builder.AddBananaLabGeneration();
 builder.AddBananaLabAuth();
 builder.AddBananaLabAccounts();
 builder.AddBananaLabStudio();

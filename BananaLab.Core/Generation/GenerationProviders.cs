@@ -40,7 +40,7 @@ public sealed class GenerationProviders
 }
 
 /// <summary>Registration of providers.</summary>
-public static class GenerationServiceCollectionExtensions
+public static class ImageGeneratorServiceCollectionExtensions
 {
     /// <summary>Adds a provider: its generator, one instance in the process, found by the name it declares.</summary>
     public static IServiceCollection AddImageGenerator<TGenerator>(this IServiceCollection services) where TGenerator : class, IImageGenerator

@@ -5,7 +5,7 @@ namespace BananaLab.Core.Generation;
 
 /// <summary>
 /// A provider: it names itself, says what each of its models can take and give, and runs one model for one task.
-/// Registered with <see cref="GenerationServiceCollectionExtensions.AddImageGenerator{TGenerator}"/> in every process (web nodes read the
+/// Registered with <see cref="ImageGeneratorServiceCollectionExtensions.AddImageGenerator{TGenerator}"/> in every process (web nodes read the
 /// capabilities, workers run it), so construction must stay cheap: open models and connections on first use. A generator
 /// makes its images at its own size and hands each to <see cref="IGenerationOutput.Finish"/>, the worker's shared
 /// finishing step, which brings it to the task's exact size and format.

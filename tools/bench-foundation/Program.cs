@@ -112,7 +112,7 @@ IHost BuildHost(bool workerEnabled, TaskCompletionSource? hold = null)
         ["Models:bench-model:DefaultSteps"] = "1",
     });
     builder.AddBananaLabCore();
-    builder.AddBananaLabWorker();
+    builder.AddBananaLabGeneration();
     builder.Services.AddImageGenerator<InstantGenerator>();
     return builder.Build();
 }

@@ -8,6 +8,7 @@ using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Core.Webhooks;
+using BananaLab.Core.Workers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
@@ -27,6 +28,7 @@ public static class CoreServiceCollectionExtensions
         builder.AddBananaLabCredits();
         builder.AddBananaLabUsers();
         builder.AddBananaLabCatalog();
+        builder.AddBananaLabWorkerDirectory();
         builder.AddBananaLabModeration();
         builder.AddBananaLabSessions();
         builder.AddBananaLabWebhookOutbox();

@@ -30,21 +30,18 @@ using BananaLab.Web.RateLimits;
 using BananaLab.Web.Webhooks;
 using BananaLab.Worker;
 using BananaLab.Worker.Probes;
-using BananaLab.Worker.Inference;
-using BananaLab.Worker.Moderation;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddBananaLabCore();
 builder.AddBananaLabKeyRing();
-builder.AddBananaLabWorker();
-builder.AddBananaLabInference();
-builder.AddBananaLabImageModeration();
+builder.AddBananaLabGeneration();
 builder.AddBananaLabAuth();
 builder.AddBananaLabAccounts();
 builder.AddBananaLabStudio();
 builder.AddBananaLabStaticAssets();
 builder.AddBananaLabHealth();
+builder.AddBananaLabModelsCheck();
 builder.AddBananaLabApiDocs();
 builder.AddBananaLabDialects();
 builder.AddBananaApi();

@@ -1,9 +1,7 @@
 using BananaLab.Core;
 using BananaLab.Core.Health;
-using BananaLab.Worker.Inference;
 using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Probes;
-using BananaLab.Worker.Moderation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -30,9 +28,7 @@ public static class WorkerProgram
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddBananaLabCore();
-        builder.AddBananaLabWorker();
-        builder.AddBananaLabInference();
-        builder.AddBananaLabImageModeration();
+        builder.AddBananaLabGeneration();
         builder.AddBananaLabHealth();
         builder.Services.AddHostedService<WorkerProbeServer>();
         return builder;

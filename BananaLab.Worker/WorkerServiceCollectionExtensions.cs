@@ -1,5 +1,7 @@
 using BananaLab.Core.Health;
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Data;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Data.Postgres;
 using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Queue;
@@ -26,7 +28,12 @@ public static class WorkerServiceCollectionExtensions
         var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         if (!options.Enabled) return builder;
 
+        builder.Services.Replace(ServiceDescriptor.Singleton(provider => ServedModels.Resolve(
+            provider.GetRequiredService<IOptions<WorkerOptions>>().Value, provider.GetRequiredService<ModelCatalog>(),
+            provider.GetRequiredService<GenerationProviders>())));
+        builder.Services.AddSingleton<UnservedTasks>();
         builder.Services.AddHostedService<TaskWorker>();
+        builder.Services.AddHostedService<WorkerPresence>();
         builder.Services.AddHostedService<WorkerMetrics>();
         // Readiness now also waits for the worker loops.
         builder.Services.Replace(ServiceDescriptor.Singleton(new Readiness { WorkerExpected = true }));

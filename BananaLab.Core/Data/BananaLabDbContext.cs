@@ -5,6 +5,7 @@ using BananaLab.Core.Sessions;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Core.Webhooks;
+using BananaLab.Core.Workers;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -32,6 +33,9 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
     public DbSet<TaskImage> TaskImages => Set<TaskImage>();
     public DbSet<TaskAttempt> TaskAttempts => Set<TaskAttempt>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
+
+    /// <summary>Which worker serves which models, renewed while each runs (see <see cref="WorkerDirectory"/>).</summary>
+    public DbSet<WorkerRegistration> Workers => Set<WorkerRegistration>();
 
     /// <summary>
     /// The web nodes' data-protection key ring (it signs cookies, antiforgery tokens and signed image
@@ -66,6 +70,13 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
             attempt.Property(a => a.WorkerName).HasMaxLength(200);
             attempt.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(20);
             attempt.Property(a => a.ErrorCode).HasMaxLength(64);
+        });
+
+        model.Entity<WorkerRegistration>(worker =>
+        {
+            worker.HasKey(w => w.Name);
+            worker.Property(w => w.Name).HasMaxLength(200);
+            worker.Property(w => w.NodeName).HasMaxLength(200);
         });
 
         model.Entity<ApiKey>(key =>

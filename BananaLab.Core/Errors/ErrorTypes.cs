@@ -26,6 +26,7 @@ public static class ErrorTypes
     public static readonly ErrorType InvalidOutputFormat = new("invalid_output_format", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.OutputFormat));
     public static readonly ErrorType InvalidStrength = new("invalid_strength", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceStrength));
     public static readonly ErrorType InvalidWebhookUrl = new("invalid_webhook_url", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.WebhookUrl));
+    public static readonly ErrorType NegativePromptNotAccepted = new("negative_prompt_not_accepted", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.NegativePrompt));
     public static readonly ErrorType ReferenceNotAccepted = new("reference_not_accepted", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceImage));
     public static readonly ErrorType ReferenceImageMissing = new("reference_image_missing", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceImage));
     /// <summary>At submission (the file is refused) and at run time (the model cannot decode it).</summary>
@@ -67,7 +68,7 @@ public static class ErrorTypes
     public static readonly ErrorType ProviderTimeout = new(TaskErrors.ProviderTimeout, ErrorKind.Timeout, "The model took too long");
     public static readonly ErrorType NoImageProduced = new(TaskErrors.NoImageProduced, ErrorKind.Failed, "No image produced");
     public static readonly ErrorType GeneratorUnavailable = new(TaskErrors.GeneratorUnavailable, ErrorKind.Unavailable, "Model not available");
-    public static readonly ErrorType ModelUnavailable = new(GenerationErrors.ModelUnavailable, ErrorKind.Unavailable, "Model files unavailable");
+    public static readonly ErrorType ModelUnavailable = new(GenerationErrors.ModelUnavailable, ErrorKind.Unavailable, "Model unavailable", nameof(SubmitTaskRequest.ModelId));
     public static readonly ErrorType GenerationFailed = new(TaskErrors.GenerationFailed, ErrorKind.Failed, "Generation failed");
     public static readonly ErrorType LeaseExpired = new(TaskErrors.LeaseExpired, ErrorKind.Failed, "The worker stopped responding");
     public static readonly ErrorType OutputBlocked = new(TaskErrors.OutputBlocked, ErrorKind.RefusedByPolicy, "Image refused");
@@ -78,7 +79,7 @@ public static class ErrorTypes
     [
         ModelRequired, ModelNotFound, PromptRequired, PromptTooLong, CountOutOfRange, SizeNotOffered, InvalidSize, InvalidAspectRatio,
         InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted,
-        ReferenceImageMissing, ReferenceImageUnreadable, ModerationBlocked, InsufficientCredits, UserDisabled,
+        NegativePromptNotAccepted, ReferenceImageMissing, ReferenceImageUnreadable, ModelUnavailable, ModerationBlocked, InsufficientCredits, UserDisabled,
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,
         InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,
         InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInProgress, KeyNotFound, InvalidTerm, TermNotFound, LinkExpired,

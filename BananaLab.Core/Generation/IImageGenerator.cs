@@ -4,13 +4,22 @@ using BananaLab.Core.Tasks;
 namespace BananaLab.Core.Generation;
 
 /// <summary>
-/// Runs one model for one task. Registered as a keyed service under the catalog's provider name
-/// (e.g. <c>onnx</c>); the worker picks the generator by the task's provider.
+/// A provider: it names itself, says what each of its models can take and give, and runs one model for one task.
+/// Registered with <see cref="ImageGeneratorServiceCollectionExtensions.AddImageGenerator{TGenerator}"/> in every process (web nodes read the
+/// capabilities, workers run it), so construction must stay cheap: open models and connections on first use. A generator
+/// makes its images at its own size and hands each to <see cref="IGenerationOutput.Finish"/>, the worker's shared
+/// finishing step, which brings it to the task's exact size and format.
 /// </summary>
 public interface IImageGenerator
 {
+    /// <summary>The name catalog entries give as their <c>Models:*:Provider</c>, e.g. <c>onnx</c>.</summary>
+    string Provider { get; }
+
+    /// <summary>What <paramref name="model"/> (a catalog entry of this provider) can take and give.</summary>
+    GenerationCapabilities CapabilitiesFor(ModelDefinition model);
+
     Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
-        IImageOutput output, CancellationToken cancellationToken);
+        IGenerationOutput output, CancellationToken cancellationToken);
 }
 
 public sealed record GenerationRequest(
@@ -36,9 +45,9 @@ public sealed record GeneratedImage(int Index, int Width, int Height);
 
 /// <summary>
 /// Progress of a running generation, reported at each phase change and denoising step; previews are small
-/// encoded images (PNG). A generator reports <see cref="GenerationPhase.Denoising"/> steps, then for each
-/// image <see cref="GenerationProgress.Upscaling"/> before it decodes and enlarges it and
-/// <see cref="GenerationProgress.Encoding"/> before it encodes and writes it.
+/// encoded images (PNG). A generator reports <see cref="GenerationPhase.Denoising"/> steps; then, for each
+/// image, <see cref="IGenerationOutput.Finish"/> reports <see cref="GenerationProgress.Upscaling"/> before it makes and
+/// enlarges it and <see cref="GenerationProgress.Encoding"/> before it encodes and writes it.
 /// </summary>
 public interface IGenerationProgress
 {
@@ -72,10 +81,40 @@ public sealed record GenerationProgress(int Step, int TotalSteps, byte[]? Previe
         new(0, 0) { Phase = GenerationPhase.Encoding, Image = image, ImageCount = imageCount };
 }
 
-/// <summary>Where a generator writes its encoded images: straight into the task's files.</summary>
+/// <summary>Where encoded images are written: straight into the task's files.</summary>
 public interface IImageOutput
 {
     Stream Create(int index);
+}
+
+/// <summary>
+/// Where a generator delivers its images. <see cref="Finish"/> is the worker's shared finishing step; a generator whose
+/// files are already final (a test double, a benchmark) may write them with <see cref="IImageOutput.Create"/> instead.
+/// </summary>
+public interface IGenerationOutput : IImageOutput
+{
+    /// <summary>
+    /// Brings image <paramref name="index"/> (0-based), as the provider made it, to the task's exact size and format and writes
+    /// it: cover-crop to the requested aspect ratio, enlarge (super-resolution) or resample to the exact size, encode. It reports
+    /// the image's upscaling phase as it starts and as its tiles are done, then its encoding phase. <paramref name="produce"/>
+    /// runs inside the upscaling phase, so making the image (decoding latents, reading a download) counts there.
+    /// Runs on the caller's thread and takes CPU time (seconds at 4K).
+    /// </summary>
+    GeneratedImage Finish(int index, Func<ProducedImage> produce, CancellationToken cancellationToken);
+}
+
+/// <summary>An image as a provider made it, before the worker's finishing step.</summary>
+public abstract record ProducedImage
+{
+    private ProducedImage()
+    {
+    }
+
+    /// <summary>Opaque 8-bit RGBA pixels, row by row (what a local model decodes to).</summary>
+    public sealed record Pixels(int Width, int Height, byte[] Rgba) : ProducedImage;
+
+    /// <summary>A PNG, JPEG or WebP file, as a remote provider returns it; stored as it is when it already has the task's size and format.</summary>
+    public sealed record Encoded(byte[] Data) : ProducedImage;
 }
 
 /// <summary>A failure with a stable code and a message a user can read.</summary>

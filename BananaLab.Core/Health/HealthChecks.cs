@@ -1,5 +1,7 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Cluster;
 using BananaLab.Core.Data;
+using BananaLab.Core.Workers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -11,8 +13,9 @@ namespace BananaLab.Core.Health;
 /// <summary>
 /// What <c>/readyz</c> checks in every process, web node or worker: migrations ran and the worker (if this
 /// process runs one) is up (<see cref="Readiness"/>), the database answers a query and, in a cluster, Redis
-/// answers a ping. Each check names what it found, so an operator sees which dependency is missing. The
-/// HTTP side (<c>/livez</c>, <c>/readyz</c>) is <c>BananaLab.Worker/Probes/ProbeEndpoints.cs</c>.
+/// answers a ping; on a node that takes submissions, every catalog model can run (<c>models</c>, Degraded but
+/// still ready when one cannot). Each check names what it found, so an operator sees which dependency is
+/// missing. The HTTP side (<c>/livez</c>, <c>/readyz</c>) is <c>BananaLab.Worker/Probes/ProbeEndpoints.cs</c>.
 /// </summary>
 public static class HealthChecks
 {
@@ -27,6 +30,16 @@ public static class HealthChecks
             .AddCheck<StartupCheck>("startup", tags: [ReadyTag])
             .AddCheck<DatabaseCheck>("database", tags: [ReadyTag]);
         if (ClusterOptions.UsesRedis(builder.Configuration)) checks.AddCheck<RedisCheck>("redis", tags: [ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The <c>models</c> check of a node that takes submissions: Degraded (still 200) naming each catalog model no worker can
+    /// run, and why (see <see cref="ModelAvailability"/>). A worker process's probe leaves it out: its readiness is its own.
+    /// </summary>
+    public static IHostApplicationBuilder AddBananaLabModelsCheck(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHealthChecks().AddCheck<ModelsCheck>("models", tags: [ReadyTag]);
         return builder;
     }
 
@@ -55,6 +68,29 @@ public static class HealthChecks
             {
                 return HealthCheckResult.Unhealthy($"{database.Provider} cannot be reached: {e.GetType().Name}.");
             }
+        }
+    }
+
+    private sealed class ModelsCheck(ModelCatalog catalog, ModelAvailability availability) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            IReadOnlyList<ModelServing> models;
+            try
+            {
+                models = await availability.OfAsync(catalog.All, cancellationToken).WaitAsync(ProbeTimeout, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The database check says why; this one only cannot tell which models can run.
+                return HealthCheckResult.Degraded($"The worker registrations could not be read: {e.GetType().Name}.");
+            }
+            static string Describe(IEnumerable<ModelServing> some) => string.Join(" ", some.Select(m => $"{m.ModelId}: {m.Reason}"));
+            var unavailable = models.Where(m => !m.Available).ToList();
+            if (unavailable.Count == 0) return HealthCheckResult.Healthy(Describe(models));
+            var available = models.Where(m => m.Available).ToList();
+            return HealthCheckResult.Degraded($"Refused at submission: {Describe(unavailable)}" +
+                                              (available.Count == 0 ? "" : $" Running: {Describe(available)}"));
         }
     }
 

@@ -60,6 +60,19 @@ public static class TaskErrors
     /// <summary>A request that cannot be read as a whole, or a field of the wrong type (named by <paramref name="field"/>, as the caller sent it).</summary>
     public static TaskError InvalidRequest(string message, string? field = null) => new(ErrorTypes.InvalidRequest, message) { Field = field };
 
+    // What a model's provider does not take (GenerationCapabilities), and a model no worker can run.
+    public static TaskError ModelUnavailable(string model, string reason) =>
+        new(ErrorTypes.ModelUnavailable, $"The model '{Trim(model)}' cannot run right now: {reason} Choose another model.");
+    public static TaskError AspectRatioNotOffered(string model, string ratio, IEnumerable<string> offered) =>
+        new(ErrorTypes.InvalidAspectRatio, $"The model '{model}' does not offer {ratio}; use {string.Join(", ", offered)}.");
+    public static TaskError ExactSizeNotOffered(string model) =>
+        new(ErrorTypes.InvalidSize, $"The model '{model}' makes tier sizes only: give size (1K, 2K or 4K) and aspectRatio instead of width and height.");
+    public static TaskError StepsNotTaken(string model) => new(ErrorTypes.InvalidSteps, $"The model '{model}' takes no step count.");
+    public static TaskError GuidanceNotTaken(string model) => new(ErrorTypes.InvalidGuidance, $"The model '{model}' takes no guidance scale.");
+    public static TaskError SeedNotTaken(string model) => new(ErrorTypes.InvalidSeed, $"The model '{model}' takes no seed.");
+    public static TaskError NegativePromptNotAccepted(string model) =>
+        new(ErrorTypes.NegativePromptNotAccepted, $"The model '{model}' does not take a negative prompt.");
+
     // Run-time failures, stored on the task; their kinds are in ErrorTypes.
     public const string ProviderTimeout = "provider_timeout";
     public const string NoImageProduced = "no_image_produced";

@@ -133,4 +133,14 @@ public sealed class TaskQueue(
         }
         return expired.Count;
     }
+
+    /// <summary>
+    /// Fails a task that is still waiting in the queue and releases its credits, through the same settlement as a failed
+    /// run; a task claimed or canceled meanwhile is left alone. For tasks of a model no worker serves (the workers' sweep).
+    /// </summary>
+    public async Task FailQueuedAsync(GenerationTask task, string code, string message, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await transitions.EndAsync(db, task, TaskTransitions.StillQueued(db, task.Id), GenerationTaskStatus.Failed, code, message, cancellationToken);
+    }
 }

@@ -22,6 +22,7 @@ namespace BananaLab.Core.Tasks;
 public sealed class TaskService(
     IDbContextFactory<BananaLabDbContext> dbFactory,
     ModelCatalog catalog,
+    GenerationOffers offers,
     IPromptModerator moderator,
     IImageModerator imageModerator,
     CreditLedger ledger,
@@ -87,6 +88,7 @@ public sealed class TaskService(
 
         var count = imageCount ?? 1;
         if (count < 1 || count > model.MaxImages) return TaskErrors.CountOutOfRange(model.MaxImages);
+        if (offers.CheckQuote(model, width is not null || height is not null, aspectRatio, count) is { } refused) return refused;
         return new PriceQuote(model.Id, tier, pixelWidth, pixelHeight, count, model.PriceOf(tier));
     }
 
@@ -197,6 +199,8 @@ public sealed class TaskService(
             var validated = Validate(request);
             if (!validated.Succeeded) return ForItem(i, validated.Error!);
             var (quote, model, reference, format) = validated.Value!;
+            if (await offers.CheckAvailableAsync(model, cancellationToken) is { } unavailable) return ForItem(i, unavailable);
+            var parameters = offers.Parameters(model, request);
             var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
             var taskId = Guid.CreateVersion7();
             decisions.Add(ModerationDecisionRecord.From(decision, userId, taskId, "prompt", request.Source, now));
@@ -218,9 +222,9 @@ public sealed class TaskService(
                 Width = quote.Width,
                 Height = quote.Height,
                 ImageCount = quote.ImageCount,
-                Seed = request.Seed ?? Random.Shared.NextInt64(0, uint.MaxValue + 1L),
-                Steps = request.Steps ?? model.DefaultSteps,
-                Guidance = request.Guidance ?? model.DefaultGuidance,
+                Seed = parameters.Seed,
+                Steps = parameters.Steps,
+                Guidance = parameters.Guidance,
                 OutputFormat = format,
                 ReferenceStrength = reference is null ? null : request.ReferenceStrength ?? 0.75,
                 Status = GenerationTaskStatus.Queued,
@@ -325,6 +329,7 @@ public sealed class TaskService(
         if (!PromptText.HasVisibleText(request.Prompt)) return TaskErrors.PromptRequired();
         if (request.Prompt.Length > MaxPromptLength || request.NegativePrompt?.Length > MaxPromptLength)
             return TaskErrors.PromptTooLong(MaxPromptLength);
+        if (offers.CheckParameters(model, request) is { } notTaken) return notTaken;
         if (request.Steps is { } steps && (steps < 1 || steps > model.MaxSteps)) return TaskErrors.InvalidSteps(model.MaxSteps);
         if (request.Guidance is { } guidance && (double.IsNaN(guidance) || guidance < 0 || guidance > 30)) return TaskErrors.InvalidGuidance();
         if (request.Seed is { } seed && (seed < 0 || seed > uint.MaxValue)) return TaskErrors.InvalidSeed();
@@ -337,7 +342,6 @@ public sealed class TaskService(
         (ImageHeader, byte[])? reference = null;
         if (request.ReferenceImage is { } upload)
         {
-            if (!model.AcceptsReferenceImage) return TaskErrors.ReferenceNotAccepted(model.Id);
             if (upload.Data.Length == 0) return TaskErrors.ReferenceImageMissing();
             var limits = storage.Value;
             if (upload.Data.Length > limits.MaxReferenceImageBytes)

@@ -3,11 +3,6 @@ using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Worker.Inference;
-using BananaLab.Worker.Inference.Runtime;
-using BananaLab.Worker.Inference.StableDiffusion;
-using BananaLab.Worker.Inference.Upscaling;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace BananaLab.Tests.Inference;
 
@@ -48,15 +43,8 @@ public static class InferenceTestModels
         ModelDefinition? model = null, string prompt = "red apple", string? negative = null) =>
         new(Guid.NewGuid(), model ?? Nano(), prompt, negative, width, height, count, seed, steps, guidance, format, reference, strength);
 
-    public static OnnxImageGenerator CreateGenerator(string? upscalerPath = null)
-    {
-        var options = Options.Create(new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu });
-        var sessions = new OnnxSessionFactory(options, NullLogger<OnnxSessionFactory>.Instance);
-        var path = upscalerPath ?? UpscalerPath;
-        var upscaler = new SuperResolutionUpscaler(sessions, path, path, NullLogger.Instance);
-        var models = new StableDiffusionModelCache(sessions, RepositoryRoot);
-        return new OnnxImageGenerator(new StableDiffusionPipeline(models, upscaler, NullLogger.Instance));
-    }
+    /// <summary>The <c>onnx</c> generator with the worker's finishing step behind it, as the worker runs them.</summary>
+    public static LocalGeneration CreateGenerator(string? upscalerPath = null) => new(RepositoryRoot, upscalerPath ?? UpscalerPath);
 }
 
 /// <summary>Keeps each written image in memory.</summary>

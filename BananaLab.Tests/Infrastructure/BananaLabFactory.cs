@@ -42,7 +42,7 @@ public class BananaLabFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in Settings) settings[key] = value;
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
-            services.AddKeyedSingleton<IImageGenerator, ScriptedGenerator>(ScriptedGenerator.Provider));
+            services.AddImageGenerator<ScriptedGenerator>());
     }
 
     /// <summary>

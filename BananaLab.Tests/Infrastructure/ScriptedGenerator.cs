@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 
@@ -16,6 +17,12 @@ public sealed partial class ScriptedGenerator : IImageGenerator
 {
     public const string Provider = "test";
 
+    string IImageGenerator.Provider => Provider;
+
+    /// <summary>A diffusion model's capabilities, so the studio and the API treat the test models as they treat banana-nano.</summary>
+    public GenerationCapabilities CapabilitiesFor(ModelDefinition model) =>
+        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages);
+
     /// <summary>A valid 1×1 PNG; the test generator's output only has to be real bytes with a real hash.</summary>
     public static readonly byte[] TinyPng = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
@@ -23,9 +30,9 @@ public sealed partial class ScriptedGenerator : IImageGenerator
     /// <summary>A solid red 16×16 PNG ("[red]" outputs), which the test image classifier refuses.</summary>
     public static readonly byte[] RedPng = SolidPng(new SkiaSharp.SKColor(230, 20, 20));
 
-    public static byte[] SolidPng(SkiaSharp.SKColor color)
+    public static byte[] SolidPng(SkiaSharp.SKColor color, int edge = 16)
     {
-        using var bitmap = new SkiaSharp.SKBitmap(16, 16);
+        using var bitmap = new SkiaSharp.SKBitmap(edge, edge);
         bitmap.Erase(color);
         using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
         return data.ToArray();
@@ -41,7 +48,7 @@ public sealed partial class ScriptedGenerator : IImageGenerator
         Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
-        IImageOutput output, CancellationToken cancellationToken)
+        IGenerationOutput output, CancellationToken cancellationToken)
     {
         var attempt = _attempts.AddOrUpdate(request.TaskId, 1, (_, n) => n + 1);
         var prompt = request.Prompt;

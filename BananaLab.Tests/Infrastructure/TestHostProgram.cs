@@ -36,7 +36,7 @@ public static class TestHostProgram
                 foreach (var (key, value) in Parse(settings)) configuration[key] = value;
                 // Command-line settings are the configuration's last word, and are read before any service is added.
                 var builder = WorkerProgram.CreateBuilder([.. configuration.Select(pair => $"--{pair.Key}={pair.Value}")]);
-                builder.Services.AddKeyedSingleton<IImageGenerator, ScriptedGenerator>(ScriptedGenerator.Provider);
+                builder.Services.AddImageGenerator<ScriptedGenerator>();
                 using var host = builder.Build();
                 host.Run();
                 return 0;

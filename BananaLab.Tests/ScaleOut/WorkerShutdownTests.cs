@@ -52,17 +52,8 @@ public sealed class WorkerShutdownTests
         Assert.Equal([CreditEntryKind.Reserve], (await EntriesAsync(host, id)).Select(e => e.Kind));
     }
 
-    private static IHost StartWorkerHost(string dataDirectory, int graceSeconds)
-    {
-        var settings = BananaLabFactory.TestSettings(dataDirectory);
-        settings["Worker:Name"] = "shutdown-test";
-        settings["Worker:ShutdownGraceSeconds"] = graceSeconds.ToString();
-        var builder = WorkerProgram.CreateBuilder([$"--contentRoot={RepositoryPaths.Root}", .. settings.Select(s => $"--{s.Key}={s.Value}")]);
-        builder.Services.AddKeyedSingleton<IImageGenerator, ScriptedGenerator>(ScriptedGenerator.Provider);
-        var host = builder.Build();
-        host.Start();
-        return host;
-    }
+    private static IHost StartWorkerHost(string dataDirectory, int graceSeconds) => WorkerHosts.Start(dataDirectory,
+        new Dictionary<string, string> { ["Worker:Name"] = "shutdown-test", ["Worker:ShutdownGraceSeconds"] = graceSeconds.ToString() });
 
     private static async Task<(TaskService Tasks, Guid UserId)> PrepareAsync(IHost host)
     {

@@ -1,7 +1,8 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Worker.Inference.Runtime;
+using BananaLab.Worker.Inference.Schedulers;
 using BananaLab.Worker.Inference.StableDiffusion;
-using BananaLab.Worker.Inference.Upscaling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,20 +20,13 @@ public static class InferenceServiceCollectionExtensions
     {
         builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ModelCatalogOptions>, SchedulerCatalogValidator>();
         builder.Services.AddSingleton<OnnxSessionFactory>();
         builder.Services.AddSingleton(sp => new StableDiffusionModelCache(
             sp.GetRequiredService<OnnxSessionFactory>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
-        builder.Services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<InferenceOptions>>().Value;
-            var root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
-            var path = Path.IsPathRooted(options.UpscalerPath) ? options.UpscalerPath : Path.Combine(root, options.UpscalerPath);
-            return new SuperResolutionUpscaler(sp.GetRequiredService<OnnxSessionFactory>(), path, options.UpscalerPath,
-                sp.GetRequiredService<ILogger<SuperResolutionUpscaler>>());
-        });
         builder.Services.AddSingleton(sp => new StableDiffusionPipeline(sp.GetRequiredService<StableDiffusionModelCache>(),
-            sp.GetRequiredService<SuperResolutionUpscaler>(), sp.GetRequiredService<ILogger<StableDiffusionPipeline>>()));
-        builder.Services.AddKeyedSingleton<IImageGenerator, OnnxImageGenerator>(ProviderKey);
+            sp.GetRequiredService<ILogger<StableDiffusionPipeline>>()));
+        builder.Services.AddImageGenerator<OnnxImageGenerator>();
         return builder;
     }
 }

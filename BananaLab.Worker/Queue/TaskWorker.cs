@@ -6,7 +6,8 @@ using BananaLab.Core.Generation;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
-using Microsoft.Extensions.DependencyInjection;
+using BananaLab.Core.Workers;
+using BananaLab.Worker.Finishing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,10 +27,12 @@ public sealed class TaskWorker(
     GenerationTimings timings,
     RunningTasks runningTasks,
     ModelCatalog catalog,
+    ImageFinisher finisher,
     ImageStore imageStore,
     IImageModerator imageModerator,
     ModerationLog moderationLog,
-    IServiceProvider services,
+    GenerationProviders providers,
+    LocalWorkerModels served,
     Readiness readiness,
     IOptions<WorkerOptions> options,
     ILogger<TaskWorker> logger) : BackgroundService
@@ -47,7 +50,9 @@ public sealed class TaskWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _servedModels = ServedModels();
+        // Every model of the catalog, as on a single machine: claim any (a task of a model since removed then fails at once).
+        _servedModels = _options.Models.Count == 0 && served.Models.Count == catalog.All.Count ? null : [.. served.Models];
+        if (served.Models.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
         while (!readiness.DatabaseReady) await Task.Delay(20, stoppingToken);
         var recovered = await queue.RecoverExpiredLeasesAsync(_options.MaxAttempts, stoppingToken, orphanedBy: _options.Name);
         if (recovered > 0) logger.LogWarning("Recovered {Count} tasks left running by a stopped worker", recovered);
@@ -71,26 +76,6 @@ public sealed class TaskWorker(
     {
         _abort.CancelAfter(TimeSpan.FromSeconds(_options.ShutdownGraceSeconds));
         await base.StopAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// <c>Worker:Models</c>, or every catalog model this process has a generator for. Null (claim any
-    /// model) when that is the whole catalog, as on a single machine.
-    /// </summary>
-    private string[]? ServedModels()
-    {
-        bool HasGenerator(ModelDefinition model) => services.GetKeyedService<IImageGenerator>(model.Provider) is not null;
-        if (_options.Models.Count == 0)
-        {
-            var servable = catalog.All.Where(HasGenerator).Select(m => m.Id).ToList();
-            if (servable.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
-            return servable.Count == catalog.All.Count ? null : [.. servable];
-        }
-        var models = _options.Models.Select(id => catalog.Find(id)!).Distinct().ToList();
-        if (models.FirstOrDefault(m => !HasGenerator(m)) is { } missing)
-            throw new InvalidOperationException(
-                $"Worker:Models lists '{missing.Id}', but this process has no generator for its provider '{missing.Provider}'.");
-        return [.. models.Select(m => m.Id)];
     }
 
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)
@@ -151,7 +136,7 @@ public sealed class TaskWorker(
             queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None);
 
         var model = catalog.Find(task.ModelId);
-        var generator = services.GetKeyedService<IImageGenerator>(task.Provider);
+        var generator = providers.Find(task.Provider);
         if (model is null || generator is null)
         {
             await Fail(TaskErrors.GeneratorUnavailable,
@@ -174,7 +159,7 @@ public sealed class TaskWorker(
             var request = new GenerationRequest(task.Id, model, task.Prompt, task.NegativePrompt, task.Width, task.Height,
                 task.ImageCount, task.Seed, task.Steps, task.Guidance, task.OutputFormat,
                 task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75);
-            var result = await generator.GenerateAsync(request, progress, output, linked.Token);
+            var result = await finisher.GenerateAsync(generator, request, progress, output, linked.Token);
             var computeMs = clock.ElapsedMilliseconds;
             await StopHeartbeatAsync();
 

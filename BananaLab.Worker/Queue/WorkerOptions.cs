@@ -47,6 +47,17 @@ public sealed class WorkerOptions
     [Range(1, 3600, ErrorMessage = "Worker:RecoveryIntervalSeconds must be between 1 and 3600.")]
     public int RecoveryIntervalSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// How long a model may go without a running worker that serves it before its queued tasks fail
+    /// (<c>generator_unavailable</c>) and release their credits. Workers check every <see cref="RecoveryIntervalSeconds"/>;
+    /// a worker's registration (the models it serves) lasts three of those intervals, at least 30 seconds, after its last renewal.
+    /// </summary>
+    [Range(1, 604_800, ErrorMessage = "Worker:UnservedGraceSeconds must be between 1 and 604800 (a week).")]
+    public int UnservedGraceSeconds { get; set; } = 600;
+
+    /// <summary>How long a worker's registration counts after its last renewal: three checks, at least 30 seconds.</summary>
+    public TimeSpan RegistrationLifetime => TimeSpan.FromSeconds(Math.Max(30, 3 * RecoveryIntervalSeconds));
+
     /// <summary>How often a running task's progress is written to the database and its lease checked.</summary>
     [Range(50, 60_000, ErrorMessage = "Worker:HeartbeatMs must be between 50 and 60000.")]
     public int HeartbeatMs { get; set; } = 500;

@@ -9,6 +9,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using BananaLab.Bench;
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Users;
 using Microsoft.AspNetCore.Builder;
@@ -154,8 +155,8 @@ sealed class BenchFactory(string dataDirectory) : WebApplicationFactory<Program>
         }) builder.UseSetting(k, v);
         builder.ConfigureTestServices(services =>
         {
-            services.AddKeyedSingleton<IImageGenerator, InstantGenerator>("bench");
-            services.AddKeyedSingleton<IImageGenerator, EndlessGenerator>("bench-slow");
+            services.AddImageGenerator<InstantGenerator>();
+            services.AddImageGenerator<EndlessGenerator>();
             services.AddSingleton<IStartupFilter, PingStartupFilter>();
         });
     }
@@ -173,7 +174,11 @@ sealed class BenchFactory(string dataDirectory) : WebApplicationFactory<Program>
 /// <summary>Runs until canceled, reporting progress now and then: a task that stays "running" for the poll phase.</summary>
 sealed class EndlessGenerator : IImageGenerator
 {
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public string Provider => "bench-slow";
+
+    public GenerationCapabilities CapabilitiesFor(ModelDefinition model) => GenerationCapabilities.Diffusion(1, model.MaxImages);
+
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         for (var step = 1; ; step++)

@@ -112,8 +112,8 @@ IHost BuildHost(bool workerEnabled, TaskCompletionSource? hold = null)
         ["Models:bench-model:DefaultSteps"] = "1",
     });
     builder.AddBananaLabCore();
-    builder.AddBananaLabWorker();
-    builder.Services.AddKeyedSingleton<IImageGenerator, InstantGenerator>("bench");
+    builder.AddBananaLabGeneration();
+    builder.Services.AddImageGenerator<InstantGenerator>();
     return builder.Build();
 }
 

@@ -20,7 +20,6 @@ using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.Schedulers;
 using BananaLab.Worker.Inference.StableDiffusion;
 using BananaLab.Worker.Inference.Tokenization;
-using BananaLab.Worker.Inference.Upscaling;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
@@ -41,11 +40,9 @@ var tierSizes = arguments.GetOptional("aspect") is { } aspectText
     : new[] { ("1024x1024", 1024, 1024), ("2048x1152", 2048, 1152), ("4096x2304", 4096, 2304) };
 
 var options = Options.Create(new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu });
-var sessions = new OnnxSessionFactory(options, NullLogger<OnnxSessionFactory>.Instance);
 var upscalerPath = Path.Combine(modelsRoot, "upscaler", "x4", "model.onnx");
-var upscaler = new SuperResolutionUpscaler(sessions, upscalerPath, upscalerPath, NullLogger.Instance);
-var pipeline = new StableDiffusionPipeline(new StableDiffusionModelCache(sessions, root), upscaler, NullLogger.Instance);
-var generator = new OnnxImageGenerator(pipeline);
+// The onnx generator and the worker's finishing step, as the worker runs them.
+using var generator = new LocalGeneration(root, upscalerPath, options.Value);
 var model = new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = Path.Combine(modelsRoot, "banana-nano"), NativeWidth = 64, NativeHeight = 64 };
 
 Console.WriteLine($"# banana-nano inference benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");

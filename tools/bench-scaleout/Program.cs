@@ -194,7 +194,7 @@ int RunWorker(string connectionString, string workerName, string data)
     // A held queue (NotBefore) is polled for, so every worker starts within a few ms of its release.
     settings["Worker:PollIntervalMs"] = workerName.StartsWith("bench-latency") ? "2000" : "10";
     var builder = WorkerProgram.CreateBuilder([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
-    builder.Services.AddKeyedSingleton<IImageGenerator, InstantGenerator>("bench");
+    builder.Services.AddImageGenerator<InstantGenerator>();
     using var host = builder.Build();
     host.Run();
     return 0;

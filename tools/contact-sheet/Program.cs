@@ -5,11 +5,6 @@ using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Worker.Inference;
-using BananaLab.Worker.Inference.Runtime;
-using BananaLab.Worker.Inference.StableDiffusion;
-using BananaLab.Worker.Inference.Upscaling;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using SkiaSharp;
 
 string[] prompts =
@@ -28,11 +23,7 @@ const int Cell = 192, Caption = 34, Columns = 8;
 var output = args.Length > 0 ? args[0] : "docs/banana-nano-samples.png";
 var root = Directory.GetCurrentDirectory();
 while (!File.Exists(Path.Combine(root, "BananaLab.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Run inside the repository.");
-var options = Options.Create(new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu });
-var sessions = new OnnxSessionFactory(options, NullLogger<OnnxSessionFactory>.Instance);
-var upscalerPath = Path.Combine(root, "models", "upscaler", "x4", "model.onnx");
-var generator = new OnnxImageGenerator(new StableDiffusionPipeline(new StableDiffusionModelCache(sessions, root),
-    new SuperResolutionUpscaler(sessions, upscalerPath, upscalerPath, NullLogger.Instance), NullLogger.Instance));
+using var generator = new LocalGeneration(root, Path.Combine(root, "models", "upscaler", "x4", "model.onnx"));
 var model = new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = Path.Combine(root, "models", "banana-nano"), NativeWidth = 64, NativeHeight = 64 };
 
 var rows = (prompts.Length + Columns - 1) / Columns;

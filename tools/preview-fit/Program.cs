@@ -16,7 +16,6 @@ using BananaLab.Worker.Inference;
 using BananaLab.Worker.Inference.Imaging;
 using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.StableDiffusion;
-using BananaLab.Worker.Inference.Upscaling;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
@@ -54,8 +53,8 @@ float[] costLatent;
 // 1. Samples: sampler-scale latents and their decoded colour at latent resolution.
 using (var generator = NewGenerator())
 {
-    var fit = await Samples(generator.Generator, fitPrompts, fitSeeds);
-    var holdout = await Samples(generator.Generator, holdoutPrompts, holdoutSeeds);
+    var fit = await Samples(generator, fitPrompts, fitSeeds);
+    var holdout = await Samples(generator, holdoutPrompts, holdoutSeeds);
     costLatent = holdout[0].Latent;
 
     // 2. Least squares per colour on [latent, 1] (normal equations in double; 5×5 for banana-nano).
@@ -97,8 +96,8 @@ try
     foreach (var prompt in holdoutPrompts)
         foreach (var seed in holdoutSeeds)
         {
-            var (finalNew, previewNew) = await LastPreview(generator.Generator, modelFolder, prompt, seed);
-            var (finalOld, previewOld) = await LastPreview(generator.Generator, withoutMap, prompt, seed);
+            var (finalNew, previewNew) = await LastPreview(generator, modelFolder, prompt, seed);
+            var (finalOld, previewOld) = await LastPreview(generator, withoutMap, prompt, seed);
             if (!finalNew.SequenceEqual(finalOld)) throw new InvalidOperationException("The map changed the result, not only the preview.");
             double o = PreviewMad(previewOld, finalOld), n = PreviewMad(previewNew, finalNew);
             (oldAll, newAll) = ([.. oldAll, o], [.. newAll, n]);
@@ -126,18 +125,14 @@ finally
 
 string? ArgValue(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
-OwnedGenerator NewGenerator()
-{
-    var cache = new StableDiffusionModelCache(sessions, root);
-    var upscaler = new SuperResolutionUpscaler(sessions, upscalerPath, upscalerPath, NullLogger.Instance);
-    return new OwnedGenerator(new OnnxImageGenerator(new StableDiffusionPipeline(cache, upscaler, NullLogger.Instance)), cache, upscaler);
-}
+// A fresh model cache each time: the map is read when the model folder is first loaded.
+LocalGeneration NewGenerator() => new(root, upscalerPath, options.Value);
 
 GenerationRequest Request(string folder, string prompt, long seed) =>
     new(Guid.NewGuid(), new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = folder, NativeWidth = native, NativeHeight = native },
         prompt, null, native, native, 1, seed, Steps: 20, Guidance: 3.0, OutputFormat.Png, null, 0);
 
-async Task<List<Sample>> Samples(OnnxImageGenerator generator, string[] prompts, int[] seeds)
+async Task<List<Sample>> Samples(LocalGeneration generator, string[] prompts, int[] seeds)
 {
     var samples = new List<Sample>();
     foreach (var prompt in prompts)
@@ -358,7 +353,7 @@ double NativeMad(float[] decoded, byte[] png)
     return sum / (native * native * 3);
 }
 
-async Task<(byte[] Final, byte[] Preview)> LastPreview(OnnxImageGenerator generator, string folder, string prompt, long seed)
+async Task<(byte[] Final, byte[] Preview)> LastPreview(LocalGeneration generator, string folder, string prompt, long seed)
 {
     var output = new MemoryOutput();
     var progress = new LastProgress();
@@ -431,17 +426,6 @@ static float[] Floats(OrtValue value) =>
 
 /// <summary>One fitting sample: a sampler-scale latent [C, 16, 16] and its VAE decode [3, 64, 64] in [0, 1].</summary>
 sealed record Sample(float[] Latent, float[] Decoded);
-
-sealed class OwnedGenerator(OnnxImageGenerator generator, StableDiffusionModelCache cache, SuperResolutionUpscaler upscaler) : IDisposable
-{
-    public OnnxImageGenerator Generator { get; } = generator;
-
-    public void Dispose()
-    {
-        cache.Dispose();
-        upscaler.Dispose();
-    }
-}
 
 sealed class MemoryOutput : IImageOutput
 {

@@ -1,3 +1,4 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 
 namespace BananaLab.Bench;
@@ -29,7 +30,11 @@ internal sealed class InstantGenerator : IImageGenerator
 
     public static Task Released { get; set; } = Task.CompletedTask;
 
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public string Provider => "bench";
+
+    public GenerationCapabilities CapabilitiesFor(ModelDefinition model) => GenerationCapabilities.Diffusion(1, model.MaxImages);
+
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         await Released;

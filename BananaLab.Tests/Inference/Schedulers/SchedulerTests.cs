@@ -1,4 +1,7 @@
+using BananaLab.Core.Catalog;
+using BananaLab.Tests.Infrastructure;
 using BananaLab.Worker.Inference.Schedulers;
+using Microsoft.Extensions.Options;
 
 namespace BananaLab.Tests.Inference.Schedulers;
 
@@ -106,6 +109,50 @@ public sealed class SchedulerTests
     {
         var scheduler = SchedulerFactory.Create(Config() with { ClassName = className }, catalog, 4);
         Assert.IsType(expected, scheduler);
+    }
+
+    [Fact]
+    public void An_unknown_catalog_scheduler_is_refused_instead_of_running_as_euler()
+    {
+        var error = Assert.Throws<ArgumentException>(() => SchedulerFactory.Create(Config(), "eular", 4));
+        Assert.Contains("'eular' is not a scheduler", error.Message);
+    }
+
+    [Fact]
+    public void A_model_config_of_another_diffusers_scheduler_still_samples_with_euler()
+    {
+        Assert.IsType<EulerDiscreteScheduler>(SchedulerFactory.Create(Config() with { ClassName = "PNDMScheduler" }, null, 4));
+    }
+
+    [Fact]
+    public void An_unknown_catalog_scheduler_stops_start_up_naming_the_key()
+    {
+        using var factory = new CatalogFactory(new() { ["Models:banana-nano:Scheduler"] = "eular" });
+        var error = Assert.Throws<OptionsValidationException>(() => factory.Server);
+        Assert.Contains("Models:banana-nano:Scheduler 'eular' is not a scheduler", error.Message);
+    }
+
+    [Fact]
+    public void Each_scheduler_name_the_readme_lists_starts()
+    {
+        foreach (var name in SchedulerFactory.CatalogNames)
+        {
+            var result = new SchedulerCatalogValidator().Validate(null, Catalog(name));
+            Assert.True(result.Succeeded, result.FailureMessage);
+        }
+        Assert.True(new SchedulerCatalogValidator().Validate(null, Catalog("eular")).Failed);
+    }
+
+    private static ModelCatalogOptions Catalog(string scheduler)
+    {
+        var options = new ModelCatalogOptions();
+        options.Models["m"] = new ModelDefinition { Provider = "onnx", Scheduler = scheduler };
+        return options;
+    }
+
+    private sealed class CatalogFactory(Dictionary<string, string?> settings) : BananaLabFactory
+    {
+        protected override IDictionary<string, string?> Settings => settings;
     }
 
     [Fact]

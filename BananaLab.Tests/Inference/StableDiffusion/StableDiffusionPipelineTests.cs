@@ -12,7 +12,7 @@ namespace BananaLab.Tests.Inference.StableDiffusion;
 public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : IClassFixture<NanoPipelineFixture>
 {
     private async Task<(MemoryImageOutput Output, GenerationResult Result, RecordingProgress Progress)> Generate(
-        GenerationRequest request, OnnxImageGenerator? generator = null, RecordingProgress? progress = null,
+        GenerationRequest request, LocalGeneration? generator = null, RecordingProgress? progress = null,
         CancellationToken cancellationToken = default)
     {
         var output = new MemoryImageOutput();

@@ -1,18 +1,43 @@
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Errors;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
+using BananaLab.Core.Workers;
 using BananaLab.Web.Api.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BananaLab.Web.Api.Catalog;
 
+/// <summary>
+/// A catalog model as clients see it. What it takes comes from its provider's <see cref="Capabilities"/>: the defaults of
+/// parameters it does not take are null, and <c>maxImages</c> is what one task may ask for. <see cref="Available"/> is
+/// false while no worker can run it (a submission is then refused with <c>model_unavailable</c>); <see cref="Availability"/> says why.
+/// </summary>
 public sealed record ModelResponse(
     string Id, string DisplayName, string Description, string Provider, string Kind, int NativeWidth, int NativeHeight,
-    IReadOnlyDictionary<string, int> Prices, int MaxImages, bool AcceptsReferenceImage, int DefaultSteps, double DefaultGuidance)
+    IReadOnlyDictionary<string, int> Prices, int MaxImages, bool AcceptsReferenceImage, int? DefaultSteps, double? DefaultGuidance,
+    CapabilitiesResponse? Capabilities, bool Available, string Availability)
 {
-    public static ModelResponse From(ModelDefinition m) => new(m.Id, m.DisplayName, m.Description, m.Provider, m.Kind,
-        m.NativeWidth, m.NativeHeight, m.OfferedTiers.ToDictionary(t => t.Label(), m.PriceOf), m.MaxImages,
-        m.AcceptsReferenceImage, m.DefaultSteps, m.DefaultGuidance);
+    public static ModelResponse From(ModelDefinition m, GenerationOffers offers, ModelServing serving)
+    {
+        var capabilities = offers.CapabilitiesOf(m);
+        return new(m.Id, m.DisplayName, m.Description, m.Provider, m.Kind, m.NativeWidth, m.NativeHeight,
+            m.OfferedTiers.ToDictionary(t => t.Label(), m.PriceOf), offers.MaxImages(m), capabilities?.MaxReferenceImages > 0,
+            capabilities?.Steps == true ? m.DefaultSteps : null, capabilities?.Guidance == true ? m.DefaultGuidance : null,
+            capabilities is null ? null : CapabilitiesResponse.From(capabilities), serving.Available, serving.Reason);
+    }
+}
+
+/// <summary>
+/// What a model takes and gives (see <see cref="GenerationCapabilities"/>); null for a model whose provider this
+/// installation does not have.
+/// </summary>
+public sealed record CapabilitiesResponse(
+    IReadOnlyList<string> AspectRatios, bool ExactSizes, bool Seed, bool Steps, bool Guidance, bool NegativePrompt,
+    int MaxReferenceImages, bool Masks, bool Progress, bool Previews, int MaxBatch)
+{
+    public static CapabilitiesResponse From(GenerationCapabilities c) => new(c.AspectRatios.Select(r => r.ToString()).ToList(),
+        c.ExactSizes, c.Seed, c.Steps, c.Guidance, c.NegativePrompt, c.MaxReferenceImages, c.Masks, c.Progress, c.Previews, c.MaxBatch);
 }
 
 public sealed record PriceResponse(string Model, string Size, int Width, int Height, int Count, int PricePerImage, int Total);
@@ -28,9 +53,13 @@ public static class ModelsApi
         return routes;
     }
 
-    /// <summary>Every model of the catalog with its prices per size tier.</summary>
-    public static Ok<ModelResponse[]> ListModels(ModelCatalog catalog) =>
-        TypedResults.Ok(catalog.All.Select(ModelResponse.From).ToArray());
+    /// <summary>Every model of the catalog with its prices per size tier, its capabilities and whether a worker can run it now.</summary>
+    public static async Task<Ok<ModelResponse[]>> ListModels(ModelCatalog catalog, GenerationOffers offers, ModelAvailability availability,
+        CancellationToken cancellationToken)
+    {
+        var serving = await availability.OfAsync(catalog.All, cancellationToken);
+        return TypedResults.Ok(catalog.All.Zip(serving, (m, s) => ModelResponse.From(m, offers, s)).ToArray());
+    }
 
     /// <summary>The exact cost of a request, priced as a submission would be charged; the same errors as a submission.</summary>
     public static Results<Ok<PriceResponse>, ProblemHttpResult> GetPrice(string? model, string? size, int? count, string? aspectRatio,

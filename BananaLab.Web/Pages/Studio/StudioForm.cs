@@ -1,4 +1,5 @@
 using BananaLab.Core.Catalog;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 
 namespace BananaLab.Web.Pages.Studio;
@@ -6,8 +7,6 @@ namespace BananaLab.Web.Pages.Studio;
 /// <summary>What the studio form holds; turns into the same <see cref="SubmitTaskRequest"/> every API dialect builds.</summary>
 public sealed class StudioForm
 {
-    public static readonly IReadOnlyList<string> AspectRatios = Core.Tasks.AspectRatio.Offered.Select(r => r.ToString()).ToArray();
-
     public string Prompt { get; set; } = "";
     public string NegativePrompt { get; set; } = "";
     public string? ModelId { get; set; }
@@ -24,26 +23,44 @@ public sealed class StudioForm
 
     public const double DefaultReferenceStrength = 0.75;
 
-    /// <summary>Picks a model and resets what depends on it (its default steps and guidance, a size it offers).</summary>
-    public void UseModel(ModelDefinition model)
+    /// <summary>
+    /// What the chosen model takes, as its provider declares it: the form shows (and sends) only those fields. Null before a
+    /// model is chosen, or for one whose provider this installation does not have.
+    /// </summary>
+    public GenerationCapabilities? Takes { get; private set; }
+
+    /// <summary>The most images the chosen model makes in one task.</summary>
+    public int MaxImages { get; private set; } = 1;
+
+    /// <summary>The aspect ratios the chosen model offers.</summary>
+    public IReadOnlyList<string> OfferedAspectRatios => Takes?.AspectRatios.Select(r => r.ToString()).ToList() ?? [];
+
+    /// <summary>
+    /// Picks a model and resets what depends on it: its default steps and guidance, a size and an aspect ratio it offers,
+    /// an image count it makes, and no reference image if it takes none.
+    /// </summary>
+    public void UseModel(ModelDefinition model, GenerationOffers offers)
     {
         ModelId = model.Id;
+        Takes = offers.CapabilitiesOf(model);
+        MaxImages = offers.MaxImages(model);
         Steps = model.DefaultSteps;
         Guidance = model.DefaultGuidance;
         var offered = model.OfferedTiers.Select(t => t.Label()).ToList();
         if (!offered.Contains(Size) && offered.Count > 0) Size = offered[0];
-        ImageCount = Math.Clamp(ImageCount, 1, model.MaxImages);
-        if (!model.AcceptsReferenceImage) Reference = null;
+        if (!OfferedAspectRatios.Contains(AspectRatio) && OfferedAspectRatios.Count > 0) AspectRatio = OfferedAspectRatios[0];
+        ImageCount = Math.Clamp(ImageCount, 1, MaxImages);
+        if (Takes?.MaxReferenceImages is not > 0) Reference = null;
     }
 
     /// <summary>"Reuse settings": the prompt and every parameter of an earlier task, with its exact seed.</summary>
-    public void ReuseFrom(TaskSnapshot task, ModelDefinition? model)
+    public void ReuseFrom(TaskSnapshot task, ModelDefinition? model, GenerationOffers offers)
     {
-        if (model is not null) UseModel(model);
+        if (model is not null) UseModel(model, offers);
         Prompt = task.Prompt;
         NegativePrompt = task.NegativePrompt ?? "";
         Size = task.SizeTier.Label();
-        AspectRatio = Core.Tasks.AspectRatio.Offered
+        AspectRatio = (Takes?.AspectRatios is { Count: > 0 } ratios ? ratios : Core.Tasks.AspectRatio.Offered)
             .MinBy(r => Math.Abs((double)r.Width / r.Height - (double)task.Width / task.Height)).ToString();
         ImageCount = task.ImageCount;
         RandomSeed = false;
@@ -56,13 +73,13 @@ public sealed class StudioForm
     {
         ModelId = ModelId,
         Prompt = Prompt,
-        NegativePrompt = string.IsNullOrWhiteSpace(NegativePrompt) ? null : NegativePrompt,
+        NegativePrompt = string.IsNullOrWhiteSpace(NegativePrompt) || Takes?.NegativePrompt != true ? null : NegativePrompt,
         Size = Size,
         AspectRatio = AspectRatio,
         ImageCount = ImageCount,
-        Seed = RandomSeed ? null : Seed,
-        Steps = Steps,
-        Guidance = Guidance,
+        Seed = RandomSeed || Takes?.Seed != true ? null : Seed,
+        Steps = Takes?.Steps == true ? Steps : null,
+        Guidance = Takes?.Guidance == true ? Guidance : null,
         ReferenceImage = Reference is { } reference ? new ReferenceImageUpload(reference.Data, reference.FileName) : null,
         ReferenceStrength = Reference is null ? null : ReferenceStrength,
         Source = "studio",
@@ -73,15 +90,15 @@ public sealed class StudioForm
         Guidance, ReferenceStrength);
 
     /// <summary>Puts saved values back, each only where the catalog still allows it (a removed model keeps the current one).</summary>
-    public void Restore(SavedStudioForm saved, ModelCatalog catalog)
+    public void Restore(SavedStudioForm saved, ModelCatalog catalog, GenerationOffers offers)
     {
-        if (catalog.Find(saved.ModelId) is { } model) UseModel(model);
+        if (catalog.Find(saved.ModelId) is { } model) UseModel(model, offers);
         var current = catalog.Find(ModelId);
         Prompt = saved.Prompt ?? "";
         NegativePrompt = saved.NegativePrompt ?? "";
         if (current?.OfferedTiers.Any(t => t.Label() == saved.Size) == true) Size = saved.Size!;
-        if (AspectRatios.Contains(saved.AspectRatio)) AspectRatio = saved.AspectRatio!;
-        ImageCount = Math.Clamp(saved.ImageCount, 1, current?.MaxImages ?? 1);
+        if (OfferedAspectRatios.Contains(saved.AspectRatio)) AspectRatio = saved.AspectRatio!;
+        ImageCount = Math.Clamp(saved.ImageCount, 1, current is null ? 1 : MaxImages);
         RandomSeed = saved.RandomSeed;
         Seed = Math.Clamp(saved.Seed, 0, uint.MaxValue);
         Steps = Math.Clamp(saved.Steps, 1, current?.MaxSteps ?? 100);

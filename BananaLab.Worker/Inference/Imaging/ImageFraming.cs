@@ -50,12 +50,11 @@ public static class ImageFraming
         return target;
     }
 
-    /// <summary>An NCHW RGB tensor in [-1, 1] (VAE decoder output) as an opaque bitmap.</summary>
-    public static SKBitmap FromSignedTensor(ReadOnlySpan<float> chw, int width, int height)
+    /// <summary>An NCHW RGB tensor in [-1, 1] (VAE decoder output) as opaque RGBA pixels, row by row.</summary>
+    public static byte[] RgbaFromSignedTensor(ReadOnlySpan<float> chw, int width, int height)
     {
-        var bitmap = new SKBitmap(RgbaInfo(width, height));
-        var pixels = bitmap.GetPixelSpan();
         var plane = width * height;
+        var pixels = new byte[plane * 4];
         for (var i = 0; i < plane; i++)
         {
             pixels[i * 4] = ToByte((chw[i] + 1) * 0.5f);
@@ -63,7 +62,28 @@ public static class ImageFraming
             pixels[i * 4 + 2] = ToByte((chw[2 * plane + i] + 1) * 0.5f);
             pixels[i * 4 + 3] = 255;
         }
+        return pixels;
+    }
+
+    /// <summary>Opaque RGBA pixels, row by row, as a bitmap of their own.</summary>
+    public static SKBitmap FromRgba(int width, int height, ReadOnlySpan<byte> rgba)
+    {
+        if (width < 1 || height < 1 || rgba.Length != width * height * 4)
+            throw new ArgumentException($"{rgba.Length} bytes are not {width}x{height} RGBA pixels.", nameof(rgba));
+        var bitmap = new SKBitmap(RgbaInfo(width, height));
+        rgba.CopyTo(bitmap.GetPixelSpan());
         return bitmap;
+    }
+
+    /// <summary>The image composited on white as an opaque RGBA bitmap (transparent pixels look as a viewer shows them); a copy.</summary>
+    public static SKBitmap ToOpaque(SKBitmap source)
+    {
+        var target = new SKBitmap(RgbaInfo(source.Width, source.Height));
+        using var canvas = new SKCanvas(target);
+        canvas.Clear(SKColors.White);
+        using var image = SKImage.FromBitmap(source);
+        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest), null);
+        return target;
     }
 
     /// <summary>A bitmap as an NCHW RGB tensor in [-1, 1] (VAE encoder input).</summary>

@@ -1,3 +1,4 @@
+using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 
 namespace BananaLab.Worker.Inference.StableDiffusion;
@@ -5,7 +6,13 @@ namespace BananaLab.Worker.Inference.StableDiffusion;
 /// <summary>The <c>onnx</c> provider: runs catalog models in the Stable Diffusion ONNX layout on this host.</summary>
 public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline) : IImageGenerator
 {
-    public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public string Provider => InferenceServiceCollectionExtensions.ProviderKey;
+
+    /// <summary>Everything a diffusion model takes; a reference image where the catalog says the model has a VAE encoder for it.</summary>
+    public GenerationCapabilities CapabilitiesFor(ModelDefinition model) =>
+        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages);
+
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         if (request.Width is < 1 or > 8192 || request.Height is < 1 or > 8192)

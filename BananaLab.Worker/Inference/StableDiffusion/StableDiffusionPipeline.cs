@@ -2,7 +2,6 @@ using BananaLab.Core.Generation;
 using BananaLab.Worker.Inference.Imaging;
 using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.Schedulers;
-using BananaLab.Worker.Inference.Upscaling;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -11,14 +10,14 @@ using SkiaSharp;
 namespace BananaLab.Worker.Inference.StableDiffusion;
 
 /// <summary>
-/// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>:
-/// denoise at the model's native size, decode, cover-crop to the requested aspect, upscale to the
-/// exact size and encode each image straight into the task's output. Progress: each denoising step, then per image
-/// the upscaling phase (decode, frame, enlarge) and the encoding phase.
+/// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>: denoise
+/// at the model's native size, then decode each image and hand it to the worker's finishing step
+/// (<see cref="IGenerationOutput.Finish"/>), which frames, enlarges and encodes it. Progress: each denoising step here,
+/// then per image the finishing step's upscaling (which includes the decode) and encoding phases.
 /// </summary>
-public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, SuperResolutionUpscaler upscaler, ILogger logger)
+public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, ILogger logger)
 {
-    public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IImageOutput output,
+    public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -29,144 +28,113 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         for (var i = 0; i < request.ImageCount; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            progress.Report(GenerationProgress.Upscaling(i, request.ImageCount));
-            using var native = Decode(model, latents, i);
-            using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
             var image = i;
-            using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken,
-                fraction => progress.Report(GenerationProgress.Upscaling(image, request.ImageCount, fraction)));
-            progress.Report(GenerationProgress.Encoding(i, request.ImageCount));
-            using (var stream = output.Create(i)) ImageEncoding.Encode(final, request.OutputFormat, stream);
-            images.Add(new GeneratedImage(i, final.Width, final.Height));
+            images.Add(output.Finish(i, () => Decode(model, latents, image), cancellationToken));
         }
         return new GenerationResult(images);
     }
 
-    /// <summary>The denoised latents of all images; the UNet-facing buffers are allocated once, before the loop.</summary>
+    /// <summary>
+    /// The denoised latents of all images, in the stages of a diffusers pipeline: prepare latents, encode the prompts, then
+    /// per step one batched UNet call for every row (<see cref="NoisePredictor"/>, its buffers allocated once), the guidance
+    /// step and the scheduler step.
+    /// </summary>
     internal LatentBatch Denoise(StableDiffusionModel model, GenerationRequest request, IGenerationProgress? progress,
         CancellationToken cancellationToken)
     {
-        var count = request.ImageCount;
         var scheduler = SchedulerFactory.Create(model.Scheduler, request.Model.Scheduler, Math.Max(1, request.Steps));
         var guided = request.Guidance > 1.0;
-        var unet = model.Unet;
-        var sampleIn = unet.Input(0, "sample");
-        var timestepIn = unet.Input(1, "timestep");
-        var contextIn = unet.Input(2, "encoder_hidden_states");
-        var noiseOut = unet.Output(0, "out_sample");
-
-        var (channels, height, width) = LatentShape(model, request, sampleIn);
-        var latents = new LatentBatch(count, channels, height, width);
-        var randoms = Enumerable.Range(0, count).Select(i => new NoiseRandom(request.Seed + i)).ToArray();
-
-        // Image-to-image skips the first steps and starts from the noised reference (diffusers get_timesteps).
-        var start = 0;
-        if (request.ReferenceImagePath is not null)
-        {
-            var reference = EncodeReference(model, request.ReferenceImagePath, channels, height, width);
-            var strength = Math.Clamp(request.ReferenceStrength, 0, 1);
-            var kept = Math.Min((int)(scheduler.Steps * strength), scheduler.Steps);
-            start = scheduler.Steps - kept;
-            var (signal, noiseLevel) = start < scheduler.Steps ? scheduler.NoiseLevel(start) : (1.0, 0.0);
-            for (var i = 0; i < count; i++)
-            {
-                var image = latents.Image(i);
-                randoms[i].FillGaussian(image);
-                for (var k = 0; k < image.Length; k++) image[k] = (float)(signal * reference[k] + noiseLevel * image[k]);
-            }
-        }
-        else
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var image = latents.Image(i);
-                randoms[i].FillGaussian(image);
-                var sigma = (float)scheduler.InitNoiseSigma;
-                for (var k = 0; k < image.Length; k++) image[k] *= sigma;
-            }
-        }
+        var unet = new UnetPorts(model.Unet);
+        var (latents, start, randoms) = PrepareLatents(model, request, scheduler, unet.Sample);
         var total = scheduler.Steps - start;
         if (total == 0) return latents;
 
-        var context = EncodePrompts(model, request, contextIn, guided, cancellationToken);
-        var rows = guided ? 2 * count : count;
-        // A dynamic batch axis takes [uncond; cond] for all images in one call; a fixed one is fed in groups.
-        var rowsPerCall = sampleIn.IsDynamic(0) ? rows : Math.Max(1, sampleIn.Dimensions[0]);
-        var latentSize = latents.ImageSize;
-
-        using var sample = new TensorBuffer(sampleIn.ElementType, rowsPerCall, channels, height, width);
-        using var timestep = new TimestepBuffer(timestepIn, rowsPerCall);
-        using var contextBuffer = new TensorBuffer(contextIn.ElementType, rowsPerCall, context.Length, context.Width);
-        using var noise = new TensorBuffer(noiseOut.ElementType, rowsPerCall, channels, height, width);
-        using var runOptions = new RunOptions();
-        using var cancelRun = cancellationToken.Register(() => runOptions.Terminate = true);
-        string[] inputNames = [sampleIn.Name, timestepIn.Name, contextIn.Name];
-        string[] outputNames = [noiseOut.Name];
-        OrtValue[] inputs = [sample.Value, timestep.Value, contextBuffer.Value];
-        OrtValue[] outputs = [noise.Value];
-        var prediction = new float[rows * latentSize];
-        var fresh = new float[latentSize];
-        var groups = (rows + rowsPerCall - 1) / rowsPerCall;
-        if (groups == 1) { context.CopyRows(0, rows, contextBuffer.Data); contextBuffer.Upload(); }
-
+        var context = EncodePrompts(model, request, unet.Context, guided, cancellationToken);
+        using var predictor = new NoisePredictor(model.Unet, unet, latents, context, cancellationToken);
+        var fresh = new float[latents.ImageSize];
         for (var step = start; step < scheduler.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var inputScale = (float)scheduler.ModelInputScale(step);
-            timestep.Set(scheduler.Timesteps[step]);
-            for (var group = 0; group < groups; group++)
-            {
-                var first = group * rowsPerCall;
-                for (var r = 0; r < rowsPerCall; r++)
-                {
-                    var row = Math.Min(first + r, rows - 1); // a short last group repeats its last row
-                    var source = latents.Image(row % count);
-                    var target = sample.Data.AsSpan(r * latentSize, latentSize);
-                    for (var k = 0; k < latentSize; k++) target[k] = source[k] * inputScale;
-                }
-                sample.Upload();
-                if (groups > 1) { context.CopyRows(first, rowsPerCall, contextBuffer.Data); contextBuffer.Upload(); }
-                RunUnet(unet, runOptions, inputNames, inputs, outputNames, outputs, cancellationToken);
-                noise.Download();
-                var take = Math.Min(rowsPerCall, rows - first);
-                noise.Data.AsSpan(0, take * latentSize).CopyTo(prediction.AsSpan(first * latentSize));
-            }
-
-            var coefficients = scheduler.Coefficients(step);
-            var guidance = (float)request.Guidance;
-            for (var i = 0; i < count; i++)
-            {
-                var x = latents.Image(i);
-                var conditioned = prediction.AsSpan((guided ? count + i : i) * latentSize, latentSize);
-                var unconditioned = guided ? prediction.AsSpan(i * latentSize, latentSize) : conditioned;
-                if (coefficients.Noise != 0) randoms[i].FillGaussian(fresh);
-                float a = (float)coefficients.Sample, b = (float)coefficients.Model, c = (float)coefficients.Noise;
-                for (var k = 0; k < latentSize; k++)
-                {
-                    var predicted = guided ? unconditioned[k] + guidance * (conditioned[k] - unconditioned[k]) : conditioned[k];
-                    x[k] = a * x[k] + b * predicted + (c != 0 ? c * fresh[k] : 0);
-                }
-            }
+            var prediction = predictor.Predict(latents, scheduler.Timesteps[step], scheduler.ModelInputScale(step));
+            if (guided) GuidanceStep(prediction, latents.Count, latents.ImageSize, (float)request.Guidance);
+            SchedulerStep(latents, prediction, guided, scheduler.Coefficients(step), randoms, fresh);
             progress?.Report(new GenerationProgress(step - start + 1, total,
-                LatentPreview.Render(latents.Image(0), channels, height, width, model.PreviewMap, model.DownsampleFactor)));
+                LatentPreview.Render(latents.Image(0), latents.Channels, latents.Height, latents.Width, model.PreviewMap, model.DownsampleFactor)));
         }
         return latents;
     }
 
-    private static void RunUnet(OnnxModel unet, RunOptions runOptions, string[] inputNames, OrtValue[] inputs,
-        string[] outputNames, OrtValue[] outputs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The starting latents and the first step to run: seeded noise (image i from seed + i) times the scheduler's initial
+    /// sigma; for image-to-image, the reference's latent noised to the first step its strength keeps (diffusers
+    /// get_timesteps), the steps before it skipped. Returns each image's random source, which later steps draw from too.
+    /// </summary>
+    private static (LatentBatch Latents, int Start, NoiseRandom[] Randoms) PrepareLatents(StableDiffusionModel model, GenerationRequest request,
+        DiffusionScheduler scheduler, OnnxPort sampleIn)
     {
-        try
+        var count = request.ImageCount;
+        var (channels, height, width) = LatentShape(model, request, sampleIn);
+        var latents = new LatentBatch(count, channels, height, width);
+        var randoms = Enumerable.Range(0, count).Select(i => new NoiseRandom(request.Seed + i)).ToArray();
+        if (request.ReferenceImagePath is null)
         {
-            unet.Run(runOptions, inputNames, inputs, outputNames, outputs);
+            var sigma = (float)scheduler.InitNoiseSigma;
+            for (var i = 0; i < count; i++)
+            {
+                var image = latents.Image(i);
+                randoms[i].FillGaussian(image);
+                for (var k = 0; k < image.Length; k++) image[k] *= sigma;
+            }
+            return (latents, 0, randoms);
         }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+
+        var reference = EncodeReference(model, request.ReferenceImagePath, channels, height, width);
+        var strength = Math.Clamp(request.ReferenceStrength, 0, 1);
+        var kept = Math.Min((int)(scheduler.Steps * strength), scheduler.Steps);
+        var start = scheduler.Steps - kept;
+        var (signal, noiseLevel) = start < scheduler.Steps ? scheduler.NoiseLevel(start) : (1.0, 0.0);
+        for (var i = 0; i < count; i++)
         {
-            throw new OperationCanceledException(cancellationToken);
+            var image = latents.Image(i);
+            randoms[i].FillGaussian(image);
+            for (var k = 0; k < image.Length; k++) image[k] = (float)(signal * reference[k] + noiseLevel * image[k]);
+        }
+        return (latents, start, randoms);
+    }
+
+    /// <summary>
+    /// Classifier-free guidance: the noise of each image's conditional row becomes uncond + guidance · (cond − uncond),
+    /// in place. <paramref name="prediction"/> holds the rows [uncond × N; cond × N].
+    /// </summary>
+    private static void GuidanceStep(float[] prediction, int count, int latentSize, float guidance)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var unconditioned = prediction.AsSpan(i * latentSize, latentSize);
+            var conditioned = prediction.AsSpan((count + i) * latentSize, latentSize);
+            for (var k = 0; k < latentSize; k++) conditioned[k] = unconditioned[k] + guidance * (conditioned[k] - unconditioned[k]);
         }
     }
 
-    private (int Channels, int Height, int Width) LatentShape(StableDiffusionModel model, GenerationRequest request, OnnxPort sampleIn)
+    /// <summary>
+    /// The scheduler's step, x = Sample·x + Model·noise + Noise·z, with this step's coefficients; z is fresh noise from each
+    /// image's own random source, drawn only by schedulers that add noise (ancestral, LCM).
+    /// </summary>
+    private static void SchedulerStep(LatentBatch latents, float[] prediction, bool guided, StepCoefficients coefficients,
+        NoiseRandom[] randoms, float[] fresh)
+    {
+        var (count, latentSize) = (latents.Count, latents.ImageSize);
+        float a = (float)coefficients.Sample, b = (float)coefficients.Model, c = (float)coefficients.Noise;
+        for (var i = 0; i < count; i++)
+        {
+            var x = latents.Image(i);
+            var noise = prediction.AsSpan((guided ? count + i : i) * latentSize, latentSize);
+            if (coefficients.Noise != 0) randoms[i].FillGaussian(fresh);
+            for (var k = 0; k < latentSize; k++) x[k] = a * x[k] + b * noise[k] + (c != 0 ? c * fresh[k] : 0);
+        }
+    }
+
+    private static (int Channels, int Height, int Width) LatentShape(StableDiffusionModel model, GenerationRequest request, OnnxPort sampleIn)
     {
         var factor = model.DownsampleFactor;
         var nativeWidth = request.Model.NativeWidth > 0 ? request.Model.NativeWidth : (model.UnetSampleSize ?? 64) * factor;
@@ -240,7 +208,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
             ? value.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (float)(Half)BitConverter.UInt16BitsToHalf(h.value)).ToArray()
             : value.GetTensorDataAsSpan<float>().ToArray();
 
-    private static SKBitmap Decode(StableDiffusionModel model, LatentBatch latents, int index)
+    private static ProducedImage.Pixels Decode(StableDiffusionModel model, LatentBatch latents, int index)
     {
         var decoder = model.VaeDecoder;
         var latentIn = decoder.Input(0, "latent_sample");
@@ -257,7 +225,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         using var runOptions = new RunOptions();
         decoder.Run(runOptions, [latentIn.Name], [input.Value], [imageOut.Name], [image.Value]);
         image.Download();
-        return ImageFraming.FromSignedTensor(image.Data, outW, outH);
+        return new ProducedImage.Pixels(outW, outH, ImageFraming.RgbaFromSignedTensor(image.Data, outW, outH));
     }
 
     /// <summary>The reference framed to the native aspect, resized to the native size, VAE-encoded and scaled.</summary>
@@ -270,7 +238,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         var imageIn = encoder.Input(0, "sample");
         var nativeH = imageIn.Size(2, height * model.DownsampleFactor);
         var nativeW = imageIn.Size(3, width * model.DownsampleFactor);
-        using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ToOpaque(decoded);
+        using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ImageFraming.ToOpaque(decoded);
         var source = rgba ?? decoded;
         using var framed = ImageFraming.Crop(source, ImageFraming.CoverRect(source.Width, source.Height, nativeW, nativeH));
         using var resized = ImageFraming.Resize(framed, nativeW, nativeH);
@@ -292,46 +260,37 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, Su
         for (var k = 0; k < latent.Length; k++) latent[k] = values[k] * scale;
         return latent;
     }
+}
 
-    private static SKBitmap ToOpaque(SKBitmap source)
+/// <summary>Latents of all images, image-major [N, C, H, W].</summary>
+internal sealed class LatentBatch(int count, int channels, int height, int width)
+{
+    public int Count { get; } = count;
+    public int Channels { get; } = channels;
+    public int Height { get; } = height;
+    public int Width { get; } = width;
+    public int ImageSize { get; } = channels * height * width;
+    public float[] Data { get; } = new float[count * channels * height * width];
+
+    public Span<float> Image(int index) => Data.AsSpan(index * ImageSize, ImageSize);
+}
+
+/// <summary>Encoded prompts, laid out per UNet row: rows [0, N) unconditional, [N, 2N) conditional; without guidance, conditional rows only.</summary>
+internal sealed class TextContext(float[] conditioned, float[]? unconditioned, int count, int length)
+{
+    public int Length { get; } = length;
+    public int Width { get; } = conditioned.Length / length;
+    public int RowSize => Length * Width;
+    public bool Guided => unconditioned is not null;
+
+    public void CopyRows(int first, int rowCount, float[] target)
     {
-        var target = new SKBitmap(ImageFraming.RgbaInfo(source.Width, source.Height));
-        using var canvas = new SKCanvas(target);
-        canvas.Clear(SKColors.White); // transparent references are composited on white, like a viewer shows them
-        using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest), null);
-        return target;
-    }
-
-    /// <summary>Latents of all images, image-major [N, C, H, W].</summary>
-    internal sealed class LatentBatch(int count, int channels, int height, int width)
-    {
-        public int Count { get; } = count;
-        public int Channels { get; } = channels;
-        public int Height { get; } = height;
-        public int Width { get; } = width;
-        public int ImageSize { get; } = channels * height * width;
-        public float[] Data { get; } = new float[count * channels * height * width];
-
-        public Span<float> Image(int index) => Data.AsSpan(index * ImageSize, ImageSize);
-    }
-
-    /// <summary>Encoded prompts, laid out per UNet row: rows [0, N) unconditional, [N, 2N) conditional.</summary>
-    private sealed class TextContext(float[] conditioned, float[]? unconditioned, int count, int length)
-    {
-        public int Length { get; } = length;
-        public int Width { get; } = conditioned.Length / length;
-        public int RowSize => Length * Width;
-
-        public void CopyRows(int first, int rowCount, float[] target)
+        var rows = unconditioned is null ? count : 2 * count;
+        for (var r = 0; r < rowCount; r++)
         {
-            var rows = unconditioned is null ? count : 2 * count;
-            for (var r = 0; r < rowCount; r++)
-            {
-                var row = Math.Min(first + r, rows - 1);
-                var source = unconditioned is not null && row < count ? unconditioned : conditioned;
-                source.AsSpan(0, RowSize).CopyTo(target.AsSpan(r * RowSize, RowSize));
-            }
+            var row = Math.Min(first + r, rows - 1);
+            var source = unconditioned is not null && row < count ? unconditioned : conditioned;
+            source.AsSpan(0, RowSize).CopyTo(target.AsSpan(r * RowSize, RowSize));
         }
     }
 }

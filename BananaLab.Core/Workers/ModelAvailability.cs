@@ -1,0 +1,46 @@
+using BananaLab.Core.Catalog;
+using BananaLab.Core.Generation;
+
+namespace BananaLab.Core.Workers;
+
+/// <summary>
+/// Whether a worker can run a catalog model now, decided the same way for submission, <c>/readyz</c>, the admin models page,
+/// <c>/api/v1/models</c> and the worker's sweep of queued tasks. A model is available when
+/// <list type="bullet">
+/// <item>this process's own worker runs it (one machine: the in-process worker's generators decide), or</item>
+/// <item>a live worker registration lists it (<see cref="WorkerDirectory"/>: separate worker processes advertise what they
+/// serve in the shared database), or</item>
+/// <item>this process runs no worker and no worker has ever registered with the database: a new cluster whose workers have
+/// not started yet, or a web node whose queue is driven by hand. Its tasks wait for the first worker; if that worker cannot
+/// run them, the sweep settles them after <c>Worker:UnservedGraceSeconds</c>.</item>
+/// </list>
+/// </summary>
+public sealed class ModelAvailability(GenerationProviders providers, LocalWorkerModels local, WorkerDirectory directory)
+{
+    public async Task<ModelServing> OfAsync(ModelDefinition model, CancellationToken cancellationToken) =>
+        Decide(model, await directory.ReadAsync(cancellationToken));
+
+    /// <summary>Every given model, from one read of the registrations.</summary>
+    public async Task<IReadOnlyList<ModelServing>> OfAsync(IEnumerable<ModelDefinition> models, CancellationToken cancellationToken)
+    {
+        var roster = await directory.ReadAsync(cancellationToken);
+        return models.Select(m => Decide(m, roster)).ToList();
+    }
+
+    private ModelServing Decide(ModelDefinition model, WorkerRoster roster)
+    {
+        var workers = roster.Serving(model.Id).ToList();
+        if (local.Serves(model.Id) && !workers.Contains(local.WorkerName!)) workers.Insert(0, local.WorkerName!);
+        if (workers.Count > 0) return new ModelServing(model.Id, true, workers, $"served by {string.Join(", ", workers)}.");
+        if (!local.RunsWorker && !roster.AnyRegistered)
+            return new ModelServing(model.Id, true, [], "no worker has registered yet; its tasks wait for the first.");
+        if (providers.Find(model.Provider) is null)
+            return new ModelServing(model.Id, false, [], $"no running worker serves it; this installation has no generator for its provider '{model.Provider}'.");
+        return new ModelServing(model.Id, false, [], local.RunsWorker
+            ? "this process's worker does not run it (Worker:Models) and no other running worker does."
+            : "no running worker serves it.");
+    }
+}
+
+/// <summary>Whether a model can run now, which workers serve it, and why, in a sentence.</summary>
+public sealed record ModelServing(string ModelId, bool Available, IReadOnlyList<string> Workers, string Reason);

@@ -1,6 +1,6 @@
 namespace BananaLab.Core.Tasks;
 
-/// <summary>What every entry point (studio, native API, each dialect) hands to <see cref="TaskService"/>.</summary>
+/// <summary>What every entry point (studio, native API, each dialect) hands to <see cref="TaskService"/>; checked by <see cref="SubmissionValidator"/>.</summary>
 public sealed record SubmitTaskRequest
 {
     public string? ModelId { get; init; }
@@ -27,17 +27,3 @@ public sealed record SubmitTaskRequest
 }
 
 public sealed record ReferenceImageUpload(byte[] Data, string? FileName = null);
-
-/// <summary>A successful value or a <see cref="TaskError"/>, never both.</summary>
-public readonly record struct Outcome<T>(T? Value, TaskError? Error)
-{
-    public bool Succeeded => Error is null;
-    public static implicit operator Outcome<T>(T value) => new(value, null);
-    public static implicit operator Outcome<T>(TaskError error) => new(default, error);
-}
-
-/// <summary>The price of a request, computed exactly as a submission would be charged.</summary>
-public sealed record PriceQuote(string ModelId, SizeTier Tier, int Width, int Height, int ImageCount, int PricePerImage)
-{
-    public int Total => PricePerImage * ImageCount;
-}

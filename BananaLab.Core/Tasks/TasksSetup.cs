@@ -7,7 +7,10 @@ namespace BananaLab.Core.Tasks;
 
 public static class TasksSetup
 {
-    /// <summary>The task engine: submission and reads (<see cref="TaskService"/>), the state machine, the queue, events and their caches.</summary>
+    /// <summary>
+    /// The task engine: <see cref="TaskService"/> and its parts (validation, submission, reading with its caches,
+    /// cancellation), the state machine, the queue and the task events.
+    /// </summary>
     public static IHostApplicationBuilder AddBananaLabTasks(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -18,6 +21,11 @@ public static class TasksSetup
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<TaskTransitions>();
         services.AddSingleton<TaskQueue>();
+        services.AddSingleton<FinishedTaskCache>();
+        services.AddSingleton<SubmissionValidator>();
+        services.AddSingleton<TaskReader>();
+        services.AddSingleton<TaskSubmission>();
+        services.AddSingleton<TaskCancellation>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<IdempotencyStore>();
         return builder;

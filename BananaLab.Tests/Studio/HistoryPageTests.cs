@@ -184,7 +184,7 @@ public sealed class HistoryPageTests(BananaLabFactory app) : StudioTestContext(a
     public async Task A_database_failure_shows_a_neutral_message_with_a_retry()
     {
         await SignInNewUserAsync();
-        Services.AddSingleton(ActivatorUtilities.CreateInstance<TaskService>(App.Services, new FailingDbContextFactory()));
+        Services.AddSingleton(TaskServiceReading.From(App.Services, new FailingDbContextFactory()));
         RenderProviders();
 
         var cut = Render<HistoryPage>();

@@ -122,7 +122,7 @@ public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app)
         var user = await SignInNewUserAsync();
         var task = await UserPageTasks.SubmitAsync(Tasks, user.Id, "a lantern at dusk");
         var gated = new GatedDbContextFactory(Get<IDbContextFactory<BananaLabDbContext>>());
-        Services.AddSingleton(ActivatorUtilities.CreateInstance<TaskService>(App.Services, gated));
+        Services.AddSingleton(TaskServiceReading.From(App.Services, gated));
         RenderProviders();
 
         var cut = Render<TaskPage>(p => p.Add(x => x.Id, task.Id));
@@ -141,7 +141,7 @@ public sealed class TaskPageTests(BananaLabFactory app) : StudioTestContext(app)
     public async Task A_database_failure_is_a_neutral_message_not_an_exception()
     {
         await SignInNewUserAsync();
-        Services.AddSingleton(ActivatorUtilities.CreateInstance<TaskService>(App.Services, new FailingDbContextFactory()));
+        Services.AddSingleton(TaskServiceReading.From(App.Services, new FailingDbContextFactory()));
         RenderProviders();
 
         var cut = Render<TaskPage>(p => p.Add(x => x.Id, Guid.NewGuid()));

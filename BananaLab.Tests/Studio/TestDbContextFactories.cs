@@ -1,5 +1,7 @@
 using BananaLab.Core.Data;
+using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BananaLab.Tests.Studio;
 
@@ -25,4 +27,14 @@ internal sealed class FailingDbContextFactory : IDbContextFactory<BananaLabDbCon
     public const string Detail = "SQLite Error 10: disk I/O error (test)";
 
     public BananaLabDbContext CreateDbContext() => throw new InvalidOperationException(Detail);
+}
+
+/// <summary>The app's task service, except that it reads tasks through <paramref name="reads"/> and a cache of its own.</summary>
+internal static class TaskServiceReading
+{
+    public static TaskService From(IServiceProvider app, IDbContextFactory<BananaLabDbContext> reads)
+    {
+        var reader = ActivatorUtilities.CreateInstance<TaskReader>(app, reads, ActivatorUtilities.CreateInstance<FinishedTaskCache>(app));
+        return ActivatorUtilities.CreateInstance<TaskService>(app, reader);
+    }
 }

@@ -1,0 +1,274 @@
+using BananaLab.Core.Credits;
+using BananaLab.Core.Data;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Idempotency;
+using BananaLab.Core.Moderation;
+using BananaLab.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace BananaLab.Core.Tasks;
+
+/// <summary>
+/// The one submission path behind every entry point: validate (<see cref="SubmissionValidator"/>) → check that a worker
+/// can run the model → moderate the prompt and the reference image → reserve credits and insert the tasks in one
+/// transaction → wake the worker. A batch is all or nothing; a synchronous call's retry attaches to its first task.
+/// </summary>
+public sealed class TaskSubmission(
+    IDbContextFactory<BananaLabDbContext> dbFactory,
+    SubmissionValidator validator,
+    GenerationOffers offers,
+    IPromptModerator moderator,
+    IImageModerator imageModerator,
+    CreditLedger ledger,
+    ImageStore imageStore,
+    TaskNotifier notifier,
+    TaskQueueSignal queueSignal,
+    TaskReader reader,
+    IdempotencyStore idempotency,
+    TimeProvider clock,
+    ILogger<TaskSubmission> logger)
+{
+    /// <summary>A validated, moderated item of a batch, not yet written: its task, its reference and the moderation decisions.</summary>
+    private sealed record PreparedTask(GenerationTask Task, CheckedReference? Reference, IReadOnlyList<ModerationDecisionRecord> Decisions)
+    {
+        public bool Blocked => Task.Status == GenerationTaskStatus.Blocked;
+    }
+
+    /// <summary>
+    /// Submits several tasks all or nothing: every item is validated and moderated first, then all reservations and
+    /// tasks are written in one transaction. Errors name the failing item ("Item 2: …") when there is more than one.
+    /// A blocked item is stored for the moderation review (never queued, never charged) and nothing else is submitted.
+    /// </summary>
+    /// <param name="alwaysBatch">Give the tasks a batch id even when there is one item (dialects that answer per batch).</param>
+    /// <param name="idempotencyRecordId">The request's <c>Idempotency-Key</c> claim, linked to the task in its transaction.</param>
+    public async Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null)
+    {
+        if (requests.Count == 0) return TaskErrors.InvalidRequest("Send at least one item.");
+        TaskError ForItem(int index, TaskError error) =>
+            requests.Count == 1 ? error : error with { Message = $"Item {index + 1}: {error.Message}" };
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        Guid? batchId = requests.Count > 1 || alwaysBatch ? Guid.CreateVersion7() : null;
+        var prepared = new List<PreparedTask>(requests.Count);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var item = await PrepareAsync(userId, requests[i], i, batchId, now, cancellationToken);
+            if (!item.Succeeded) return ForItem(i, item.Error!);
+            prepared.Add(item.Value!);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var blockedAt = prepared.FindIndex(p => p.Blocked);
+        if (blockedAt >= 0)
+        {
+            if (!await RecordBlockedAsync(db, userId, prepared, cancellationToken)) return TaskErrors.UserDisabled();
+            return ForItem(blockedAt, TaskErrors.ModerationBlocked());
+        }
+
+        var charged = await ReserveAndInsertAsync(db, userId, prepared, batchId, idempotencyRecordId, cancellationToken);
+        if (charged is not null) return charged;
+
+        queueSignal.Notify();
+        foreach (var item in prepared) notifier.Publish(new TaskEvent(item.Task.Id, userId, TaskEventKind.Queued, item.Task.Status, 0));
+        var views = new List<TaskView>(prepared.Count);
+        foreach (var item in prepared)
+        {
+            var (position, eta) = await reader.StandingAsync(db, item.Task, CancellationToken.None);
+            views.Add(new TaskView(TaskSnapshot.Of(item.Task), position, eta));
+        }
+        return new SubmittedBatch(batchId, views);
+    }
+
+    /// <summary>One item: validated, its model available, its prompt and reference moderated, made into a task (blocked if refused).</summary>
+    private async Task<Outcome<PreparedTask>> PrepareAsync(Guid userId, SubmitTaskRequest request, int index, Guid? batchId, DateTime now,
+        CancellationToken cancellationToken)
+    {
+        var validated = validator.Validate(request);
+        if (!validated.Succeeded) return validated.Error!;
+        var (quote, model, reference, format) = validated.Value!;
+        if (await offers.CheckAvailableAsync(model, cancellationToken) is { } unavailable) return unavailable;
+        var parameters = offers.Parameters(model, request);
+
+        var taskId = Guid.CreateVersion7();
+        var decisions = new List<ModerationDecisionRecord>(2);
+        var decision = await moderator.ScreenAsync(new ModerationRequest(userId, request.Prompt!, request.NegativePrompt), cancellationToken);
+        decisions.Add(ModerationDecisionRecord.From(decision, userId, taskId, "prompt", request.Source, now));
+        if (decision.Allowed && reference is not null)
+        {
+            var imageDecision = await imageModerator.CheckAsync(reference.Data, cancellationToken);
+            decisions.Add(ModerationDecisionRecord.From(imageDecision, userId, taskId, "reference_image", request.Source, now));
+            decision = imageDecision.Allowed ? decision : imageDecision;
+        }
+
+        var task = new GenerationTask
+        {
+            Id = taskId,
+            UserId = userId,
+            ModelId = model.Id,
+            Provider = model.Provider,
+            Prompt = request.Prompt!.Trim(),
+            NegativePrompt = string.IsNullOrWhiteSpace(request.NegativePrompt) ? null : request.NegativePrompt.Trim(),
+            SizeTier = quote.Tier,
+            Width = quote.Width,
+            Height = quote.Height,
+            ImageCount = quote.ImageCount,
+            Seed = parameters.Seed,
+            Steps = parameters.Steps,
+            Guidance = parameters.Guidance,
+            OutputFormat = format,
+            ReferenceStrength = reference is null ? null : request.ReferenceStrength ?? 0.75,
+            Status = GenerationTaskStatus.Queued,
+            CreatedAt = now,
+            Source = request.Source,
+            BatchId = batchId,
+            BatchIndex = index,
+            BatchKey = request.BatchKey,
+            WebhookUrl = request.WebhookUrl,
+            WebhookFormat = request.WebhookFormat,
+            CreditsReserved = quote.Total,
+        };
+        if (!decision.Allowed)
+        {
+            task.Status = GenerationTaskStatus.Blocked;
+            task.CreditsReserved = 0;
+            task.FinishedAt = now;
+            task.ErrorCode = TaskErrors.ModerationBlocked().Code;
+            task.ErrorMessage = TaskErrors.ModerationBlocked().Message;
+            logger.LogInformation("Task {TaskId} blocked by moderation: {Rules}", task.Id, string.Join(", ", decision.MatchedRules));
+        }
+        return new PreparedTask(task, reference, decisions);
+    }
+
+    /// <summary>
+    /// Stores the blocked items with their decisions, for the admin's moderation review; the rest of the batch is not
+    /// submitted. False (nothing stored) when the account is disabled or gone.
+    /// </summary>
+    private static async Task<bool> RecordBlockedAsync(BananaLabDbContext db, Guid userId, IReadOnlyList<PreparedTask> prepared,
+        CancellationToken cancellationToken)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == userId && !u.Disabled, cancellationToken)) return false;
+        var blocked = prepared.Where(p => p.Blocked).ToList();
+        db.Tasks.AddRange(blocked.Select(p => p.Task));
+        db.AddRange(blocked.SelectMany(p => p.Decisions));
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Saves the reference files, then in one transaction reserves every item's credits and inserts the tasks, their
+    /// moderation decisions and the idempotency link. Null when committed; otherwise the error, with nothing written and
+    /// the reference files removed again.
+    /// </summary>
+    private async Task<TaskError?> ReserveAndInsertAsync(BananaLabDbContext db, Guid userId, IReadOnlyList<PreparedTask> prepared,
+        Guid? batchId, long? idempotencyRecordId, CancellationToken cancellationToken)
+    {
+        var savedReferences = new List<string>();
+        try
+        {
+            foreach (var item in prepared)
+                if (item.Reference is { } reference)
+                {
+                    item.Task.ReferenceImagePath = await imageStore.SaveReferenceAsync(item.Task.Id, reference.Header, reference.Data, cancellationToken);
+                    savedReferences.Add(item.Task.ReferenceImagePath);
+                }
+
+            // From here the request is decided: a client that drops the connection must not cancel (roll back) it half
+            // way, nor make it throw after the commit, or a retry with the same Idempotency-Key would charge a second task.
+            var decided = CancellationToken.None;
+            await using var transaction = await db.Database.BeginTransactionAsync(decided);
+            foreach (var item in prepared)
+            {
+                if (await ledger.ReserveAsync(db, userId, item.Task.Id, item.Task.CreditsReserved, decided)) continue;
+                await transaction.RollbackAsync(decided);
+                savedReferences.ForEach(imageStore.DeleteQuietly);
+                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, decided);
+                return user is null || user.Disabled
+                    ? TaskErrors.UserDisabled()
+                    : TaskErrors.InsufficientCredits(prepared.Sum(p => p.Task.CreditsReserved), user.CreditBalance);
+            }
+            db.Tasks.AddRange(prepared.Select(p => p.Task));
+            db.AddRange(prepared.SelectMany(p => p.Decisions));
+            await db.SaveChangesAsync(decided);
+            if (idempotencyRecordId is { } recordId)
+                await IdempotencyStore.LinkTaskAsync(db, recordId, batchId ?? prepared[0].Task.Id, decided);
+            await transaction.CommitAsync(decided);
+            return null;
+        }
+        catch
+        {
+            savedReferences.ForEach(imageStore.DeleteQuietly);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Submits a batch for a synchronous call (submit, then wait for the result in the same request). A retry of an
+    /// identical call within its window attaches to the first call's tasks instead of charging again (see
+    /// <see cref="IsRetryOf"/>). The record lives in the database, so a retry sent to another node attaches too.
+    /// </summary>
+    public async Task<Outcome<SubmittedBatch>> SubmitBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+        SynchronousSubmission submission, CancellationToken cancellationToken, bool alwaysBatch = false)
+    {
+        for (var round = 0; round < 100; round++)
+        {
+            switch (await idempotency.ClaimRecentAsync(userId, submission, cancellationToken))
+            {
+                case RecentSubmissionClaim.Fresh fresh:
+                    Outcome<SubmittedBatch> outcome;
+                    try
+                    {
+                        outcome = await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+                    }
+                    catch
+                    {
+                        await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                        throw;
+                    }
+                    if (outcome.Succeeded)
+                        await idempotency.RecordTaskAsync(fresh.RecordId, outcome.Value!.BatchId ?? outcome.Value.Tasks[0].Id, CancellationToken.None);
+                    else await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                    return outcome;
+                case RecentSubmissionClaim.Existing existing:
+                    var first = await FindSubmittedAsync(existing.TaskId, userId, cancellationToken);
+                    if (first is not null && IsRetryOf(first, existing.Since, submission))
+                    {
+                        await idempotency.RefreshRecentAsync(existing.RecordId, CancellationToken.None);
+                        logger.LogInformation("Task {TaskId}: an identical {Dialect} call was attached to it instead of charging again",
+                            existing.TaskId, submission.Dialect);
+                        return first;
+                    }
+                    await idempotency.ForgetRecentAsync(existing.RecordId, cancellationToken);
+                    break;
+                default:
+                    // The identical call is between its claim and its insert (milliseconds): wait for its task.
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), clock, cancellationToken);
+                    break;
+            }
+        }
+        return await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+    }
+
+    /// <summary>
+    /// Whether an identical call is a retry of the earlier one: while its tasks still run, yes. Once they succeeded, only
+    /// if the client marks it as a retry, or they finished after the earlier call's wait ended (so that call answered
+    /// "still generating" and never delivered the images; the .NET OpenAI SDK retries such 504s without marking them).
+    /// Otherwise the caller asks for the same thing again on purpose and gets a new task. A failed one was refunded,
+    /// so a retry of it is a new try.
+    /// </summary>
+    private static bool IsRetryOf(SubmittedBatch first, DateTime since, SynchronousSubmission submission)
+    {
+        if (first.Tasks.Any(t => !t.Task.IsTerminal)) return true;
+        if (first.Tasks.Any(t => t.Task.Status != GenerationTaskStatus.Succeeded)) return false;
+        return submission.MarkedRetry || first.Tasks.Max(t => t.Task.FinishedAt) > since + submission.Wait;
+    }
+
+    /// <summary>What an earlier synchronous call submitted: one task by its id, or a batch by the batch id.</summary>
+    private async Task<SubmittedBatch?> FindSubmittedAsync(Guid id, Guid userId, CancellationToken cancellationToken)
+    {
+        if (await reader.GetAsync(id, userId, cancellationToken) is { } view) return new SubmittedBatch(view.Task.BatchId, [view]);
+        var batch = await reader.GetBatchAsync(id, userId, cancellationToken);
+        return batch is null ? null : new SubmittedBatch(id, batch.Select(t => new TaskView(t, 0)).ToList());
+    }
+}

@@ -54,10 +54,10 @@ public abstract record RecentSubmissionClaim
     /// <summary>No identical call within the window: submit, then <see cref="IdempotencyStore.RecordTaskAsync"/>.</summary>
     public sealed record Fresh(long RecordId) : RecentSubmissionClaim;
     /// <summary>
-    /// An identical call, started (or last attached to) at <paramref name="Since"/>, made this task (the batch's id, for
-    /// a call that submits a batch).
+    /// An identical call made this task (the batch's id, for a call that submits a batch); <paramref name="Delivered"/>:
+    /// a call of it answered with the finished result (<see cref="IdempotencyStore.MarkDeliveredAsync"/>).
     /// </summary>
-    public sealed record Existing(long RecordId, Guid TaskId, DateTime Since) : RecentSubmissionClaim;
+    public sealed record Existing(long RecordId, Guid TaskId, bool Delivered) : RecentSubmissionClaim;
     /// <summary>An identical call is being submitted right now.</summary>
     public sealed record Submitting : RecentSubmissionClaim;
 }
@@ -142,6 +142,8 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
     private const string RecentScope = "sync";
     /// <summary>ResponseStatus of a synchronous call's record once its task exists (202 Accepted: the task was made).</summary>
     private const int TaskRecorded = 202;
+    /// <summary>ResponseStatus once a call of it answered with the finished result (200 OK).</summary>
+    private const int TaskDelivered = 200;
 
     /// <summary>
     /// Claims an identical synchronous call's slot. Kept in the database, not in memory, so a retry that a load balancer
@@ -163,8 +165,8 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
                 .SingleOrDefaultAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
             if (existing is null) continue;
             if (existing.CreatedAt >= clock.GetUtcNow().UtcDateTime - submission.Window)
-                return existing.ResponseStatus == TaskRecorded && Guid.TryParse(existing.ResponseBody, out var taskId)
-                    ? new RecentSubmissionClaim.Existing(existing.Id, taskId, existing.CreatedAt)
+                return existing.ResponseStatus is TaskRecorded or TaskDelivered && Guid.TryParse(existing.ResponseBody, out var taskId)
+                    ? new RecentSubmissionClaim.Existing(existing.Id, taskId, existing.ResponseStatus == TaskDelivered)
                     : new RecentSubmissionClaim.Submitting();
             await ForgetRecentAsync(existing.Id, cancellationToken);
         }
@@ -179,6 +181,18 @@ public sealed class IdempotencyStore(IDbContextFactory<BananaLabDbContext> dbFac
         await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.ResponseStatus, TaskRecorded).SetProperty(r => r.ResponseBody, taskId.ToString())
             .SetProperty(r => r.CreatedAt, now), cancellationToken);
+    }
+
+    /// <summary>
+    /// A call of the task answered with its finished result: an identical call after this is a new request, unless the
+    /// client marks it as a retry. Until then (the wait ended first, the client dropped, the process died) a retry
+    /// attaches to the task, since nobody has received its images.
+    /// </summary>
+    public async Task MarkDeliveredAsync(long recordId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Set<IdempotencyRecord>().Where(r => r.Id == recordId && r.ResponseStatus == TaskRecorded)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ResponseStatus, TaskDelivered), cancellationToken);
     }
 
     /// <summary>A retry attached to the task: the window restarts, so the SDK's next retry attaches too.</summary>

@@ -29,18 +29,18 @@ public sealed class TaskService(
         return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
     }
 
-    /// <summary>Submits one task for a synchronous call (see <see cref="SubmitBatchSynchronousAsync"/>).</summary>
-    public async Task<Outcome<TaskView>> SubmitSynchronousAsync(Guid userId, SubmitTaskRequest request, SynchronousSubmission synchronous,
+    /// <summary>One task for a synchronous call, as it is when the wait ends (see <see cref="RunBatchSynchronousAsync"/>).</summary>
+    public async Task<Outcome<TaskView>> RunSynchronousAsync(Guid userId, SubmitTaskRequest request, SynchronousSubmission synchronous,
         CancellationToken cancellationToken)
     {
-        var submitted = await submission.SubmitBatchSynchronousAsync(userId, [request], synchronous, cancellationToken);
-        return submitted.Succeeded ? submitted.Value!.Tasks[0] : submitted.Error!;
+        var ran = await submission.RunBatchSynchronousAsync(userId, [request], synchronous, cancellationToken);
+        return ran.Succeeded ? ran.Value!.Tasks[0] : ran.Error!;
     }
 
-    /// <inheritdoc cref="TaskSubmission.SubmitBatchSynchronousAsync"/>
-    public Task<Outcome<SubmittedBatch>> SubmitBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+    /// <inheritdoc cref="TaskSubmission.RunBatchSynchronousAsync"/>
+    public Task<Outcome<SubmittedBatch>> RunBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
         SynchronousSubmission synchronous, CancellationToken cancellationToken, bool alwaysBatch = false) =>
-        submission.SubmitBatchSynchronousAsync(userId, requests, synchronous, cancellationToken, alwaysBatch);
+        submission.RunBatchSynchronousAsync(userId, requests, synchronous, cancellationToken, alwaysBatch);
 
     /// <inheritdoc cref="TaskSubmission.SubmitBatchAsync"/>
     public Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,

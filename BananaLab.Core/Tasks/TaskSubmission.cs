@@ -204,12 +204,32 @@ public sealed class TaskSubmission(
     }
 
     /// <summary>
-    /// Submits a batch for a synchronous call (submit, then wait for the result in the same request). A retry of an
-    /// identical call within its window attaches to the first call's tasks instead of charging again (see
-    /// <see cref="IsRetryOf"/>). The record lives in the database, so a retry sent to another node attaches too.
+    /// A synchronous call (submit, then wait for the result in the same request): submits the batch, or attaches to the
+    /// tasks of an identical earlier call that is a retry (see <see cref="IsRetryOf"/>), then waits up to
+    /// <see cref="SynchronousSubmission.Wait"/> for every task to end. The tasks as they are when the wait ends; when
+    /// all have ended, the call is recorded as delivered. The record lives in the database, so a retry sent to another
+    /// node attaches too.
     /// </summary>
-    public async Task<Outcome<SubmittedBatch>> SubmitBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
+    /// <param name="alwaysBatch">Give the tasks a batch id even when there is one item.</param>
+    public async Task<Outcome<SubmittedBatch>> RunBatchSynchronousAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
         SynchronousSubmission submission, CancellationToken cancellationToken, bool alwaysBatch = false)
+    {
+        var (submitted, recordId) = await SubmitOrAttachAsync(userId, requests, submission, cancellationToken, alwaysBatch);
+        if (!submitted.Succeeded) return submitted;
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var views = new List<TaskView>(submitted.Value!.Tasks.Count);
+        foreach (var view in submitted.Value.Tasks)
+            views.Add(await reader.WaitAsync(view.Id, userId, submission.Wait - waited.Elapsed, cancellationToken) ?? view);
+        // Only now has a caller the result; a wait that ended first, a dropped client or a crash leaves the record
+        // undelivered, so the SDK's retry of it attaches instead of buying the images again.
+        if (recordId is { } id && views.All(v => v.Task.IsTerminal)) await idempotency.MarkDeliveredAsync(id, CancellationToken.None);
+        return submitted.Value with { Tasks = views };
+    }
+
+    /// <summary>Submits the batch, or finds the tasks of an identical earlier call this one is a retry of; with the call's record.</summary>
+    private async Task<(Outcome<SubmittedBatch> Outcome, long? RecordId)> SubmitOrAttachAsync(Guid userId,
+        IReadOnlyList<SubmitTaskRequest> requests, SynchronousSubmission submission, CancellationToken cancellationToken, bool alwaysBatch)
     {
         for (var round = 0; round < 100; round++)
         {
@@ -226,18 +246,21 @@ public sealed class TaskSubmission(
                         await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
                         throw;
                     }
-                    if (outcome.Succeeded)
-                        await idempotency.RecordTaskAsync(fresh.RecordId, outcome.Value!.BatchId ?? outcome.Value.Tasks[0].Id, CancellationToken.None);
-                    else await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
-                    return outcome;
+                    if (!outcome.Succeeded)
+                    {
+                        await idempotency.ForgetRecentAsync(fresh.RecordId, CancellationToken.None);
+                        return (outcome, null);
+                    }
+                    await idempotency.RecordTaskAsync(fresh.RecordId, outcome.Value!.BatchId ?? outcome.Value.Tasks[0].Id, CancellationToken.None);
+                    return (outcome, fresh.RecordId);
                 case RecentSubmissionClaim.Existing existing:
                     var first = await FindSubmittedAsync(existing.TaskId, userId, cancellationToken);
-                    if (first is not null && IsRetryOf(first, existing.Since, submission))
+                    if (first is not null && IsRetryOf(first, existing.Delivered, submission))
                     {
                         await idempotency.RefreshRecentAsync(existing.RecordId, CancellationToken.None);
                         logger.LogInformation("Task {TaskId}: an identical {Dialect} call was attached to it instead of charging again",
                             existing.TaskId, submission.Dialect);
-                        return first;
+                        return (first, existing.RecordId);
                     }
                     await idempotency.ForgetRecentAsync(existing.RecordId, cancellationToken);
                     break;
@@ -247,21 +270,21 @@ public sealed class TaskSubmission(
                     break;
             }
         }
-        return await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch);
+        return (await SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch), null);
     }
 
     /// <summary>
     /// Whether an identical call is a retry of the earlier one: while its tasks still run, yes. Once they succeeded, only
-    /// if the client marks it as a retry, or they finished after the earlier call's wait ended (so that call answered
-    /// "still generating" and never delivered the images; the .NET OpenAI SDK retries such 504s without marking them).
-    /// Otherwise the caller asks for the same thing again on purpose and gets a new task. A failed one was refunded,
-    /// so a retry of it is a new try.
+    /// if no call has received them yet (<paramref name="delivered"/>: the earlier call's wait ended first and it answered
+    /// "still generating", or its client dropped; the .NET OpenAI SDK retries such 504s without marking them), or the
+    /// client marks it as a retry. Otherwise the caller asks for the same thing again on purpose and gets a new task. A
+    /// failed one was refunded, so a retry of it is a new try.
     /// </summary>
-    private static bool IsRetryOf(SubmittedBatch first, DateTime since, SynchronousSubmission submission)
+    private static bool IsRetryOf(SubmittedBatch first, bool delivered, SynchronousSubmission submission)
     {
         if (first.Tasks.Any(t => !t.Task.IsTerminal)) return true;
         if (first.Tasks.Any(t => t.Task.Status != GenerationTaskStatus.Succeeded)) return false;
-        return submission.MarkedRetry || first.Tasks.Max(t => t.Task.FinishedAt) > since + submission.Wait;
+        return submission.MarkedRetry || !delivered;
     }
 
     /// <summary>What an earlier synchronous call submitted: one task by its id, or a batch by the batch id.</summary>

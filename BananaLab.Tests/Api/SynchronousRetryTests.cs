@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using BananaLab.Core.Data;
+using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using OpenAI;
@@ -90,6 +91,28 @@ public sealed class SynchronousRetryTests(SynchronousRetryTests.ShortWaitFactory
     }
 
     [Fact]
+    public async Task A_client_that_dropped_its_call_and_retries_after_the_task_finished_gets_those_images_and_pays_once()
+    {
+        var (user, key) = await factory.CreateUserAsync(credits: 100);
+        using var client = factory.CreateClient(key);
+        var gate = Gate();
+        var body = new { model = BananaLabFactory.TestModel, prompt = $"[gate:{gate}] a dropped heron" };
+
+        // The client gives up long before the server's 1 s wait ends, so nobody receives the images...
+        using (var drop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.PostAsJsonAsync("/v1/images/generations", body, drop.Token));
+        ScriptedGenerator.OpenGate(gate);
+        await WaitUntilSucceededAsync(user.Id);
+
+        // ...and its retry, unmarked (as the .NET SDK sends it) and well within that wait, gets them instead of a new charge.
+        var retry = await client.PostAsJsonAsync("/v1/images/generations", body);
+
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(1, await CountTasksAsync(user.Id));
+        Assert.Equal(95, await CreditsAsync(user.Id));
+    }
+
+    [Fact]
     public async Task BentoML_generate_retry_while_still_generating_attaches_and_says_do_not_retry()
     {
         var (user, key) = await factory.CreateUserAsync(credits: 100);
@@ -168,6 +191,17 @@ public sealed class SynchronousRetryTests(SynchronousRetryTests.ShortWaitFactory
     {
         await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
         return await db.Tasks.CountAsync(t => t.UserId == userId);
+    }
+
+    private async Task WaitUntilSucceededAsync(Guid userId)
+    {
+        var dbFactory = factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>();
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(20))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            if (await db.Tasks.AnyAsync(t => t.UserId == userId && t.Status == GenerationTaskStatus.Succeeded)) return;
+        }
+        Assert.Fail("The task did not succeed within 15 s.");
     }
 
     private Task<int> CreditsAsync(Guid userId) =>

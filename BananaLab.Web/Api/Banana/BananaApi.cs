@@ -56,14 +56,15 @@ public static class BananaApi
         if (!parsed.Succeeded) return Failure(parsed.Error!, request.HttpContext);
         var wait = startOnly ? TimeSpan.Zero : TimeSpan.FromSeconds(options.Value.BananaStartWaitSeconds);
         var submitted = wait > TimeSpan.Zero
-            ? await tasks.SubmitSynchronousAsync(caller.User.Id, parsed.Value! with { ModelId = modelKey },
+            ? await tasks.RunSynchronousAsync(caller.User.Id, parsed.Value! with { ModelId = modelKey },
                 SynchronousCalls.Identify(request, Name, body.GetRawText(), wait), cancellationToken)
             : await tasks.SubmitAsync(caller.User.Id, parsed.Value! with { ModelId = modelKey }, cancellationToken);
         if (!submitted.Succeeded) return Failure(submitted.Error!, request.HttpContext);
 
         var call = BananaCall.Of(request.HttpContext);
         call.CallId = CallId(submitted.Value!.Id);
-        var view = await tasks.WaitAsync(submitted.Value.Id, caller.User.Id, wait, cancellationToken);
+        // A synchronous start has waited already; a startOnly one answers the task as it is now.
+        var view = wait > TimeSpan.Zero ? submitted.Value : await tasks.WaitAsync(submitted.Value.Id, caller.User.Id, wait, cancellationToken);
         if (wait > TimeSpan.Zero && !view!.Task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         return await TaskStateAsync(call, view!, outputs, urls, request, cancellationToken);
     }

@@ -49,10 +49,9 @@ public static class BentoMLApi
 
         var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
         var call = SynchronousCalls.Identify(request, Name, $"{wantsJson}:{format}:{body.GetRawText()}", wait);
-        var submitted = await tasks.SubmitSynchronousAsync(caller.UserId(), submission, call, cancellationToken);
-        if (!submitted.Succeeded) return ApiProblems.From(submitted.Error!);
-        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
-        var task = view!.Task;
+        var ran = await tasks.RunSynchronousAsync(caller.UserId(), submission, call, cancellationToken);
+        if (!ran.Succeeded) return ApiProblems.From(ran.Error!);
+        var task = ran.Value!.Task;
         if (!task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         if (!task.IsTerminal)
             return ApiProblems.From(new TaskError(ErrorTypes.StillRunning, $"The image is not ready yet; follow it at /api/v1/tasks/{task.Id}."),

@@ -5,7 +5,7 @@ namespace BananaLab.Web.Api.Dialects;
 
 /// <summary>
 /// What the synchronous calls of every dialect (submit and wait in one request) share: how an identical retry is
-/// recognised (see <see cref="BananaLab.Core.Tasks.TaskService.SubmitSynchronousAsync"/>), and the header that tells
+/// recognised (see <see cref="BananaLab.Core.Tasks.TaskService.RunSynchronousAsync"/>), and the header that tells
 /// clients not to retry an answer that ended before the result.
 /// </summary>
 public static class SynchronousCalls

@@ -47,12 +47,10 @@ public static class FastDeployApi
         var submitted = await SubmitAsync(body, userId, tasks, options.Value, cancellationToken,
             call: SynchronousCalls.Identify(request, Name, body.GetRawText(), deadline));
         if (submitted.Error is not null) return Failure(submitted.Error);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        foreach (var view in submitted.Batch!.Tasks)
-            await tasks.WaitAsync(view.Id, userId, deadline - clock.Elapsed, cancellationToken);
-        var finished = await tasks.GetBatchAsync(submitted.Batch.BatchId!.Value, userId, cancellationToken);
-        if (finished!.Any(t => !t.IsTerminal)) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
-        return TypedResults.Ok(await ReplyAsync(finished!, submitted.FileInput, outputs, includeStatus: false, cancellationToken));
+        // The synchronous submission has waited for the batch already.
+        var finished = submitted.Batch!.Tasks.Select(view => view.Task).ToList();
+        if (finished.Any(t => !t.IsTerminal)) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
+        return TypedResults.Ok(await ReplyAsync(finished, submitted.FileInput, outputs, includeStatus: false, cancellationToken));
     }
 
     /// <summary>Submits the inputs and answers their <c>unique_id</c> at once; <c>webhook</c> is called with the result.</summary>
@@ -148,7 +146,7 @@ public static class FastDeployApi
             requests = requests.Select(r => r with { WebhookUrl = webhook, WebhookFormat = WebhookFormat.FastDeploy }).ToList();
         var submitted = call is null
             ? await tasks.SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch: true)
-            : await tasks.SubmitBatchSynchronousAsync(userId, requests, call, cancellationToken, alwaysBatch: true);
+            : await tasks.RunBatchSynchronousAsync(userId, requests, call, cancellationToken, alwaysBatch: true);
         return submitted.Succeeded ? new(submitted.Value, fileInput, null) : new(null, fileInput, submitted.Error);
     }
 

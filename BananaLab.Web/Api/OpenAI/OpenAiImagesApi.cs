@@ -138,15 +138,14 @@ public static class OpenAiImagesApi
         // The same fields (and image bytes) are the same request, whatever the JSON spacing or multipart boundary.
         var canonical = string.Join('\n', fields.Model, fields.Prompt, fields.N, fields.Size, fields.ResponseFormat, fields.OutputFormat,
             fields.Image is { } upload ? IdempotencyStore.HashRequest(upload.Data) : "");
-        var submitted = await tasks.SubmitSynchronousAsync(caller.UserId(), new SubmitTaskRequest
+        var ran = await tasks.RunSynchronousAsync(caller.UserId(), new SubmitTaskRequest
         {
             ModelId = fields.Model ?? options.DefaultModel, Prompt = fields.Prompt, ImageCount = fields.N, Width = width, Height = height,
             OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, Source = Name,
         }, SynchronousCalls.Identify(request, Name, canonical, wait), cancellationToken);
-        if (!submitted.Succeeded) return Error(submitted.Error!);
+        if (!ran.Succeeded) return Error(ran.Error!);
 
-        var view = await tasks.WaitAsync(submitted.Value!.Id, caller.UserId(), wait, cancellationToken);
-        var task = view!.Task;
+        var task = ran.Value!.Task;
         if (!task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         if (!task.IsTerminal) return Error(new TaskError(ErrorTypes.StillRunning, $"Still generating; follow it at /api/v1/tasks/{task.Id}."));
         if (task.Status != GenerationTaskStatus.Succeeded)

@@ -68,7 +68,7 @@ public static class SessionApi
         var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
         var waits = GenerationFields.Bool(body, "wait_for_result") == true;
         var submitted = waits
-            ? await tasks.SubmitSynchronousAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId },
+            ? await tasks.RunSynchronousAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId },
                 SynchronousCalls.Identify(request, Name, body.GetRawText(), wait), cancellationToken)
             : await tasks.SubmitAsync(session.UserId, parsed.Value! with { ModelId = session.ModelId }, cancellationToken);
         if (!submitted.Succeeded) return Failure(submitted.Error!);
@@ -76,8 +76,8 @@ public static class SessionApi
         var jobId = JobId(submitted.Value!.Id);
         if (!waits) return TypedResults.Ok<SessionJobReply>(new SessionJobAccepted(Success: true, jobId));
 
-        var view = await tasks.WaitAsync(submitted.Value.Id, session.UserId, wait, cancellationToken);
-        if (!view!.Task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
+        var view = submitted.Value;
+        if (!view.Task.IsTerminal) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
         if (view.Task.Status != GenerationTaskStatus.Succeeded)
             return TypedResults.Ok<SessionJobReply>(new SessionJobState(!view.Task.IsTerminal, jobId, JobState(view.Task.Status), TaskOutputs.Describe(view)));
         var result = await ResultAsync(view, outputs, cancellationToken);

@@ -39,8 +39,12 @@ public sealed class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalog
             var key = $"Models:{id}";
             if (string.IsNullOrWhiteSpace(model.DisplayName)) errors.Add($"{key}:DisplayName is required.");
             if (string.IsNullOrWhiteSpace(model.Provider)) errors.Add($"{key}:Provider is required.");
-            if (model.NativeWidth < 8 || model.NativeHeight < 8)
-                errors.Add($"{key}:NativeWidth and {key}:NativeHeight must be at least 8 pixels.");
+            if (model.NativeWidth is > 0 and < 8 || model.NativeHeight is > 0 and < 8 || model.NativeWidth < 0 || model.NativeHeight < 0)
+                errors.Add($"{key}:NativeWidth and {key}:NativeHeight must be at least 8 pixels (or 0: the provider's own size).");
+            if (model.Concurrency is < 0 or > 64) errors.Add($"{key}:Concurrency must be between 0 (the provider's default) and 64.");
+            if (!string.IsNullOrWhiteSpace(model.Endpoint) &&
+                !(Uri.TryCreate(model.Endpoint, UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https"))
+                errors.Add($"{key}:Endpoint must be an absolute http(s) URL.");
             if (model.Tiers.Count == 0) errors.Add($"{key}:Tiers must offer at least one of 1K, 2K, 4K.");
             foreach (var (tier, price) in model.Tiers)
             {

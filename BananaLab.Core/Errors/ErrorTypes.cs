@@ -66,11 +66,15 @@ public static class ErrorTypes
 
     // Why a run ended without images, stored on the task (its ErrorCode) and reported by every dialect.
     public static readonly ErrorType ProviderTimeout = new(TaskErrors.ProviderTimeout, ErrorKind.Timeout, "The model took too long");
-    public static readonly ErrorType NoImageProduced = new(TaskErrors.NoImageProduced, ErrorKind.Failed, "No image produced");
+    public static readonly ErrorType NoImage = new(TaskErrors.NoImage, ErrorKind.Failed, "No image produced");
     public static readonly ErrorType GeneratorUnavailable = new(TaskErrors.GeneratorUnavailable, ErrorKind.Unavailable, "Model not available");
     public static readonly ErrorType ModelUnavailable = new(GenerationErrors.ModelUnavailable, ErrorKind.Unavailable, "Model unavailable", nameof(SubmitTaskRequest.ModelId));
     public static readonly ErrorType GenerationFailed = new(TaskErrors.GenerationFailed, ErrorKind.Failed, "Generation failed");
     public static readonly ErrorType LeaseExpired = new(TaskErrors.LeaseExpired, ErrorKind.Failed, "The worker stopped responding");
+    public static readonly ErrorType BlockedByProvider = new(GenerationErrors.BlockedByProvider, ErrorKind.RefusedByPolicy, "Refused by the provider");
+    public static readonly ErrorType ProviderAuthFailed = new(GenerationErrors.ProviderAuthFailed, ErrorKind.Unavailable, "The provider refused our credentials");
+    public static readonly ErrorType ProviderRateLimited = new(GenerationErrors.ProviderRateLimited, ErrorKind.Unavailable, "The provider is busy");
+    public static readonly ErrorType ProviderError = new(GenerationErrors.ProviderError, ErrorKind.Unavailable, "The provider failed");
     public static readonly ErrorType OutputBlocked = new(TaskErrors.OutputBlocked, ErrorKind.RefusedByPolicy, "Image refused");
     public static readonly ErrorType Canceled = new(TaskErrors.Canceled, ErrorKind.Canceled, "Canceled");
 
@@ -89,7 +93,8 @@ public static class ErrorTypes
     /// <summary>The codes a task that ended without images stores (and its credits are released).</summary>
     public static IReadOnlyList<ErrorType> OfRuns { get; } =
     [
-        ProviderTimeout, NoImageProduced, GeneratorUnavailable, ModelUnavailable, GenerationFailed, LeaseExpired, OutputBlocked, Canceled,
+        ProviderTimeout, NoImage, GeneratorUnavailable, ModelUnavailable, GenerationFailed, LeaseExpired, OutputBlocked, Canceled,
+        BlockedByProvider, ProviderAuthFailed, ProviderRateLimited, ProviderError,
         ReferenceImageUnreadable,
     ];
 

@@ -18,6 +18,18 @@ public interface IImageGenerator
     /// <summary>What <paramref name="model"/> (a catalog entry of this provider) can take and give.</summary>
     GenerationCapabilities CapabilitiesFor(ModelDefinition model);
 
+    /// <summary>
+    /// How many tasks of one model a worker runs at once when its catalog entry sets no <c>Concurrency</c>: 1 for a model
+    /// that works on this machine's CPU or GPU, more for a remote service, whose calls wait on the network.
+    /// </summary>
+    int DefaultConcurrency => 1;
+
+    /// <summary>
+    /// Why this installation cannot run <paramref name="model"/> at all, naming the setting to fix (e.g. a remote model
+    /// without <c>Models:id:ApiKey</c>), or null. Such a model is listed, switched off, and refused at submission.
+    /// </summary>
+    string? UnavailableReason(ModelDefinition model) => null;
+
     Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
         IGenerationOutput output, CancellationToken cancellationToken);
 }
@@ -117,12 +129,29 @@ public abstract record ProducedImage
     public sealed record Encoded(byte[] Data) : ProducedImage;
 }
 
-/// <summary>A failure with a stable code and a message a user can read.</summary>
+/// <summary>
+/// A failure with a stable code (<see cref="GenerationErrors"/>) and a message a user can read; never a secret, never a
+/// provider's raw response. A transient one is retried (after <see cref="RetryAfter"/> when the provider asked for a
+/// delay) up to <c>Worker:MaxAttempts</c>.
+/// </summary>
 public class GenerationException(string code, string message, bool transient = false, Exception? inner = null)
     : Exception(message, inner)
 {
     public string Code { get; } = code;
     public bool Transient { get; } = transient;
+    /// <summary>How long the provider asked us to wait before trying again (HTTP <c>Retry-After</c>), if it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+}
+
+/// <summary>
+/// The provider refused the request for its content (<see cref="GenerationErrors.BlockedByProvider"/>). The worker records
+/// a moderation decision with <see cref="ProviderReason"/> for the admins' review; the user sees our neutral message.
+/// </summary>
+public sealed class ProviderRefusedException(string providerReason, Exception? inner = null)
+    : GenerationException(GenerationErrors.BlockedByProvider, Moderation.ModerationDecision.NeutralMessage, transient: false, inner)
+{
+    /// <summary>What the provider said (its error code and message, shortened), for admins only.</summary>
+    public string ProviderReason { get; } = providerReason;
 }
 
 /// <summary>
@@ -135,4 +164,15 @@ public static class GenerationErrors
     public const string ModelUnavailable = "model_unavailable";
     /// <summary>The reference image passed the checks at submission but the model cannot decode it.</summary>
     public const string ReferenceImageUnreadable = "reference_image_unreadable";
+    /// <summary>The provider refused the prompt or image for its content (<see cref="ProviderRefusedException"/>); not retried.</summary>
+    public const string BlockedByProvider = "blocked_by_provider";
+    /// <summary>
+    /// The provider refused our credentials (401/403): not retried, and the model is switched off until its settings change
+    /// or an admin retries it.
+    /// </summary>
+    public const string ProviderAuthFailed = "provider_auth_failed";
+    /// <summary>The provider is over its rate limit for us (429); transient, retried after its <c>Retry-After</c>.</summary>
+    public const string ProviderRateLimited = "provider_rate_limited";
+    /// <summary>The provider answered 5xx, or could not be reached; transient, retried with backoff.</summary>
+    public const string ProviderError = "provider_error";
 }

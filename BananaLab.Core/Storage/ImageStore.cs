@@ -97,10 +97,10 @@ public sealed class TaskImageWriter(string root, string relativeDirectory, Outpu
         foreach (var image in images.OrderBy(i => i.Index))
         {
             if (!_files.TryGetValue(image.Index, out var file))
-                throw new GenerationException(TaskErrors.NoImageProduced, $"Image {image.Index} was reported but never written.");
+                throw new GenerationException(TaskErrors.NoImage, $"Image {image.Index} was reported but never written.");
             file.Dispose();
             if (file.Length == 0)
-                throw new GenerationException(TaskErrors.NoImageProduced, $"Image {image.Index} is empty.");
+                throw new GenerationException(TaskErrors.NoImage, $"Image {image.Index} is empty.");
             var relative = Path.Combine(relativeDirectory, $"{image.Index}{format.Extension()}");
             File.Move(file.Path, Path.Combine(root, relative), overwrite: true);
             result.Add(new TaskImage

@@ -75,7 +75,7 @@ public static class TaskErrors
 
     // Run-time failures, stored on the task; their kinds are in ErrorTypes.
     public const string ProviderTimeout = "provider_timeout";
-    public const string NoImageProduced = "no_image_produced";
+    public const string NoImage = "no_image";
     public const string GeneratorUnavailable = "generator_unavailable";
     public const string GenerationFailed = "generation_failed";
     public const string LeaseExpired = "lease_expired";

@@ -64,17 +64,19 @@ public sealed class TaskQueue(
     }
 
     /// <summary>
-    /// Ends a run that did not produce images. A transient failure with attempts left goes back to the
-    /// queue after a backoff; anything else fails (or cancels) the task and releases its credits.
+    /// Ends a run that did not produce images. A transient failure with attempts left goes back to the queue after an
+    /// exponential backoff, or after <paramref name="retryAfter"/> when the provider asked for longer; anything else fails
+    /// (or cancels) the task and releases its credits.
     /// </summary>
     public async Task FailAsync(GenerationTask task, string workerName, string code, string message, bool transient,
-        int maxAttempts, TimeSpan retryBaseDelay, CancellationToken cancellationToken)
+        int maxAttempts, TimeSpan retryBaseDelay, CancellationToken cancellationToken, TimeSpan? retryAfter = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var attempts = await db.Tasks.Where(t => t.Id == task.Id).Select(t => t.Attempts).SingleAsync(cancellationToken);
         if (transient && attempts < maxAttempts)
         {
-            var delay = retryBaseDelay * Math.Pow(2, attempts - 1);
+            var backoff = retryBaseDelay * Math.Pow(2, attempts - 1);
+            var delay = retryAfter > backoff ? retryAfter.Value : backoff;
             // A task whose cancel was accepted is not retried: it falls through to be settled as canceled.
             if (await transitions.RequeueAsync(db, task, TaskTransitions.HeldBy(db, task.Id, workerName), Requeue.Retry(delay, code, message),
                     cancellationToken))

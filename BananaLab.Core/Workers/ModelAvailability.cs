@@ -5,7 +5,9 @@ namespace BananaLab.Core.Workers;
 
 /// <summary>
 /// Whether a worker can run a catalog model now, decided the same way for submission, <c>/readyz</c>, the admin models page,
-/// <c>/api/v1/models</c> and the worker's sweep of queued tasks. A model is available when
+/// <c>/api/v1/models</c> and the worker's sweep of queued tasks. A model is available when its provider does not switch
+/// it off in this installation (<see cref="IImageGenerator.UnavailableReason"/>, e.g. a remote model without an API key)
+/// and
 /// <list type="bullet">
 /// <item>this process's own worker runs it (one machine: the in-process worker's generators decide), or</item>
 /// <item>a live worker registration lists it (<see cref="WorkerDirectory"/>: separate worker processes advertise what they
@@ -29,6 +31,8 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
 
     private ModelServing Decide(ModelDefinition model, WorkerRoster roster)
     {
+        // Switched off in this installation's settings (a remote model without its key): no worker may run it, whatever it registered.
+        if (providers.Find(model.Provider)?.UnavailableReason(model) is { } off) return new ModelServing(model.Id, false, [], off);
         var workers = roster.Serving(model.Id).ToList();
         if (local.Serves(model.Id) && !workers.Contains(local.WorkerName!)) workers.Insert(0, local.WorkerName!);
         if (workers.Count > 0) return new ModelServing(model.Id, true, workers, $"served by {string.Join(", ", workers)}.");

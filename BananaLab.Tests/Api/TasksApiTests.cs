@@ -123,7 +123,7 @@ public sealed class TasksApiTests(BananaLabFactory factory) : IClassFixture<Bana
     }
 
     [Fact]
-    public async Task A_run_without_images_fails_with_no_image_produced_and_refunds()
+    public async Task A_run_without_images_fails_with_no_image_and_refunds()
     {
         var (_, key) = await factory.CreateUserAsync(credits: 50);
         using var client = factory.CreateClient(key);
@@ -131,7 +131,7 @@ public sealed class TasksApiTests(BananaLabFactory factory) : IClassFixture<Bana
         var done = await client.WaitForTerminalAsync((await client.SubmitAsync(new { model = Model, prompt = "nothing [empty]" })).Id);
 
         Assert.Equal("failed", done.Status);
-        Assert.Equal("no_image_produced", done.Error?.Code);
+        Assert.Equal("no_image", done.Error?.Code);
         Assert.Equal(3, done.Attempts); // retried up to Worker:MaxAttempts
         var credits = await (await client.GetAsync("/api/v1/credits")).ReadJsonAsync();
         Assert.Equal(50, credits.GetProperty("balance").GetInt32());

@@ -46,12 +46,12 @@ public sealed class ImageFinisherTests : IDisposable
     }
 
     [Fact]
-    public async Task A_provider_answer_that_is_no_image_is_a_transient_no_image_produced()
+    public async Task A_provider_answer_that_is_no_image_is_a_transient_no_image()
     {
         var error = await Assert.ThrowsAsync<GenerationException>(() => _local.Finisher.GenerateAsync(
             new FileProvider("not an image at all"u8.ToArray()), Request(256, 256), new RecordingProgress(), new MemoryImageOutput(), default));
 
-        Assert.Equal(TaskErrors.NoImageProduced, error.Code);
+        Assert.Equal(TaskErrors.NoImage, error.Code);
         Assert.True(error.Transient);
     }
 

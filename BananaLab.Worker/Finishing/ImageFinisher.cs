@@ -55,11 +55,11 @@ public sealed class ImageFinisher(SuperResolutionUpscaler upscaler)
                 return ImageFraming.FromRgba(pixels.Width, pixels.Height, pixels.Rgba);
             case ProducedImage.Encoded encoded:
                 if (!ImageHeader.TryRead(encoded.Data, out _, out var error))
-                    throw new GenerationException(TaskErrors.NoImageProduced, $"The provider returned no readable image: {error}", transient: true);
+                    throw new GenerationException(TaskErrors.NoImage, $"The provider returned no readable image: {error}", transient: true);
                 using (var decoded = SKBitmap.Decode(encoded.Data))
                 {
                     if (decoded is null || decoded.Width == 0 || decoded.Height == 0)
-                        throw new GenerationException(TaskErrors.NoImageProduced, "The provider returned an image that could not be decoded.", transient: true);
+                        throw new GenerationException(TaskErrors.NoImage, "The provider returned an image that could not be decoded.", transient: true);
                     return ImageFraming.ToOpaque(decoded);
                 }
             default:

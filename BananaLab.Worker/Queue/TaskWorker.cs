@@ -132,8 +132,8 @@ public sealed class TaskWorker(
     private async Task RunAsync(GenerationTask task, CancellationToken abortToken)
     {
         var retryDelay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs);
-        Task Fail(string code, string message, bool transient) =>
-            queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None);
+        Task Fail(string code, string message, bool transient, TimeSpan? retryAfter = null) =>
+            queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None, retryAfter);
 
         var model = catalog.Find(task.ModelId);
         var generator = providers.Find(task.Provider);
@@ -165,7 +165,7 @@ public sealed class TaskWorker(
 
             if (result.Images.Count != task.ImageCount)
             {
-                await Fail(TaskErrors.NoImageProduced, result.Images.Count == 0
+                await Fail(TaskErrors.NoImage, result.Images.Count == 0
                     ? "The model finished without producing an image."
                     : $"The model produced {result.Images.Count} of {task.ImageCount} images.", transient: true);
                 return;
@@ -201,13 +201,24 @@ public sealed class TaskWorker(
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             await StopHeartbeatAsync();
-            await Fail(TaskErrors.ProviderTimeout, $"The model did not finish within {model.TimeoutSeconds} seconds.", transient: true);
+            // Not retried: the whole of the model's time is spent, and a second try would wait as long again.
+            await Fail(TaskErrors.ProviderTimeout, $"The model did not finish within {model.TimeoutSeconds} seconds.", transient: false);
+        }
+        catch (ProviderRefusedException e)
+        {
+            await StopHeartbeatAsync();
+            // The provider's own moderation: on record for the admins' review with its reason; the user sees our neutral message.
+            await moderationLog.RecordAsync(ModerationDecisionRecord.From(
+                new ModerationDecision(false, ["provider"], [], Note: e.ProviderReason), task.UserId, task.Id, "provider", task.Source,
+                DateTime.UtcNow), CancellationToken.None);
+            logger.LogInformation("Task {TaskId} refused by its provider {Provider}", task.Id, task.Provider);
+            await Fail(e.Code, e.Message, transient: false);
         }
         catch (GenerationException e)
         {
             await StopHeartbeatAsync();
             logger.LogWarning(e, "Task {TaskId} failed: {Code}", task.Id, e.Code);
-            await Fail(e.Code, e.Message, e.Transient);
+            await Fail(e.Code, e.Message, e.Transient, e.RetryAfter);
         }
         catch (Exception e)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using MudBlazor;
 
@@ -74,10 +75,14 @@ public static class TaskDisplay
         GenerationTaskStatus.Failed => task.ErrorCode switch
         {
             TaskErrors.ProviderTimeout => "The model took too long to answer, so the run was stopped. Your credits were returned; please try again.",
-            TaskErrors.NoImageProduced => "The model finished without producing an image. Your credits were returned.",
+            TaskErrors.NoImage => "The model finished without producing an image. Your credits were returned.",
             TaskErrors.GeneratorUnavailable => "This model is not available right now. Your credits were returned; try again later or pick another model.",
             TaskErrors.LeaseExpired => "The worker running this task stopped responding. Your credits were returned; please try again.",
             TaskErrors.OutputBlocked => "The generated image did not pass moderation and was not kept. Nothing was charged.",
+            GenerationErrors.BlockedByProvider => "This prompt was not accepted by moderation. Your credits were returned; you can edit the prompt and try again.",
+            GenerationErrors.ProviderAuthFailed => "This model's provider did not accept our credentials, so the model is switched off until an admin fixes it. Your credits were returned.",
+            GenerationErrors.ProviderRateLimited or GenerationErrors.ProviderError =>
+                "This model's provider is not answering right now. Your credits were returned; please try again later.",
             _ => "The image could not be generated. Your credits were returned; please try again.",
         },
         _ => null,

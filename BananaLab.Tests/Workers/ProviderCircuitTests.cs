@@ -156,6 +156,8 @@ public sealed class CountingRemoteGenerator : IImageGenerator
 
     public string Provider => Name;
 
+    public bool IsRemote => true;
+
     public int DefaultConcurrency => 8;
 
     public GenerationCapabilities CapabilitiesFor(ModelDefinition model) => new() { MaxBatch = 1 };

@@ -5,6 +5,7 @@ using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
+using BananaLab.Web.Api.Tasks;
 using Microsoft.Extensions.Logging;
 
 namespace BananaLab.Tests.Providers;
@@ -19,6 +20,23 @@ public abstract class RemoteProviderHostFactory : BananaLabFactory
 
     /// <summary>The remote entries of the catalog.</summary>
     protected abstract IDictionary<string, string?> Models { get; }
+
+    /// <summary>The loopback service the entries point at, stopped with the host.</summary>
+    protected abstract IAsyncDisposable Service { get; }
+
+    /// <summary>A remote catalog entry: 3 credits per 1K image, up to 4 images.</summary>
+    protected static void AddEntry(IDictionary<string, string?> settings, string id, string provider, string endpoint, string? apiKey,
+        string remoteModel, int timeoutSeconds)
+    {
+        settings[$"Models:{id}:DisplayName"] = $"Remote model {id}";
+        settings[$"Models:{id}:Provider"] = provider;
+        settings[$"Models:{id}:Endpoint"] = endpoint;
+        settings[$"Models:{id}:ApiKey"] = apiKey;
+        settings[$"Models:{id}:RemoteModel"] = remoteModel;
+        settings[$"Models:{id}:Tiers:1K"] = "3";
+        settings[$"Models:{id}:MaxImages"] = "4";
+        settings[$"Models:{id}:TimeoutSeconds"] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     protected override IDictionary<string, string?> Settings
     {
@@ -39,6 +57,40 @@ public abstract class RemoteProviderHostFactory : BananaLabFactory
         builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace));
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) Service.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// The task failed with <paramref name="code"/> after <paramref name="attempts"/> attempts (the ones before retried with
+    /// that code), and its credits were reserved once and released once.
+    /// </summary>
+    public async Task AssertFailedAndReleasedAsync(TaskResponse done, string code, int attempts)
+    {
+        Assert.Equal("failed", done.Status);
+        Assert.Equal(code, done.Error?.Code);
+        var record = await RecordOfAsync(done.Id);
+        Assert.Equal([CreditEntryKind.Reserve, CreditEntryKind.Release], record.Credits);
+        Assert.Equal(Enumerable.Repeat(((TaskAttemptOutcome?)TaskAttemptOutcome.Retried, (string?)code), attempts - 1)
+            .Append((TaskAttemptOutcome.Failed, code)), record.Attempts);
+    }
+
+    /// <summary>
+    /// The task succeeded on its second attempt, after a <c>provider_rate_limited</c> first one, its second call at least the
+    /// service's <c>Retry-After</c> (1 s) after the first, and its credits were captured once.
+    /// </summary>
+    public async Task AssertSucceededAfterRetryAfterAsync(TaskResponse done, IReadOnlyList<LoopbackProviderServer.Call> calls)
+    {
+        Assert.Equal("succeeded", done.Status);
+        Assert.Equal(2, calls.Count);
+        Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromMilliseconds(950), $"retried after {(calls[1].At - calls[0].At).TotalMilliseconds} ms");
+        var record = await RecordOfAsync(done.Id);
+        Assert.Equal([(TaskAttemptOutcome.Retried, "provider_rate_limited"), (TaskAttemptOutcome.Succeeded, null)], record.Attempts);
+        Assert.Equal([CreditEntryKind.Reserve, CreditEntryKind.Capture], record.Credits);
+    }
+
     /// <summary>A task's record: its credit entries and its attempts (outcome and code), in order.</summary>
     public async Task<(List<CreditEntryKind> Credits, List<(TaskAttemptOutcome? Outcome, string? Code)> Attempts)> RecordOfAsync(Guid taskId)
     {
@@ -47,6 +99,17 @@ public abstract class RemoteProviderHostFactory : BananaLabFactory
         var attempts = await db.TaskAttempts.AsNoTracking().Where(a => a.TaskId == taskId).OrderBy(a => a.Id)
             .Select(a => new { a.Outcome, a.ErrorCode }).ToListAsync();
         return (credits, attempts.Select(a => (a.Outcome, a.ErrorCode)).ToList());
+    }
+
+    /// <summary>Waits (up to 15 s) for <paramref name="condition"/> to hold.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition never held.");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Fails when a captured log line (or its exception) holds <paramref name="secret"/>.</summary>

@@ -34,25 +34,13 @@ public sealed class GeminiProviderTests(GeminiProviderTests.GeminiFactory factor
             {
                 var settings = new Dictionary<string, string?>();
                 foreach (var id in FailureModels.Select(f => $"gemini-{f}").Append(Model).Append(Keyless))
-                {
-                    settings[$"Models:{id}:DisplayName"] = $"Nano Banana ({id})";
-                    settings[$"Models:{id}:Provider"] = GeminiImageGenerator.ProviderName;
-                    settings[$"Models:{id}:Endpoint"] = Api.Server.BaseUrl;
-                    settings[$"Models:{id}:ApiKey"] = id == Keyless ? null : FakeGeminiApi.Key;
-                    settings[$"Models:{id}:RemoteModel"] = "gemini-2.5-flash-image";
-                    settings[$"Models:{id}:Tiers:1K"] = "4";
-                    settings[$"Models:{id}:MaxImages"] = "4";
-                    settings[$"Models:{id}:TimeoutSeconds"] = id == "gemini-hang" ? "2" : "30";
-                }
+                    AddEntry(settings, id, GeminiImageGenerator.ProviderName, Api.Server.BaseUrl, id == Keyless ? null : FakeGeminiApi.Key,
+                        "gemini-2.5-flash-image", timeoutSeconds: id == "gemini-hang" ? 2 : 30);
                 return settings;
             }
         }
 
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            if (disposing) Api.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
+        protected override IAsyncDisposable Service => Api;
     }
 
     [Fact]
@@ -140,13 +128,8 @@ public sealed class GeminiProviderTests(GeminiProviderTests.GeminiFactory factor
 
         var done = await client.WaitForTerminalAsync((await client.SubmitAsync(new { model = $"gemini-{failure}", prompt })).Id);
 
-        Assert.Equal("failed", done.Status);
-        Assert.Equal(code, done.Error?.Code);
+        await factory.AssertFailedAndReleasedAsync(done, code, attempts: calls);
         Assert.Equal(calls, factory.Api.Server.CallsFor(prompt).Count);
-        var record = await factory.RecordOfAsync(done.Id);
-        Assert.Equal([CreditEntryKind.Reserve, CreditEntryKind.Release], record.Credits);
-        Assert.Equal(Enumerable.Repeat(((TaskAttemptOutcome?)TaskAttemptOutcome.Retried, (string?)code), calls - 1)
-            .Append((TaskAttemptOutcome.Failed, code)), record.Attempts);
         Assert.Equal(40, (await (await client.GetAsync("/api/v1/credits")).ReadJsonAsync()).GetProperty("balance").GetInt32());
         Assert.DoesNotContain(FakeGeminiApi.Key, done.Error?.Message);
         Assert.DoesNotContain("Test failure", done.Error?.Message); // never the provider's own text
@@ -179,13 +162,7 @@ public sealed class GeminiProviderTests(GeminiProviderTests.GeminiFactory factor
 
         var done = await client.WaitForTerminalAsync((await client.SubmitAsync(new { model = "gemini-429", prompt })).Id);
 
-        Assert.Equal("succeeded", done.Status);
-        var calls = factory.Api.Server.CallsFor(prompt);
-        Assert.Equal(2, calls.Count);
-        Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromMilliseconds(950), $"retried after {(calls[1].At - calls[0].At).TotalMilliseconds} ms");
-        var record = await factory.RecordOfAsync(done.Id);
-        Assert.Equal([(TaskAttemptOutcome.Retried, "provider_rate_limited"), (TaskAttemptOutcome.Succeeded, null)], record.Attempts);
-        Assert.Equal([CreditEntryKind.Reserve, CreditEntryKind.Capture], record.Credits);
+        await factory.AssertSucceededAfterRetryAfterAsync(done, factory.Api.Server.CallsFor(prompt));
     }
 
     [Fact]
@@ -205,7 +182,7 @@ public sealed class GeminiProviderTests(GeminiProviderTests.GeminiFactory factor
         var record = await factory.RecordOfAsync(done.Id);
         Assert.Equal([(TaskAttemptOutcome.Failed, "provider_timeout")], record.Attempts);
         Assert.Equal([CreditEntryKind.Reserve, CreditEntryKind.Release], record.Credits);
-        await WaitUntil(() => factory.Api.Abandoned.Contains(prompt));
+        await RemoteProviderHostFactory.WaitUntilAsync(() => factory.Api.Abandoned.Contains(prompt));
     }
 
     [Fact]
@@ -254,15 +231,5 @@ public sealed class GeminiProviderTests(GeminiProviderTests.GeminiFactory factor
         var failure = Assert.Single(result.Failures!);
         Assert.StartsWith("Models:nano:RemoteModel is required", failure);
         Assert.DoesNotContain("secret-value", failure);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition never held.");
-            await Task.Delay(50);
-        }
     }
 }

@@ -30,6 +30,7 @@ public sealed class Automatic1111ImageGenerator(IHttpClientFactory clients, ILog
     public const int MaxImagesPerCall = 8;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G'];
     private static readonly TimeSpan ShortCall = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _servers = new(StringComparer.OrdinalIgnoreCase);
 
@@ -210,7 +211,7 @@ public sealed class Automatic1111ImageGenerator(IHttpClientFactory clients, ILog
         try
         {
             var data = Base64(base64);
-            if (data.AsSpan().StartsWith("\x89PNG"u8.ToArray())) return data;
+            if (data.AsSpan().StartsWith(PngSignature)) return data;
             using var bitmap = SKBitmap.Decode(data);
             if (bitmap is null) return null;
             using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);

@@ -1,6 +1,8 @@
 using BananaLab.Worker.Finishing;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
+using BananaLab.Worker.Providers.Automatic1111;
+using BananaLab.Worker.Providers.Gemini;
 using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Worker;
@@ -17,6 +19,8 @@ public static class GenerationServiceCollectionExtensions
     {
         builder.AddBananaLabWorker();
         builder.AddBananaLabInference();
+        builder.Services.AddBananaLabGeminiProvider();
+        builder.Services.AddBananaLabAutomatic1111Provider();
         builder.AddBananaLabFinishing();
         builder.AddBananaLabImageModeration();
         return builder;

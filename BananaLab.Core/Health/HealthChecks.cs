@@ -86,11 +86,14 @@ public static class HealthChecks
                 return HealthCheckResult.Degraded($"The worker registrations could not be read: {e.GetType().Name}.");
             }
             static string Describe(IEnumerable<ModelServing> some) => string.Join(" ", some.Select(m => $"{m.ModelId}: {m.Reason}"));
-            var unavailable = models.Where(m => !m.Available).ToList();
-            if (unavailable.Count == 0) return HealthCheckResult.Healthy(Describe(models));
+            // A model switched off by the settings (a shipped remote model without its key) is not a fault: it is listed, not counted.
+            var notConfigured = models.Where(m => m.NotConfigured).ToList();
+            var unavailable = models.Where(m => !m.Available && !m.NotConfigured).ToList();
             var available = models.Where(m => m.Available).ToList();
+            var off = notConfigured.Count == 0 ? "" : $" Not configured: {Describe(notConfigured)}";
+            if (unavailable.Count == 0) return HealthCheckResult.Healthy(Describe(available) + off);
             return HealthCheckResult.Degraded($"Refused at submission: {Describe(unavailable)}" +
-                                              (available.Count == 0 ? "" : $" Running: {Describe(available)}"));
+                                              (available.Count == 0 ? "" : $" Running: {Describe(available)}") + off);
         }
     }
 

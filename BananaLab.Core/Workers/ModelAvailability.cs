@@ -43,7 +43,8 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
     private ModelServing Serving(ModelDefinition model, WorkerRoster roster)
     {
         // Switched off in this installation's settings (a remote model without its key): no worker may run it, whatever it registered.
-        if (providers.Find(model.Provider)?.UnavailableReason(model) is { } setting) return new ModelServing(model.Id, false, [], setting);
+        if (providers.Find(model.Provider)?.UnavailableReason(model) is { } setting)
+            return new ModelServing(model.Id, false, [], setting) { NotConfigured = true };
         var workers = roster.Serving(model.Id).ToList();
         if (local.Serves(model.Id) && !workers.Contains(local.WorkerName!)) workers.Insert(0, local.WorkerName!);
         // A worker whose provider refused our credentials has switched the model off (until a restart or an admin's retry).
@@ -64,6 +65,12 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
 /// <summary>Whether a model can run now, which workers serve it, and why, in a sentence; and how it fares on each worker.</summary>
 public sealed record ModelServing(string ModelId, bool Available, IReadOnlyList<string> Workers, string Reason)
 {
+    /// <summary>
+    /// Switched off by this installation's settings (<see cref="IImageGenerator.UnavailableReason"/>, e.g. a shipped remote
+    /// model whose key is not set): deliberate, so not a fault <c>/readyz</c> reports.
+    /// </summary>
+    public bool NotConfigured { get; init; }
+
     /// <summary>Each worker's report on the model (<see cref="ModelHealth"/>): this process's own worker live, others as last registered.</summary>
     public IReadOnlyList<(string Worker, ModelHealth Health)> Health { get; init; } = [];
 }

@@ -180,13 +180,15 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 Assert.Contains($"bananalab_generation_seconds_count{{model=\"{BananaLabFactory.TestModel}\",worker=\"worker-2\",node=\"worker-2\"}} {completed}", metrics);
             }
 
-            // Beside its metrics, the worker answers Kubernetes-style probes with its database and Redis checks, on loopback only.
+            // Beside its metrics, the worker answers Kubernetes-style probes with its database, Redis and providers checks, on loopback only.
             using (var prober = new HttpClient())
             {
                 Assert.Equal(System.Net.HttpStatusCode.OK, (await prober.GetAsync($"http://127.0.0.1:{metricsPort}/livez")).StatusCode);
                 var ready = await (await prober.GetAsync($"http://127.0.0.1:{metricsPort}/readyz")).ReadJsonAsync();
                 Assert.Equal("Healthy", ready.GetProperty("status").GetString());
-                Assert.Equal(["database", "redis", "startup"], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+                Assert.Equal(["database", "providers", "redis", "startup"], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+                Assert.StartsWith($"{BananaLabFactory.TestModel}: 0 in flight, last success ",
+                    ready.GetProperty("checks").GetProperty("providers").GetProperty("description").GetString());
                 Assert.Equal(["127.0.0.1"], ListeningSockets.AddressesOf(metricsPort));
             }
 

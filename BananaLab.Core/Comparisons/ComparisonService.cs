@@ -28,7 +28,7 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
         foreach (var model in models)
         {
             var quote = tasks.Quote(model, settings.Size, settings.ImageCount, settings.AspectRatio, settings.Width, settings.Height);
-            if (!quote.Succeeded) return ForModel(model!, quote.Error!);
+            if (!quote.Succeeded) return ForModel(model!.Trim(), quote.Error!);
             quotes.Add(quote.Value!);
         }
         return new ComparisonQuote(quotes);
@@ -38,7 +38,8 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
     /// Submits one task per model with the same settings (the model id is also each task's batch key), all or nothing.
     /// Errors: <c>invalid_request</c> (field <c>models</c>) for fewer than 2, more than 4, a blank or a repeated model; any
     /// error a single task gets, prefixed with the model it is about (a setting the model does not take, e.g.
-    /// <c>invalid_seed</c> "Model 'x': The model 'x' takes no seed."); <c>insufficient_credits</c> naming the summed price.
+    /// <c>invalid_seed</c> "The model 'x' takes no seed.", <c>count_out_of_range</c> "Model 'x': The image count must be between
+    /// 1 and 1 for this model."); <c>insufficient_credits</c> naming the summed price.
     /// </summary>
     /// <param name="idempotencyRecordId">The request's <c>Idempotency-Key</c> claim, linked to the comparison's id in its transaction.</param>
     public async Task<Outcome<Comparison>> CreateAsync(Guid userId, SubmitTaskRequest settings, IReadOnlyList<string?>? models,
@@ -46,9 +47,11 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
     {
         if (CheckModels(models) is { } invalid) return invalid;
         var requests = models!.Select(m => settings with { ModelId = m!.Trim(), BatchKey = m.Trim() }).ToList();
-        // Each model's own errors first, so the message names the model rather than an item number.
-        foreach (var request in requests)
-            if (validator.Validate(request).Error is { } error) return ForModel(request.ModelId!, error);
+        // Each model's own errors first, so the message names the model rather than an item number; an error every
+        // model shares (a blank prompt) is about the settings, not a model, and reads as a single task's would.
+        var errors = requests.Select(r => (Model: r.ModelId!, Error: validator.Validate(r).Error)).ToList();
+        if (errors.FirstOrDefault(e => e.Error is not null) is { Error: { } first } failing)
+            return errors.All(e => e.Error?.Message == first.Message) ? first : ForModel(failing.Model, first);
 
         var submitted = await tasks.SubmitBatchAsync(userId, requests, cancellationToken, idempotencyRecordId: idempotencyRecordId, comparison: true);
         if (!submitted.Succeeded) return submitted.Error!;
@@ -81,7 +84,9 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
         return repeated is null ? null : TaskErrors.InvalidRequest($"'models' lists '{Shown(repeated.Key)}' more than once.", "models");
     }
 
-    private static TaskError ForModel(string model, TaskError error) => error with { Message = $"Model '{Shown(model.Trim())}': {error.Message}" };
+    /// <summary>The error, naming the model it is about where its message does not already.</summary>
+    private static TaskError ForModel(string model, TaskError error) =>
+        error.Message.Contains($"'{model}'", StringComparison.Ordinal) ? error : error with { Message = $"Model '{Shown(model)}': {error.Message}" };
 
     /// <summary>A caller's model id as an error message quotes it: at most 100 characters.</summary>
     private static string Shown(string model) => model.Length > 100 ? model[..100] + "…" : model;

@@ -1,4 +1,5 @@
 using BananaLab.Core.Data;
+using BananaLab.Core.Errors;
 using BananaLab.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
 
@@ -39,7 +40,8 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
     /// Errors: <c>invalid_request</c> (field <c>models</c>) for fewer than 2, more than 4, a blank or a repeated model; any
     /// error a single task gets, prefixed with the model it is about (a setting the model does not take, e.g.
     /// <c>invalid_seed</c> "The model 'x' takes no seed.", <c>count_out_of_range</c> "Model 'x': The image count must be between
-    /// 1 and 1 for this model."); <c>insufficient_credits</c> naming the summed price.
+    /// 1 and 1 for this model."); <c>insufficient_credits</c> naming the summed price; <c>moderation_blocked</c> with the
+    /// neutral message (the blocked tasks are stored for the moderation review, as a single task's are).
     /// </summary>
     /// <param name="idempotencyRecordId">The request's <c>Idempotency-Key</c> claim, linked to the comparison's id in its transaction.</param>
     public async Task<Outcome<Comparison>> CreateAsync(Guid userId, SubmitTaskRequest settings, IReadOnlyList<string?>? models,
@@ -54,6 +56,8 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
             return errors.All(e => e.Error?.Message == first.Message) ? first : ForModel(failing.Model, first);
 
         var submitted = await tasks.SubmitBatchAsync(userId, requests, cancellationToken, idempotencyRecordId: idempotencyRecordId, comparison: true);
+        // The models share the prompt, so a refusal is the comparison's, not one item's: the neutral message as it is.
+        if (submitted.Error is { Kind: ErrorKind.RefusedByPolicy }) return TaskErrors.ModerationBlocked();
         if (!submitted.Succeeded) return submitted.Error!;
         return new Comparison(submitted.Value!.BatchId!.Value, submitted.Value.Tasks);
     }

@@ -25,8 +25,10 @@ public sealed class ComparisonsApiTests(RemoteProviderFactory app) : IClassFixtu
         var (user, key) = await app.CreateUserAsync(credits: 30);
         using var client = app.CreateClient(key);
 
+        // The scripted models wait at the gate, so every reservation is still held when the balance is read.
+        var gate = $"compare{Guid.NewGuid():N}";
         var response = await client.PostAsJsonAsync("/api/v1/comparisons",
-            new { prompt = "a lighthouse [fail]", models = new[] { Scripted, Remote, TextOnly }, size = "1K", aspectRatio = "1:1" });
+            new { prompt = $"a lighthouse [gate:{gate}] [fail]", models = new[] { Scripted, Remote, TextOnly }, size = "1K", aspectRatio = "1:1" });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = (await response.Content.ReadFromJsonAsync<ComparisonResponse>(ApiClientExtensions.Json))!;
@@ -36,6 +38,7 @@ public sealed class ComparisonsApiTests(RemoteProviderFactory app) : IClassFixtu
         Assert.Equal([5, 3, 1], created.Tasks.Select(t => t.CreditsReserved));
         Assert.All(created.Tasks, t => Assert.Equal(created.Id, t.ComparisonId));
         Assert.Equal(30 - 9, await BalanceAsync(user.Id));
+        ScriptedGenerator.OpenGate(gate);
 
         var ended = new List<Web.Api.Tasks.TaskResponse>();
         foreach (var task in created.Tasks) ended.Add(await client.WaitForTerminalAsync(task.Id));
@@ -83,6 +86,22 @@ public sealed class ComparisonsApiTests(RemoteProviderFactory app) : IClassFixtu
         var problem = await response.ReadJsonAsync();
         Assert.Equal(code, problem.GetProperty("code").GetString());
         Assert.StartsWith(detail, problem.GetProperty("detail").GetString());
+        Assert.Equal(30, await BalanceAsync(user.Id));
+        Assert.Empty(await LedgerAsync(user.Id));
+    }
+
+    [Fact]
+    public async Task A_prompt_moderation_blocks_refuses_the_whole_comparison_with_the_neutral_message()
+    {
+        var (user, key) = await app.CreateUserAsync(credits: 30);
+        using var client = app.CreateClient(key);
+
+        var response = await client.PostAsJsonAsync("/api/v1/comparisons", new { prompt = "pure gore", models = new[] { Scripted, Remote } });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal("moderation_blocked", problem.GetProperty("code").GetString());
+        Assert.Equal(Core.Moderation.ModerationDecision.NeutralMessage, problem.GetProperty("detail").GetString());
         Assert.Equal(30, await BalanceAsync(user.Id));
         Assert.Empty(await LedgerAsync(user.Id));
     }

@@ -110,6 +110,7 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
             task.Property(t => t.Source).HasMaxLength(32);
             task.Property(t => t.BatchKey).HasMaxLength(260);
             task.HasIndex(t => t.BatchId);
+            task.HasIndex(t => t.ComparisonId);
             task.Property(t => t.WebhookUrl).HasMaxLength(2000);
             task.Ignore(t => t.IsTerminal);
             task.HasMany(t => t.Images).WithOne().HasForeignKey(i => i.TaskId);

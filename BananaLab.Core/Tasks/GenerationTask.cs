@@ -59,6 +59,12 @@ public sealed class GenerationTask
     /// <summary>The caller's name for this item of the batch (a file name of a FILE request).</summary>
     public string? BatchKey { get; set; }
 
+    /// <summary>
+    /// The comparison this task belongs to (one prompt and settings sent to 2–4 models, <c>POST /api/v1/comparisons</c>):
+    /// the id its sibling tasks share, which is also their <see cref="BatchId"/>. Null for a task submitted on its own.
+    /// </summary>
+    public Guid? ComparisonId { get; set; }
+
     /// <summary>Called when the task ends (in <see cref="WebhookFormat"/>), besides the account's webhook.</summary>
     public string? WebhookUrl { get; set; }
     public Webhooks.WebhookFormat WebhookFormat { get; set; }

@@ -44,8 +44,8 @@ public sealed class TaskService(
 
     /// <inheritdoc cref="TaskSubmission.SubmitBatchAsync"/>
     public Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
-        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null) =>
-        submission.SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch, idempotencyRecordId);
+        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null, bool comparison = false) =>
+        submission.SubmitBatchAsync(userId, requests, cancellationToken, alwaysBatch, idempotencyRecordId, comparison);
 
     /// <inheritdoc cref="TaskReader.GetAsync"/>
     public Task<TaskView?> GetAsync(Guid taskId, Guid? ownerId, CancellationToken cancellationToken) =>

@@ -48,6 +48,8 @@ public sealed record TaskSnapshot
     public Guid? BatchId { get; init; }
     public int BatchIndex { get; init; }
     public string? BatchKey { get; init; }
+    /// <summary>The comparison the task belongs to (<see cref="GenerationTask.ComparisonId"/>); null for a task on its own.</summary>
+    public Guid? ComparisonId { get; init; }
     public string? WebhookUrl { get; init; }
     public WebhookFormat WebhookFormat { get; init; }
     public DateTime? DeletedAt { get; init; }
@@ -69,7 +71,7 @@ public sealed record TaskSnapshot
         StartedAt = task.StartedAt, FinishedAt = task.FinishedAt, NotBefore = task.NotBefore, WorkerName = task.WorkerName,
         LeaseExpiresAt = task.LeaseExpiresAt, ComputeDurationMs = task.ComputeDurationMs, TotalDurationMs = task.TotalDurationMs,
         ErrorCode = task.ErrorCode, ErrorMessage = task.ErrorMessage, Source = task.Source, BatchId = task.BatchId,
-        BatchIndex = task.BatchIndex, BatchKey = task.BatchKey, WebhookUrl = task.WebhookUrl, WebhookFormat = task.WebhookFormat,
+        BatchIndex = task.BatchIndex, BatchKey = task.BatchKey, ComparisonId = task.ComparisonId, WebhookUrl = task.WebhookUrl, WebhookFormat = task.WebhookFormat,
         DeletedAt = task.DeletedAt, Images = [.. task.Images.OrderBy(i => i.Index)],
     };
 }

@@ -42,19 +42,20 @@ public sealed class TaskSubmission(
     /// </summary>
     /// <param name="alwaysBatch">Give the tasks a batch id even when there is one item (dialects that answer per batch).</param>
     /// <param name="idempotencyRecordId">The request's <c>Idempotency-Key</c> claim, linked to the task in its transaction.</param>
+    /// <param name="comparison">The items are one comparison: each task also stores the batch id as its <c>ComparisonId</c>.</param>
     public async Task<Outcome<SubmittedBatch>> SubmitBatchAsync(Guid userId, IReadOnlyList<SubmitTaskRequest> requests,
-        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null)
+        CancellationToken cancellationToken, bool alwaysBatch = false, long? idempotencyRecordId = null, bool comparison = false)
     {
         if (requests.Count == 0) return TaskErrors.InvalidRequest("Send at least one item.");
         TaskError ForItem(int index, TaskError error) =>
             requests.Count == 1 ? error : error with { Message = $"Item {index + 1}: {error.Message}" };
 
         var now = clock.GetUtcNow().UtcDateTime;
-        Guid? batchId = requests.Count > 1 || alwaysBatch ? Guid.CreateVersion7() : null;
+        Guid? batchId = requests.Count > 1 || alwaysBatch || comparison ? Guid.CreateVersion7() : null;
         var prepared = new List<PreparedTask>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
-            var item = await PrepareAsync(userId, requests[i], i, batchId, now, cancellationToken);
+            var item = await PrepareAsync(userId, requests[i], i, batchId, comparison ? batchId : null, now, cancellationToken);
             if (!item.Succeeded) return ForItem(i, item.Error!);
             prepared.Add(item.Value!);
         }
@@ -82,8 +83,8 @@ public sealed class TaskSubmission(
     }
 
     /// <summary>One item: validated, its model available, its prompt and reference moderated, made into a task (blocked if refused).</summary>
-    private async Task<Outcome<PreparedTask>> PrepareAsync(Guid userId, SubmitTaskRequest request, int index, Guid? batchId, DateTime now,
-        CancellationToken cancellationToken)
+    private async Task<Outcome<PreparedTask>> PrepareAsync(Guid userId, SubmitTaskRequest request, int index, Guid? batchId, Guid? comparisonId,
+        DateTime now, CancellationToken cancellationToken)
     {
         var validated = validator.Validate(request);
         if (!validated.Succeeded) return validated.Error!;
@@ -125,6 +126,7 @@ public sealed class TaskSubmission(
             BatchId = batchId,
             BatchIndex = index,
             BatchKey = request.BatchKey,
+            ComparisonId = comparisonId,
             WebhookUrl = request.WebhookUrl,
             WebhookFormat = request.WebhookFormat,
             CreditsReserved = quote.Total,

@@ -27,6 +27,7 @@ public static class TasksSetup
         services.AddSingleton<TaskSubmission>();
         services.AddSingleton<TaskCancellation>();
         services.AddSingleton<TaskService>();
+        services.AddSingleton<Comparisons.ComparisonService>();
         services.AddSingleton<IdempotencyStore>();
         return builder;
     }

@@ -273,6 +273,9 @@ namespace BananaLab.Core.Data.Migrations
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("ComparisonId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ComputeDurationMs")
                         .HasColumnType("INTEGER");
 
@@ -388,6 +391,8 @@ namespace BananaLab.Core.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BatchId");
+
+                    b.HasIndex("ComparisonId");
 
                     b.HasIndex("CreatedAt");
 

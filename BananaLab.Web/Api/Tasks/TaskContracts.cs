@@ -3,8 +3,8 @@ using BananaLab.Core.Tasks;
 
 namespace BananaLab.Web.Api.Tasks;
 
-/// <summary>Body of <c>POST /api/v1/tasks</c>.</summary>
-public sealed record CreateTaskBody
+/// <summary>Body of <c>POST /api/v1/tasks</c> (and, with <c>models</c> instead of <c>model</c>, of <c>POST /api/v1/comparisons</c>).</summary>
+public record CreateTaskBody
 {
     public string? Model { get; init; }
     public string? Prompt { get; init; }
@@ -62,6 +62,8 @@ public sealed record TaskResponse(
     long? TotalDurationMs,
     /// <summary>When the owner deleted the task (only admins can still read it then); null otherwise.</summary>
     DateTime? DeletedAt,
+    /// <summary>The comparison the task is part of (<c>GET /api/v1/comparisons/{id}</c>); null for a task submitted on its own.</summary>
+    Guid? ComparisonId,
     TaskErrorResponse? Error,
     IReadOnlyList<TaskImageResponse> Images)
 {
@@ -72,7 +74,7 @@ public sealed record TaskResponse(
             t.SizeTier.Label(), t.Width, t.Height, t.ImageCount, t.Seed, t.Steps, t.Guidance,
             t.OutputFormat.ToString().ToLowerInvariant(), t.ReferenceImagePath is not null, t.ProgressPercent,
             view.Phase.WireName(), view.QueuePosition, view.EtaSeconds, t.Attempts, t.CreditsReserved, t.CreditsCharged, t.CreatedAt, t.StartedAt, t.FinishedAt,
-            t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs, t.DeletedAt,
+            t.WorkerName, t.ComputeDurationMs, t.TotalDurationMs, t.DeletedAt, t.ComparisonId,
             t.ErrorCode is null || t.Status is GenerationTaskStatus.Queued or GenerationTaskStatus.Running or GenerationTaskStatus.Succeeded
                 ? null : new TaskErrorResponse(t.ErrorCode, t.ErrorMessage ?? ""),
             // A deleted task's files are gone: an admin reading it sees the record, not links that answer 404.

@@ -35,6 +35,15 @@ public sealed class StudioForm
     /// <summary>The aspect ratios the chosen model offers.</summary>
     public IReadOnlyList<string> OfferedAspectRatios => Takes?.AspectRatios.Select(r => r.ToString()).ToList() ?? [];
 
+    /// <summary>The size tiers the chosen model (in compare mode: every chosen model) offers.</summary>
+    public IReadOnlyList<SizeTier> OfferedTiers { get; private set; } = [];
+
+    /// <summary>
+    /// Compare mode: the models the same prompt and settings go to (2 to 4 to generate). The form then offers only what
+    /// every one of them takes, so no setting is silently dropped for one model.
+    /// </summary>
+    public IReadOnlyList<string> CompareModelIds { get; private set; } = [];
+
     /// <summary>
     /// Picks a model and resets what depends on it: its default steps and guidance, a size and an aspect ratio it offers,
     /// an image count it makes, and no reference image if it takes none.
@@ -42,16 +51,54 @@ public sealed class StudioForm
     public void UseModel(ModelDefinition model, GenerationOffers offers)
     {
         ModelId = model.Id;
-        Takes = offers.CapabilitiesOf(model);
-        MaxImages = offers.MaxImages(model);
         Steps = model.DefaultSteps;
         Guidance = model.DefaultGuidance;
-        var offered = model.OfferedTiers.Select(t => t.Label()).ToList();
+        Fit(offers.CapabilitiesOf(model), offers.MaxImages(model), [.. model.OfferedTiers]);
+    }
+
+    /// <summary>
+    /// Compare mode's models: the form takes what all of them take (a setting one of them lacks is hidden and not sent),
+    /// the image count all of them make, the sizes all of them offer; steps and guidance start at the first one's defaults.
+    /// </summary>
+    public void UseModels(IReadOnlyList<ModelDefinition> models, GenerationOffers offers)
+    {
+        CompareModelIds = models.Select(m => m.Id).ToList();
+        if (models.Count == 0) return;
+        Steps = models[0].DefaultSteps;
+        Guidance = models[0].DefaultGuidance;
+        var capabilities = models.Select(offers.CapabilitiesOf).ToList();
+        Fit(capabilities.Any(c => c is null) ? null : capabilities.Aggregate(Common)!, models.Min(offers.MaxImages),
+            [.. models.Select(m => m.OfferedTiers.AsEnumerable()).Aggregate((a, b) => a.Intersect(b))]);
+    }
+
+    /// <summary>Keeps the size, aspect ratio, count and reference within what the chosen model or models take.</summary>
+    private void Fit(GenerationCapabilities? takes, int maxImages, IReadOnlyList<SizeTier> tiers)
+    {
+        Takes = takes;
+        MaxImages = maxImages;
+        OfferedTiers = tiers;
+        var offered = tiers.Select(t => t.Label()).ToList();
         if (!offered.Contains(Size) && offered.Count > 0) Size = offered[0];
         if (!OfferedAspectRatios.Contains(AspectRatio) && OfferedAspectRatios.Count > 0) AspectRatio = OfferedAspectRatios[0];
         ImageCount = Math.Clamp(ImageCount, 1, MaxImages);
         if (Takes?.MaxReferenceImages is not > 0) Reference = null;
     }
+
+    /// <summary>What two models both take.</summary>
+    private static GenerationCapabilities Common(GenerationCapabilities? a, GenerationCapabilities? b) => new()
+    {
+        AspectRatios = [.. a!.AspectRatios.Intersect(b!.AspectRatios)],
+        ExactSizes = a.ExactSizes && b.ExactSizes,
+        Seed = a.Seed && b.Seed,
+        Steps = a.Steps && b.Steps,
+        Guidance = a.Guidance && b.Guidance,
+        NegativePrompt = a.NegativePrompt && b.NegativePrompt,
+        MaxReferenceImages = Math.Min(a.MaxReferenceImages, b.MaxReferenceImages),
+        Masks = a.Masks && b.Masks,
+        Progress = a.Progress && b.Progress,
+        Previews = a.Previews && b.Previews,
+        MaxBatch = Math.Min(a.MaxBatch, b.MaxBatch),
+    };
 
     /// <summary>"Reuse settings": the prompt and every parameter of an earlier task, with its exact seed.</summary>
     public void ReuseFrom(TaskSnapshot task, ModelDefinition? model, GenerationOffers offers)

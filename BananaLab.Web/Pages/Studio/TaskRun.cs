@@ -57,6 +57,16 @@ public sealed class TaskRun : IDisposable
 
     public bool IsFinished => Stage(Status) == 2;
 
+    /// <summary>Asks to cancel the task (its credits are released); the reason it cannot be, or null. The end arrives as an event.</summary>
+    public async Task<string?> CancelAsync()
+    {
+        CancelRequested = true;
+        var outcome = await _tasks.CancelAsync(Task.Id, _ownerId, CancellationToken.None);
+        if (outcome.Error is null) return null;
+        CancelRequested = false;
+        return outcome.Error.Message;
+    }
+
     public event Action? Changed;
 
     private void OnTaskEvent(TaskEvent taskEvent) => _ = _dispatch(async () =>

@@ -286,6 +286,9 @@ namespace BananaLab.Core.Data.Postgres.Migrations
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("boolean");
 
+                    b.Property<Guid?>("ComparisonId")
+                        .HasColumnType("uuid");
+
                     b.Property<long?>("ComputeDurationMs")
                         .HasColumnType("bigint");
 
@@ -401,6 +404,8 @@ namespace BananaLab.Core.Data.Postgres.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BatchId");
+
+                    b.HasIndex("ComparisonId");
 
                     b.HasIndex("CreatedAt");
 

@@ -1,6 +1,7 @@
 using BananaLab.Worker.Finishing;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
+using BananaLab.Worker.Providers.OpenAI;
 using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Worker;
@@ -19,6 +20,7 @@ public static class GenerationServiceCollectionExtensions
         builder.AddBananaLabInference();
         builder.AddBananaLabFinishing();
         builder.AddBananaLabImageModeration();
+        builder.AddBananaLabOpenAiProvider();
         return builder;
     }
 }

@@ -1,8 +1,9 @@
-using BananaLab.Core.Health;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Data;
-using BananaLab.Core.Generation;
 using BananaLab.Core.Data.Postgres;
+using BananaLab.Core.Generation;
+using BananaLab.Core.Health;
+using BananaLab.Core.Workers;
 using BananaLab.Worker.Metrics;
 using BananaLab.Worker.Queue;
 using Microsoft.Extensions.Configuration;
@@ -32,6 +33,9 @@ public static class WorkerServiceCollectionExtensions
             provider.GetRequiredService<IOptions<WorkerOptions>>().Value, provider.GetRequiredService<ModelCatalog>(),
             provider.GetRequiredService<GenerationProviders>())));
         builder.Services.AddSingleton<UnservedTasks>();
+        builder.Services.AddSingleton<ModelCircuits>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IModelHealthSource>(provider => provider.GetRequiredService<ModelCircuits>()));
+        builder.Services.AddHealthChecks().AddCheck<ProvidersCheck>("providers", tags: [HealthChecks.ReadyTag]);
         builder.Services.AddHostedService<TaskWorker>();
         builder.Services.AddHostedService<WorkerPresence>();
         builder.Services.AddHostedService<WorkerMetrics>();

@@ -19,8 +19,15 @@ public interface IImageGenerator
     GenerationCapabilities CapabilitiesFor(ModelDefinition model);
 
     /// <summary>
-    /// How many tasks of one model a worker runs at once when its catalog entry sets no <c>Concurrency</c>: 1 for a model
-    /// that works on this machine's CPU or GPU, more for a remote service, whose calls wait on the network.
+    /// Whether the provider's models run elsewhere (a remote service or server), so that waiting on them costs this machine
+    /// nothing: a worker then runs them in a pool of their own instead of the local models' <c>Worker:Concurrency</c> slots.
+    /// </summary>
+    bool IsRemote => false;
+
+    /// <summary>
+    /// How many tasks of one model a worker runs at once when its catalog entry sets no <c>Concurrency</c>: a remote
+    /// service's calls wait on the network (e.g. 8); a server that works on one job at a time answers 1. Local models
+    /// (<see cref="IsRemote"/> false) share <c>Worker:Concurrency</c> instead.
     /// </summary>
     int DefaultConcurrency => 1;
 

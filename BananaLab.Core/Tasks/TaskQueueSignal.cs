@@ -1,25 +1,46 @@
-using System.Threading.Channels;
-
 namespace BananaLab.Core.Tasks;
 
-/// <summary>Wakes an idle worker loop the moment a task is queued, so claiming does not wait for a poll.</summary>
+/// <summary>
+/// Wakes the idle claim loops the moment a task is queued, so claiming does not wait for a poll. Every loop waiting at
+/// the time wakes: loops claim different models (each model pool of a worker has its own), so the one woken must not be
+/// the only one that looks. A notice with no loop waiting is kept for the next one that waits.
+/// </summary>
 public sealed class TaskQueueSignal
 {
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _pending;
 
-    public void Notify() => _channel.Writer.TryWrite(true);
+    public void Notify()
+    {
+        TaskCompletionSource woken;
+        lock (_lock)
+        {
+            woken = _next;
+            _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            _pending = true;
+        }
+        woken.TrySetResult();
+    }
 
     /// <summary>Waits for a wake-up or the poll interval, whichever comes first.</summary>
     public async Task WaitAsync(TimeSpan pollInterval, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(pollInterval);
+        Task next;
+        lock (_lock)
+        {
+            if (_pending)
+            {
+                _pending = false;
+                return;
+            }
+            next = _next.Task;
+        }
         try
         {
-            await _channel.Reader.ReadAsync(timeout.Token);
+            await next.WaitAsync(pollInterval, cancellationToken);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
         }
     }

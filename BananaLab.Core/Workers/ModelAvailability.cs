@@ -17,7 +17,8 @@ namespace BananaLab.Core.Workers;
 /// run them, the sweep settles them after <c>Worker:UnservedGraceSeconds</c>.</item>
 /// </list>
 /// </summary>
-public sealed class ModelAvailability(GenerationProviders providers, LocalWorkerModels local, WorkerDirectory directory)
+public sealed class ModelAvailability(GenerationProviders providers, LocalWorkerModels local, WorkerDirectory directory,
+    IModelHealthSource localHealth)
 {
     public async Task<ModelServing> OfAsync(ModelDefinition model, CancellationToken cancellationToken) =>
         Decide(model, await directory.ReadAsync(cancellationToken));
@@ -29,13 +30,27 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
         return models.Select(m => Decide(m, roster)).ToList();
     }
 
-    private ModelServing Decide(ModelDefinition model, WorkerRoster roster)
+    private ModelServing Decide(ModelDefinition model, WorkerRoster roster) => Serving(model, roster) with { Health = HealthOf(model, roster) };
+
+    /// <summary>This process's worker's report, live; every other worker's as it last registered.</summary>
+    private IReadOnlyList<(string Worker, ModelHealth Health)> HealthOf(ModelDefinition model, WorkerRoster roster)
+    {
+        var own = localHealth.Current().Where(h => string.Equals(h.ModelId, model.Id, StringComparison.OrdinalIgnoreCase))
+            .Select(h => (local.WorkerName!, h));
+        return own.Concat(roster.HealthOf(model.Id).Where(h => h.Worker != local.WorkerName)).ToList();
+    }
+
+    private ModelServing Serving(ModelDefinition model, WorkerRoster roster)
     {
         // Switched off in this installation's settings (a remote model without its key): no worker may run it, whatever it registered.
-        if (providers.Find(model.Provider)?.UnavailableReason(model) is { } off) return new ModelServing(model.Id, false, [], off);
+        if (providers.Find(model.Provider)?.UnavailableReason(model) is { } setting) return new ModelServing(model.Id, false, [], setting);
         var workers = roster.Serving(model.Id).ToList();
         if (local.Serves(model.Id) && !workers.Contains(local.WorkerName!)) workers.Insert(0, local.WorkerName!);
-        if (workers.Count > 0) return new ModelServing(model.Id, true, workers, $"served by {string.Join(", ", workers)}.");
+        // A worker whose provider refused our credentials has switched the model off (until a restart or an admin's retry).
+        var off = HealthOf(model, roster).Where(h => h.Health.Circuit == CircuitState.Off).ToList();
+        var on = workers.Where(w => off.All(o => o.Worker != w)).ToList();
+        if (on.Count > 0) return new ModelServing(model.Id, true, on, $"served by {string.Join(", ", on)}.");
+        if (off.Count > 0) return new ModelServing(model.Id, false, [], $"switched off on {string.Join(", ", off.Select(o => o.Worker).Distinct())}: {off[0].Health.LastError}");
         if (!local.RunsWorker && !roster.AnyRegistered)
             return new ModelServing(model.Id, true, [], "no worker has registered yet; its tasks wait for the first.");
         if (providers.Find(model.Provider) is null)
@@ -46,5 +61,9 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
     }
 }
 
-/// <summary>Whether a model can run now, which workers serve it, and why, in a sentence.</summary>
-public sealed record ModelServing(string ModelId, bool Available, IReadOnlyList<string> Workers, string Reason);
+/// <summary>Whether a model can run now, which workers serve it, and why, in a sentence; and how it fares on each worker.</summary>
+public sealed record ModelServing(string ModelId, bool Available, IReadOnlyList<string> Workers, string Reason)
+{
+    /// <summary>Each worker's report on the model (<see cref="ModelHealth"/>): this process's own worker live, others as last registered.</summary>
+    public IReadOnlyList<(string Worker, ModelHealth Health)> Health { get; init; } = [];
+}

@@ -18,16 +18,21 @@ public sealed class WorkerDirectory(IDbContextFactory<BananaLabDbContext> dbFact
 
     private volatile Snapshot? _cached;
 
-    /// <summary>Creates or renews this worker's row: it serves <paramref name="modelIds"/> for <paramref name="lifetime"/> from now.</summary>
+    /// <summary>
+    /// Creates or renews this worker's row: it serves <paramref name="modelIds"/> for <paramref name="lifetime"/> from now,
+    /// with <paramref name="health"/> as it is now.
+    /// </summary>
     public async Task RegisterAsync(string workerName, string nodeName, IEnumerable<string> modelIds, DateTime startedAt, TimeSpan lifetime,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IEnumerable<ModelHealth>? health = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var models = WorkerRegistration.ToJson(modelIds);
+        var healthJson = ModelHealth.ToJson(health ?? []);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var renewed = await db.Workers.Where(w => w.Name == workerName).ExecuteUpdateAsync(s => s
             .SetProperty(w => w.NodeName, nodeName)
             .SetProperty(w => w.Models, models)
+            .SetProperty(w => w.Health, healthJson)
             .SetProperty(w => w.StartedAt, startedAt)
             .SetProperty(w => w.SeenAt, now)
             .SetProperty(w => w.ExpiresAt, now + lifetime), cancellationToken);
@@ -35,7 +40,7 @@ public sealed class WorkerDirectory(IDbContextFactory<BananaLabDbContext> dbFact
         {
             db.Workers.Add(new WorkerRegistration
             {
-                Name = workerName, NodeName = nodeName, Models = models, StartedAt = startedAt, SeenAt = now, ExpiresAt = now + lifetime,
+                Name = workerName, NodeName = nodeName, Models = models, Health = healthJson, StartedAt = startedAt, SeenAt = now, ExpiresAt = now + lifetime,
             });
             try
             {
@@ -69,6 +74,11 @@ public sealed class WorkerDirectory(IDbContextFactory<BananaLabDbContext> dbFact
 /// <summary>Live worker registrations, and whether the table had any row at all.</summary>
 public sealed record WorkerRoster(IReadOnlyList<WorkerRegistration> Live, bool AnyRegistered)
 {
+    /// <summary>How <paramref name="modelId"/> fares on each live worker that reported it.</summary>
+    public IReadOnlyList<(string Worker, ModelHealth Health)> HealthOf(string modelId) =>
+        Live.SelectMany(w => w.ReadHealth().Where(h => string.Equals(h.ModelId, modelId, StringComparison.OrdinalIgnoreCase)).Select(h => (w.Name, h)))
+            .ToList();
+
     /// <summary>The live workers that serve <paramref name="modelId"/>.</summary>
     public IReadOnlyList<string> Serving(string modelId) =>
         Live.Where(w => w.ModelIds.Contains(modelId, StringComparer.OrdinalIgnoreCase)).Select(w => w.Name).ToList();

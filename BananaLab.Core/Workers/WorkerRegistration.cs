@@ -15,11 +15,16 @@ public sealed class WorkerRegistration
     public required string NodeName { get; set; }
     /// <summary>The ids of the catalog models it serves, as a JSON array.</summary>
     public string Models { get; set; } = "[]";
+    /// <summary>How each of those models fares on this worker (<see cref="ModelHealth"/>), as a JSON array; renewed with the row.</summary>
+    public string Health { get; set; } = "[]";
     public DateTime StartedAt { get; set; }
     public DateTime SeenAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 
     public IReadOnlyList<string> ModelIds => JsonSerializer.Deserialize<string[]>(Models) ?? [];
+
+    /// <summary><see cref="Health"/> read back (a method, so the database model does not take it for a relation).</summary>
+    public IReadOnlyList<ModelHealth> ReadHealth() => ModelHealth.FromJson(Health);
 
     public static string ToJson(IEnumerable<string> modelIds) => JsonSerializer.Serialize(modelIds.Order(StringComparer.Ordinal).ToArray());
 }

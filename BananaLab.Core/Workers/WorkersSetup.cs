@@ -16,6 +16,7 @@ public static class WorkersSetup
         builder.Services.AddSingleton<WorkerDirectory>();
         builder.Services.AddSingleton<ModelAvailability>();
         builder.Services.TryAddSingleton(LocalWorkerModels.None);
+        builder.Services.TryAddSingleton<IModelHealthSource, NoModelHealth>();
         return builder;
     }
 }

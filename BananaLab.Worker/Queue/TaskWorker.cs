@@ -1,8 +1,8 @@
-using BananaLab.Core.Health;
 using System.Diagnostics;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Data;
 using BananaLab.Core.Generation;
+using BananaLab.Core.Health;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
@@ -15,10 +15,11 @@ using Microsoft.Extensions.Options;
 namespace BananaLab.Worker.Queue;
 
 /// <summary>
-/// Claims queued tasks of the models it serves and runs them with the generator of their provider,
-/// <c>Worker:Concurrency</c> at a time. A failure of one task never stops the loop. On shutdown it
-/// stops claiming, gives running tasks <c>Worker:ShutdownGraceSeconds</c> to finish, then stops them
-/// and hands them back to the queue.
+/// Claims queued tasks of the models it serves and runs them with the generator of their provider: local models
+/// <c>Worker:Concurrency</c> at a time, each remote model in its own pool (<see cref="ClaimPool"/>), skipping models whose
+/// circuit is open (<see cref="ModelCircuits"/>). A failure of one task never stops the loop. On shutdown it stops
+/// claiming, gives running tasks <c>Worker:ShutdownGraceSeconds</c> to finish, then stops them and hands them back to
+/// the queue.
 /// </summary>
 public sealed class TaskWorker(
     TaskQueue queue,
@@ -33,6 +34,7 @@ public sealed class TaskWorker(
     ModerationLog moderationLog,
     GenerationProviders providers,
     LocalWorkerModels served,
+    ModelCircuits circuits,
     Readiness readiness,
     IOptions<WorkerOptions> options,
     ILogger<TaskWorker> logger) : BackgroundService
@@ -45,23 +47,23 @@ public sealed class TaskWorker(
     /// </summary>
     private readonly CancellationTokenSource _abort = new();
 
-    /// <summary>The models this worker claims; null for any model.</summary>
-    private string[]? _servedModels;
+    /// <summary>Claim any model (every catalog model is served, in one pool): a task of a model since removed then fails at once.</summary>
+    private bool _claimsAnyModel;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Every model of the catalog, as on a single machine: claim any (a task of a model since removed then fails at once).
-        _servedModels = _options.Models.Count == 0 && served.Models.Count == catalog.All.Count ? null : [.. served.Models];
+        var pools = ClaimPool.Plan(served, catalog, providers, _options);
+        _claimsAnyModel = _options.Models.Count == 0 && served.Models.Count == catalog.All.Count && pools.Count == 1;
         if (served.Models.Count == 0) logger.LogWarning("Worker {Name} has a generator for none of the catalog's models", _options.Name);
         while (!readiness.DatabaseReady) await Task.Delay(20, stoppingToken);
         var recovered = await queue.RecoverExpiredLeasesAsync(_options.MaxAttempts, stoppingToken, orphanedBy: _options.Name);
         if (recovered > 0) logger.LogWarning("Recovered {Count} tasks left running by a stopped worker", recovered);
 
-        var loops = Enumerable.Range(0, _options.Concurrency).Select(_ => ClaimLoopAsync(stoppingToken)).ToList();
+        var loops = pools.Select(pool => PoolLoopAsync(pool, stoppingToken)).ToList();
         loops.Add(RecoveryLoopAsync(stoppingToken));
         readiness.WorkerRunning = true;
-        logger.LogInformation("Worker {Name} running {Concurrency} task(s) at a time of {Models}", _options.Name, _options.Concurrency,
-            _servedModels is null ? "every model" : string.Join(", ", _servedModels));
+        logger.LogInformation("Worker {Name} running {Pools}", _options.Name,
+            string.Join("; ", pools.Select(p => $"{p.Slots} task(s) at a time of {(p.ModelIds.Count == 0 ? "no model" : string.Join(", ", p.ModelIds))}")));
         try
         {
             await Task.WhenAll(loops);
@@ -78,31 +80,69 @@ public sealed class TaskWorker(
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Claims tasks of the pool's models while it has a free slot and runs each without waiting for it; when the queue has
+    /// none it waits for a wake-up or the poll interval. Returns once stopping, after its running tasks have ended.
+    /// </summary>
+    private async Task PoolLoopAsync(ClaimPool pool, CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromMilliseconds(_options.PollIntervalMs);
+        using var slots = new SemaphoreSlim(pool.Slots);
+        var running = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var task = await queue.ClaimAsync(_options.Name, _options.Lease, stoppingToken, _servedModels);
+                await slots.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            try
+            {
+                var claimable = pool.ModelIds.Where(circuits.AllowsClaim).ToArray();
+                var task = claimable.Length == 0 ? null
+                    : await queue.ClaimAsync(_options.Name, _options.Lease, stoppingToken,
+                        _claimsAnyModel && claimable.Length == pool.ModelIds.Count ? null : claimable);
                 if (task is null)
                 {
+                    slots.Release();
                     await signal.WaitAsync(poll, stoppingToken);
                     continue;
                 }
-                signal.Notify(); // another idle loop may take the next one
-                await RunAsync(task, _abort.Token);
+                running.RemoveAll(t => t.IsCompleted);
+                running.Add(RunInSlotAsync(task, slots));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                slots.Release();
+                break;
             }
             catch (Exception e)
             {
+                slots.Release();
                 logger.LogError(e, "Worker loop error; continuing");
                 await Task.Delay(poll, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+        }
+        await Task.WhenAll(running);
+    }
+
+    private async Task RunInSlotAsync(GenerationTask task, SemaphoreSlim slots)
+    {
+        try
+        {
+            await Task.Yield(); // the claim loop goes on to its next claim at once
+            await RunAsync(task, _abort.Token);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Task {TaskId}: the run failed outside its own error handling", task.Id);
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 
@@ -132,8 +172,14 @@ public sealed class TaskWorker(
     private async Task RunAsync(GenerationTask task, CancellationToken abortToken)
     {
         var retryDelay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs);
-        Task Fail(string code, string message, bool transient, TimeSpan? retryAfter = null) =>
-            queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None, retryAfter);
+        circuits.Started(task.ModelId);
+        var reported = false;
+        Task Fail(string code, string message, bool transient, TimeSpan? retryAfter = null)
+        {
+            reported = true;
+            circuits.Failed(task.ModelId, code, message);
+            return queue.FailAsync(task, _options.Name, code, message, transient, _options.MaxAttempts, retryDelay, CancellationToken.None, retryAfter);
+        }
 
         var model = catalog.Find(task.ModelId);
         var generator = providers.Find(task.Provider);
@@ -177,6 +223,8 @@ public sealed class TaskWorker(
                 return;
             }
             var images = output.Commit(task.Id, result.Images);
+            reported = true;
+            circuits.Succeeded(task.ModelId);
             if (!await queue.CompleteAsync(task, _options.Name, images, computeMs, CancellationToken.None, progress.Finish(shape)))
                 foreach (var image in images) imageStore.DeleteQuietly(image.FilePath);
         }
@@ -229,6 +277,8 @@ public sealed class TaskWorker(
         finally
         {
             runningTasks.Unregister(task.Id);
+            // Handed back at shutdown, or its lease lost: no verdict on the provider.
+            if (!reported) circuits.Left(task.ModelId);
         }
 
         async Task StopHeartbeatAsync()

@@ -15,8 +15,21 @@ public sealed class WorkerOptions
     [Required(ErrorMessage = "Worker:Name is required.")]
     public string Name { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// How many tasks of local models (those whose provider works on this machine's CPU or GPU, such as <c>onnx</c>) run at
+    /// once, all such models together. A remote model runs its own <c>Models:id:Concurrency</c> (or its provider's default)
+    /// beside them.
+    /// </summary>
     [Range(1, 64, ErrorMessage = "Worker:Concurrency must be between 1 and 64.")]
     public int Concurrency { get; set; } = 1;
+
+    /// <summary>Provider failures in a row (5xx, unreachable, 429, timeout) that open a model's circuit.</summary>
+    [Range(1, 1000, ErrorMessage = "Worker:CircuitFailures must be between 1 and 1000.")]
+    public int CircuitFailures { get; set; } = 5;
+
+    /// <summary>How long an open circuit keeps a model's tasks in the queue before tasks are sent to its provider again.</summary>
+    [Range(1, 86_400, ErrorMessage = "Worker:CircuitOpenSeconds must be between 1 and 86400.")]
+    public int CircuitOpenSeconds { get; set; } = 30;
 
     /// <summary>
     /// The catalog models this worker runs (a GPU box the heavy ones, a CPU box the small ones). Empty:

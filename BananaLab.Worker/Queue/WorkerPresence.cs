@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace BananaLab.Worker.Queue;
 
 /// <summary>
-/// Every <c>Worker:RecoveryIntervalSeconds</c>: renews this worker's registration (the models it serves, see
+/// Every <c>Worker:RecoveryIntervalSeconds</c>: renews this worker's registration (the models it serves and how each fares, see
 /// <see cref="WorkerDirectory"/>), so that web nodes refuse models no worker runs, then settles the queued tasks of models
 /// that have gone unserved for <c>Worker:UnservedGraceSeconds</c> (<see cref="UnservedTasks"/>). One failed round is
 /// logged and the next one tries again.
@@ -17,6 +17,7 @@ namespace BananaLab.Worker.Queue;
 public sealed class WorkerPresence(
     WorkerDirectory directory,
     LocalWorkerModels served,
+    ModelCircuits circuits,
     UnservedTasks unserved,
     Readiness readiness,
     TimeProvider clock,
@@ -36,7 +37,8 @@ public sealed class WorkerPresence(
             {
                 try
                 {
-                    await directory.RegisterAsync(worker.Name, cluster.Value.NodeName, served.Models, startedAt, worker.RegistrationLifetime, stoppingToken);
+                    await directory.RegisterAsync(worker.Name, cluster.Value.NodeName, served.Models, startedAt, worker.RegistrationLifetime,
+                        stoppingToken, circuits.Current());
                     await unserved.SweepAsync(TimeSpan.FromSeconds(worker.UnservedGraceSeconds), stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)

@@ -658,6 +658,10 @@ namespace BananaLab.Core.Data.Migrations
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Models")
                         .IsRequired()
                         .HasColumnType("TEXT");

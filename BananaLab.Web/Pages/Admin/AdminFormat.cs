@@ -1,6 +1,7 @@
 using System.Globalization;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Tasks;
+using BananaLab.Core.Workers;
 using BananaLab.Web.Components.Shared;
 
 namespace BananaLab.Web.Pages.Admin;
@@ -41,7 +42,16 @@ public static class AdminFormat
         "prompt" => "Prompt",
         "reference_image" => "Reference image",
         "output_image" => "Output image",
+        "provider" => "Refused by the provider",
         _ => subject,
+    };
+
+    /// <summary>A model's circuit on one worker, in words.</summary>
+    public static string Circuit(ModelHealth health) => health.Circuit switch
+    {
+        CircuitState.Off => "switched off",
+        CircuitState.Open => $"paused until {health.OpenUntil:HH:mm:ss} UTC",
+        _ => "sending tasks",
     };
 
     /// <summary>A comma-separated list stored by the moderation log, as separate values.</summary>

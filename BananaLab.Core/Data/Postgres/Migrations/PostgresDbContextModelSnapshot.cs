@@ -677,6 +677,10 @@ namespace BananaLab.Core.Data.Postgres.Migrations
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("Models")
                         .IsRequired()
                         .HasColumnType("text");

@@ -44,6 +44,7 @@ public static class ProvidersBenchmark
             ["Models:remote-bench:DisplayName"] = "Instant model on host B", ["Models:remote-bench:Provider"] = "openai",
             ["Models:remote-bench:Endpoint"] = $"{bUrl}/v1", ["Models:remote-bench:RemoteModel"] = "bench-model",
             ["Models:remote-bench:ApiKey"] = aOnBKey, ["Models:remote-bench:Tiers:1K"] = "1", ["Models:remote-bench:TimeoutSeconds"] = "120",
+            ["Models:remote-bench:Concurrency"] = "32", // a remote model's own pool (the provider's default is 8)
         });
         var aUrl = a.Start();
         var (aUser, aKey) = await a.UserAsync();

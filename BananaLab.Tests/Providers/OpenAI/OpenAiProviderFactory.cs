@@ -8,8 +8,9 @@ namespace BananaLab.Tests.Providers.OpenAI;
 /// The app with <c>openai</c> models pointed at an <see cref="OpenAiLikeServer"/> on loopback, every log line captured:
 /// <see cref="Compatible"/> (a name OpenAI does not have, so an OpenAI-compatible server: exact sizes), <see cref="GptImage"/>
 /// (gpt-image-1 behind the same server, as behind a proxy), <see cref="DallE3"/>, <see cref="AuthRefused"/> (for the 401, on a
-/// model of its own since a refused key may switch its model off), <see cref="NoKey"/> (no ApiKey) and
-/// <see cref="Unreachable"/> (nothing listens at its endpoint).
+/// model of its own since a refused key switches its model off), <see cref="NoKey"/> (no ApiKey), <see cref="Unreachable"/>
+/// (nothing listens at its endpoint) and <see cref="Outage"/> (for 5xx: failures in a row open a model's circuit, which would
+/// hold the other tests' tasks in the queue).
 /// </summary>
 public sealed class OpenAiProviderFactory : BananaLabFactory, IAsyncLifetime
 {
@@ -20,6 +21,7 @@ public sealed class OpenAiProviderFactory : BananaLabFactory, IAsyncLifetime
     public const string LogsAuthRefused = "remote-auth-logs";
     public const string NoKey = "remote-nokey";
     public const string Unreachable = "remote-down";
+    public const string Outage = "remote-5xx";
 
     /// <summary>Where <see cref="Unreachable"/> points: a loopback port nothing listens on.</summary>
     private readonly string _closedEndpoint = $"http://127.0.0.1:{LoopbackPorts.Free()}/v1";
@@ -44,6 +46,7 @@ public sealed class OpenAiProviderFactory : BananaLabFactory, IAsyncLifetime
                      {
                          (Compatible, "fake-image-model"), (GptImage, "gpt-image-1"), (DallE3, "dall-e-3"), (AuthRefused, "fake-image-model"),
                          (LogsAuthRefused, "fake-image-model"), (NoKey, "fake-image-model"), (Unreachable, "fake-image-model"),
+                         (Outage, "fake-image-model"),
                      })
             {
                 settings[$"Models:{id}:DisplayName"] = $"OpenAI provider test {id}";

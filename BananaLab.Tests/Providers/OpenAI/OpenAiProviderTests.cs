@@ -73,7 +73,7 @@ public sealed class OpenAiProviderTests(OpenAiProviderFactory factory) : IClassF
     {
         // prompt directive, model, the task's error code, how many calls the remote saw (Worker:MaxAttempts is 3)
         { "[401]", OpenAiProviderFactory.AuthRefused, "provider_auth_failed", 1 },
-        { "[500]", OpenAiProviderFactory.Compatible, "provider_error", 3 },
+        { "[500]", OpenAiProviderFactory.Outage, "provider_error", 3 },
         { "[refuse]", OpenAiProviderFactory.Compatible, "blocked_by_provider", 1 },
         { "[empty]", OpenAiProviderFactory.Compatible, "no_image", 3 },
         { "[bad-base64]", OpenAiProviderFactory.Compatible, "no_image", 3 },
@@ -200,11 +200,10 @@ public sealed class OpenAiProviderTests(OpenAiProviderFactory factory) : IClassF
         {
             await RunAsync(client, new { model = OpenAiProviderFactory.Compatible, prompt = Unique("a logged success") }),
             await RunAsync(client, new { model = OpenAiProviderFactory.LogsAuthRefused, prompt = Unique("[401] a logged refusal") }),
-            await RunAsync(client, new { model = OpenAiProviderFactory.Compatible, prompt = Unique("[500] a logged outage") }),
             await RunAsync(client, new { model = OpenAiProviderFactory.Compatible, prompt = Unique("[refuse] a logged block") }),
         };
 
-        Assert.Equal(["succeeded", "failed", "failed", "failed"], ran.Select(t => t.Status));
+        Assert.Equal(["succeeded", "failed", "failed"], ran.Select(t => t.Status));
         Assert.Contains(factory.Remote.Calls, c => c.Prompt.Contains("[401] a logged refusal"));
         Assert.Contains(factory.Logs.Lines, l => l.Contains("provider_auth_failed")); // the logs were captured, and say what happened
         Assert.Empty(factory.Logs.Containing(factory.Key));

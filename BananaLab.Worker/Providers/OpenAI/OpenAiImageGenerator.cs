@@ -38,6 +38,9 @@ public sealed class OpenAiImageGenerator(IHttpClientFactory httpClients, IConfig
 
     public string Provider => Name;
 
+    /// <summary>Its models run at OpenAI or another server: their tasks take a pool of their own, not the local models' slots.</summary>
+    public bool IsRemote => true;
+
     /// <summary>Remote calls wait on the network, not on this machine: eight at a time unless the catalog says otherwise.</summary>
     public int DefaultConcurrency => 8;
 

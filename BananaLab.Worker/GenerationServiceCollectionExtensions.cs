@@ -1,6 +1,8 @@
 using BananaLab.Worker.Finishing;
 using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
+using BananaLab.Worker.Providers.Automatic1111;
+using BananaLab.Worker.Providers.Gemini;
 using BananaLab.Worker.Providers.OpenAI;
 using Microsoft.Extensions.Hosting;
 
@@ -18,9 +20,11 @@ public static class GenerationServiceCollectionExtensions
     {
         builder.AddBananaLabWorker();
         builder.AddBananaLabInference();
+        builder.Services.AddBananaLabGeminiProvider();
+        builder.Services.AddBananaLabAutomatic1111Provider();
+        builder.AddBananaLabOpenAiProvider();
         builder.AddBananaLabFinishing();
         builder.AddBananaLabImageModeration();
-        builder.AddBananaLabOpenAiProvider();
         return builder;
     }
 }

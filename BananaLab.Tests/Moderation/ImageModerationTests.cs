@@ -14,7 +14,10 @@ public sealed class ImageModerationTests(ImageModerationTests.ClassifierFactory 
 {
     public sealed class ClassifierFactory : BananaLabFactory
     {
-        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+        protected override IDictionary<string, string?> Settings => RednessClassifier;
+
+        /// <summary>The committed redness classifier as the image classifier (red outputs and references are refused).</summary>
+        public static Dictionary<string, string?> RednessClassifier => new()
         {
             ["Moderation:ImageClassifier:Path"] = Path.Combine(AppContext.BaseDirectory, "Moderation", "Data", "redness.onnx"),
             ["Moderation:ImageClassifier:InputWidth"] = "32",

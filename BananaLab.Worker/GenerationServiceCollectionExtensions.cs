@@ -3,6 +3,7 @@ using BananaLab.Worker.Inference;
 using BananaLab.Worker.Moderation;
 using BananaLab.Worker.Providers.Automatic1111;
 using BananaLab.Worker.Providers.Gemini;
+using BananaLab.Worker.Providers.OpenAI;
 using Microsoft.Extensions.Hosting;
 
 namespace BananaLab.Worker;
@@ -21,6 +22,7 @@ public static class GenerationServiceCollectionExtensions
         builder.AddBananaLabInference();
         builder.Services.AddBananaLabGeminiProvider();
         builder.Services.AddBananaLabAutomatic1111Provider();
+        builder.AddBananaLabOpenAiProvider();
         builder.AddBananaLabFinishing();
         builder.AddBananaLabImageModeration();
         return builder;

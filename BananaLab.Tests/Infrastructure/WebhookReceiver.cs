@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace BananaLab.Tests.Infrastructure;
 
@@ -28,10 +23,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         WebhookReceiver? receiver = null;
         app.Map("/{**path}", async (HttpContext context) =>
         {
@@ -42,9 +34,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             receiver.Calls.Add(new Call(context.Request.Path, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString()), body));
             context.Response.StatusCode = status;
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver = new WebhookReceiver(app, address.Replace("[::1]", "127.0.0.1"));
+        receiver = new WebhookReceiver(app, await LoopbackApp.StartAsync(app));
         return receiver;
     }
 

@@ -58,7 +58,13 @@ public sealed class SubmissionValidator(
 
         var count = imageCount ?? 1;
         if (count < 1 || count > model.MaxImages) return TaskErrors.CountOutOfRange(model.MaxImages);
-        if (offers.CheckQuote(model, width is not null || height is not null, aspectRatio, count) is { } refused) return refused;
+        var exact = width is not null || height is not null;
+        // An exact size that is a tier's own size at an offered ratio (an OpenAI client's "1024x1024") is that tier, for a
+        // model that makes tier sizes only: the same image, at the same price, so there is nothing to refuse.
+        if (exact && offers.CapabilitiesOf(model) is { ExactSizes: false } capabilities &&
+            capabilities.AspectRatios.FirstOrDefault(r => SizeTiers.PixelSize(tier, r) == (pixelWidth, pixelHeight)) is { Width: > 0 } same)
+            (exact, aspectRatio) = (false, same.ToString());
+        if (offers.CheckQuote(model, exact, aspectRatio, count) is { } refused) return refused;
         return new PriceQuote(model.Id, tier, pixelWidth, pixelHeight, count, model.PriceOf(tier));
     }
 

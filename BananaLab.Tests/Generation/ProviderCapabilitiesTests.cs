@@ -52,6 +52,21 @@ public sealed class ProviderCapabilitiesTests(RemoteProviderFactory factory) : I
         Assert.Equal((2048, 1152, 6), (offered.GetProperty("width").GetInt32(), offered.GetProperty("height").GetInt32(), offered.GetProperty("total").GetInt32()));
     }
 
+    [Fact]
+    public async Task An_exact_size_that_is_a_tier_at_an_offered_ratio_is_that_tier_for_a_model_of_tier_sizes()
+    {
+        using var client = factory.CreateClient(BananaLabFactory.AdminApiKey);
+
+        // An OpenAI client's "1024x1024" (and 2K at 16:9) reads as the tier; the same image at the same price.
+        var square = await (await client.GetAsync($"/api/v1/pricing?model={Remote}&width=1024&height=1024")).ReadJsonAsync();
+        Assert.Equal((1024, 1024, 3), (square.GetProperty("width").GetInt32(), square.GetProperty("height").GetInt32(), square.GetProperty("total").GetInt32()));
+        var wide = await (await client.GetAsync($"/api/v1/pricing?model={Remote}&width=2048&height=1152")).ReadJsonAsync();
+        Assert.Equal((2048, 1152, 6), (wide.GetProperty("width").GetInt32(), wide.GetProperty("height").GetInt32(), wide.GetProperty("total").GetInt32()));
+        // A tier's size at a ratio the provider does not make is still refused.
+        var portrait = await client.GetAsync($"/api/v1/pricing?model={Remote}&width=768&height=1024");
+        Assert.Equal("invalid_size", (await portrait.ReadJsonAsync()).GetProperty("code").GetString());
+    }
+
     public static TheoryData<string, object> NotTaken => new()
     {
         { "invalid_seed", new { model = Remote, prompt = "a fern", seed = 7 } },

@@ -30,7 +30,11 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
         return models.Select(m => Decide(m, roster)).ToList();
     }
 
-    private ModelServing Decide(ModelDefinition model, WorkerRoster roster) => Serving(model, roster) with { Health = HealthOf(model, roster) };
+    private ModelServing Decide(ModelDefinition model, WorkerRoster roster)
+    {
+        var health = HealthOf(model, roster);
+        return Serving(model, roster, health) with { Health = health };
+    }
 
     /// <summary>This process's worker's report, live; every other worker's as it last registered.</summary>
     private IReadOnlyList<(string Worker, ModelHealth Health)> HealthOf(ModelDefinition model, WorkerRoster roster)
@@ -40,7 +44,7 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
         return own.Concat(roster.HealthOf(model.Id).Where(h => h.Worker != local.WorkerName)).ToList();
     }
 
-    private ModelServing Serving(ModelDefinition model, WorkerRoster roster)
+    private ModelServing Serving(ModelDefinition model, WorkerRoster roster, IReadOnlyList<(string Worker, ModelHealth Health)> health)
     {
         // Switched off in this installation's settings (a remote model without its key): no worker may run it, whatever it registered.
         if (providers.Find(model.Provider)?.UnavailableReason(model) is { } setting)
@@ -48,7 +52,7 @@ public sealed class ModelAvailability(GenerationProviders providers, LocalWorker
         var workers = roster.Serving(model.Id).ToList();
         if (local.Serves(model.Id) && !workers.Contains(local.WorkerName!)) workers.Insert(0, local.WorkerName!);
         // A worker whose provider refused our credentials has switched the model off (until a restart or an admin's retry).
-        var off = HealthOf(model, roster).Where(h => h.Health.Circuit == CircuitState.Off).ToList();
+        var off = health.Where(h => h.Health.Circuit == CircuitState.Off).ToList();
         var on = workers.Where(w => off.All(o => o.Worker != w)).ToList();
         if (on.Count > 0) return new ModelServing(model.Id, true, on, $"served by {string.Join(", ", on)}.");
         if (off.Count > 0) return new ModelServing(model.Id, false, [], $"switched off on {string.Join(", ", off.Select(o => o.Worker).Distinct())}: {off[0].Health.LastError}");

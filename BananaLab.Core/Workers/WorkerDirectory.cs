@@ -76,8 +76,11 @@ public sealed record WorkerRoster(IReadOnlyList<WorkerRegistration> Live, bool A
 {
     /// <summary>How <paramref name="modelId"/> fares on each live worker that reported it.</summary>
     public IReadOnlyList<(string Worker, ModelHealth Health)> HealthOf(string modelId) =>
-        Live.SelectMany(w => w.ReadHealth().Where(h => string.Equals(h.ModelId, modelId, StringComparison.OrdinalIgnoreCase)).Select(h => (w.Name, h)))
-            .ToList();
+        Health.Where(h => string.Equals(h.Health.ModelId, modelId, StringComparison.OrdinalIgnoreCase)).ToList();
+
+    /// <summary>Every live worker's reports, read from their JSON once per roster (a submission asks for them per model).</summary>
+    private IReadOnlyList<(string Worker, ModelHealth Health)> Health =>
+        field ??= Live.SelectMany(w => w.ReadHealth().Select(h => (w.Name, h))).ToList();
 
     /// <summary>The live workers that serve <paramref name="modelId"/>.</summary>
     public IReadOnlyList<string> Serving(string modelId) =>

@@ -33,7 +33,7 @@ public sealed class ModelCircuits : IModelHealthSource
     public ModelCircuits(TimeProvider clock, IOptions<WorkerOptions> options, IClusterBroadcast broadcast, ILogger<ModelCircuits> logger)
     {
         (_clock, _options, _logger) = (clock, options.Value, logger);
-        broadcast.Subscribe(RetryTopic, Retry);
+        broadcast.Subscribe(RetryTopic, modelId => Close(modelId));
     }
 
     /// <summary>Whether tasks of the model may be claimed now: its circuit is closed, or open with its time over.</summary>
@@ -129,8 +129,6 @@ public sealed class ModelCircuits : IModelHealthSource
                 return new ModelHealth(pair.Key, pair.Value.InFlight, pair.Value.LastSuccessAt, pair.Value.LastErrorAt, pair.Value.LastErrorCode,
                     pair.Value.LastError, pair.Value.Circuit, pair.Value.OpenUntil);
         }).ToList();
-
-    private void Retry(string modelId) => Close(modelId);
 
     private State For(string modelId) => _models.GetOrAdd(modelId, _ => new State());
 

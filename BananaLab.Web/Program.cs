@@ -91,8 +91,7 @@ app.MapStudioMedia();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-await app.RunAsync();
-return 0;
+return await app.RunUntilStoppedAsync();
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>
 public partial class Program;

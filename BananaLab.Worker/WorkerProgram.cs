@@ -19,8 +19,7 @@ public static class WorkerProgram
     {
         var builder = CreateBuilder(args);
         using var host = builder.Build();
-        await host.RunAsync();
-        return 0;
+        return await host.RunUntilStoppedAsync();
     }
 
     /// <summary>The worker process's services; the tests start the same composition with a scripted generator added.</summary>

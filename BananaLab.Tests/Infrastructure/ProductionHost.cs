@@ -61,6 +61,44 @@ public sealed class ProductionHost : IAsyncDisposable
     public static Task<ProductionHost> StartReadmeAsync(IDictionary<string, string?>? settings = null) =>
         StartAsync(RepositoryPaths.Root, AppProcess.ReadmeRun, settings);
 
+    /// <summary>
+    /// Starts the README's CUDA-host command, <c>dotnet run --project BananaLab.Web -p:OnnxRuntimeFlavor=Gpu</c>, over the
+    /// build <see cref="BuildGpuFlavourAsync"/> made.
+    /// </summary>
+    public static Task<ProductionHost> StartGpuFlavourAsync(IDictionary<string, string?>? settings = null) =>
+        StartAsync(RepositoryPaths.Root, GpuFlavourRun, settings);
+
+    /// <summary>The GPU flavour's start command, which stops at start-up when a setting does: its exit code and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunGpuFlavourToEndAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        RefuseLocalProductionSettings();
+        var start = AppProcess.StartInfo(RepositoryPaths.Root, GpuFlavourRun, LoopbackPorts.Free(), settings, redirectOutput: true);
+        var (exitCode, output, errors) = await RunToEndAsync(start, TimeSpan.FromMinutes(2));
+        return (exitCode, output + errors);
+    }
+
+    /// <summary>
+    /// Builds BananaLab.Web with <c>-p:OnnxRuntimeFlavor=Gpu</c> (<c>Microsoft.ML.OnnxRuntime.Gpu</c>) as the README's CUDA-host
+    /// command does. It lands in <c>bin/gpu</c> and <c>obj/gpu</c>, beside the CPU build the tests run on.
+    /// </summary>
+    public static async Task BuildGpuFlavourAsync()
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "build", "BananaLab.Web", $"-p:{GpuFlavour}", "--nologo", "-v:q" })
+            start.ArgumentList.Add(arg);
+        var (exitCode, output, errors) = await RunToEndAsync(start, TimeSpan.FromMinutes(15));
+        if (exitCode != 0)
+            throw new InvalidOperationException($"dotnet build -p:{GpuFlavour} failed ({exitCode}):{Environment.NewLine}{output}{errors}");
+    }
+
+    private const string GpuFlavour = "OnnxRuntimeFlavor=Gpu";
+
+    private static readonly string[] GpuFlavourRun = ["run", "--no-build", "--project", "BananaLab.Web", $"-p:{GpuFlavour}", "--"];
+
+    /// <summary>The configuration <c>dotnet test</c> built (Debug unless it was given <c>-c Release</c>).</summary>
+    private static string Configuration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+
     /// <summary>Starts <c>dotnet BananaLab.Web.dll</c> in <paramref name="publishDirectory"/>, as a published install runs.</summary>
     public static Task<ProductionHost> StartPublishedAsync(string publishDirectory, IDictionary<string, string?>? settings = null) =>
         StartAsync(publishDirectory, AppProcess.Published, settings);
@@ -68,9 +106,8 @@ public sealed class ProductionHost : IAsyncDisposable
     /// <summary>Publishes BananaLab.Web (the configuration <c>dotnet test</c> built, without rebuilding it) into <paramref name="directory"/>.</summary>
     public static async Task PublishAsync(string directory)
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "publish", "BananaLab.Web", "--no-build", "-c", configuration, "-o", directory, "--nologo" })
+        foreach (var arg in new[] { "publish", "BananaLab.Web", "--no-build", "-c", Configuration, "-o", directory, "--nologo" })
             start.ArgumentList.Add(arg);
         var (exitCode, output, errors) = await RunToEndAsync(start);
         if (exitCode != 0)
@@ -88,13 +125,13 @@ public sealed class ProductionHost : IAsyncDisposable
         return await RunToEndAsync(AppProcess.CommandInfo(RepositoryPaths.Root, [.. AppProcess.ReadmeRun, .. args], settings, redirectOutput: true));
     }
 
-    /// <summary>Runs a process with its output captured until it exits (at most five minutes).</summary>
-    private static async Task<(int ExitCode, string Output, string Errors)> RunToEndAsync(ProcessStartInfo start)
+    /// <summary>Runs a process with its output captured until it exits (at most <paramref name="limit"/>, five minutes unless given).</summary>
+    private static async Task<(int ExitCode, string Output, string Errors)> RunToEndAsync(ProcessStartInfo start, TimeSpan? limit = null)
     {
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync().WaitAsync(limit ?? TimeSpan.FromMinutes(5));
         return (process.ExitCode, await output, await errors);
     }
 

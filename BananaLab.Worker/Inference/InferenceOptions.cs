@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Microsoft.ML.OnnxRuntime;
+using BananaLab.Worker.Inference.Runtime;
 
 namespace BananaLab.Worker.Inference;
 
@@ -27,10 +27,15 @@ public enum InferenceExecutionProvider
     Cpu,
 }
 
-/// <summary>Checks the section at start so a bad value stops the host with the key to fix.</summary>
-internal sealed class InferenceOptionsValidator : IValidateOptions<InferenceOptions>
+/// <summary>
+/// Checks the section at start so a bad value stops the host with the key to fix. <c>Cuda</c> on a host where CUDA
+/// cannot load stops it too, naming what is missing (<see cref="ExecutionProviderSelector"/>).
+/// </summary>
+internal sealed class InferenceOptionsValidator(ExecutionProviderSelector selector) : IValidateOptions<InferenceOptions>
 {
-    internal const string CudaProvider = "CUDAExecutionProvider";
+    public InferenceOptionsValidator() : this(ExecutionProviderSelector.Default)
+    {
+    }
 
     public ValidateOptionsResult Validate(string? name, InferenceOptions options)
     {
@@ -41,26 +46,9 @@ internal sealed class InferenceOptionsValidator : IValidateOptions<InferenceOpti
             failures.Add($"{InferenceOptions.Section}:{nameof(InferenceOptions.IntraOpThreads)} must be between 0 (one per core) and 1024.");
         if (string.IsNullOrWhiteSpace(options.UpscalerPath))
             failures.Add($"{InferenceOptions.Section}:{nameof(InferenceOptions.UpscalerPath)} must name the x4 upscaler model file.");
-        if (options.ExecutionProvider == InferenceExecutionProvider.Cuda && !CudaAvailable())
-            failures.Add($"{InferenceOptions.Section}:{nameof(InferenceOptions.ExecutionProvider)} is Cuda, but this ONNX Runtime build " +
-                         "has no CUDA execution provider (build with -p:OnnxRuntimeFlavor=Gpu on a host with CUDA), " +
-                         "or set it to Auto or Cpu.");
+        if (options.ExecutionProvider == InferenceExecutionProvider.Cuda && selector.Select(options.ExecutionProvider) is { UsesCuda: false } choice)
+            failures.Add($"{InferenceOptions.Section}:{nameof(InferenceOptions.ExecutionProvider)} is Cuda, but {choice.Detail}. " +
+                         "Install what is missing (README, \"Run on a CUDA host\") or set it to Auto or Cpu.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    internal static bool CudaAvailable()
-    {
-        try
-        {
-            if (!OrtEnv.Instance().GetAvailableProviders().Contains(CudaProvider)) return false;
-            // Listed is not loadable: the GPU build lists CUDA even where the CUDA libraries are missing.
-            using var probe = new SessionOptions();
-            probe.AppendExecutionProvider_CUDA(0);
-            return true;
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
     }
 }

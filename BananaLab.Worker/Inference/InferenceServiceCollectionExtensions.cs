@@ -22,6 +22,7 @@ public static class InferenceServiceCollectionExtensions
         builder.Services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<ModelCatalogOptions>, SchedulerCatalogValidator>();
         builder.Services.AddSingleton<OnnxSessionFactory>();
+        builder.Services.AddHostedService<ExecutionProviderReport>();
         builder.Services.AddSingleton(sp => new StableDiffusionModelCache(
             sp.GetRequiredService<OnnxSessionFactory>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
         builder.Services.AddSingleton(sp => new StableDiffusionPipeline(sp.GetRequiredService<StableDiffusionModelCache>(),

@@ -19,8 +19,7 @@ public sealed class LocalGeneration : IDisposable
     /// <param name="upscalerPath">The x4 super-resolution model; a missing file means cubic resampling.</param>
     public LocalGeneration(string contentRoot, string upscalerPath, InferenceOptions? options = null, ILogger? logger = null)
     {
-        var sessions = new OnnxSessionFactory(Options.Create(options ?? new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu }),
-            NullLogger<OnnxSessionFactory>.Instance);
+        var sessions = new OnnxSessionFactory(Options.Create(options ?? new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu }));
         Models = new StableDiffusionModelCache(sessions, contentRoot);
         Upscaler = new SuperResolutionUpscaler(sessions, upscalerPath, upscalerPath, logger ?? NullLogger.Instance);
         Generator = new OnnxImageGenerator(new StableDiffusionPipeline(Models, logger ?? NullLogger.Instance));

@@ -43,7 +43,7 @@ var root = BenchSupport.RepositoryRoot();
 var modelFolder = Path.GetFullPath(Path.Combine(root, ArgValue("--model") ?? Path.Combine("models", "banana-nano")));
 var outputPath = Path.Combine(modelFolder, LatentRgbMap.RelativePath);
 var options = Options.Create(new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu });
-var sessions = new OnnxSessionFactory(options, NullLogger<OnnxSessionFactory>.Instance);
+var sessions = new OnnxSessionFactory(options);
 var upscalerPath = Path.Combine(root, "models", "upscaler", "x4", "model.onnx");
 using var vae = new StableDiffusionModel(modelFolder, Path.GetRelativePath(root, modelFolder), sessions);
 int factor = vae.DownsampleFactor, channels = vae.LatentChannels, native = 64;

@@ -1,5 +1,4 @@
 using BananaLab.Core.Generation;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 
@@ -9,10 +8,12 @@ namespace BananaLab.Worker.Inference.Runtime;
 /// Opens ONNX graphs with the host's tuned session options and turns a missing or corrupt file
 /// into a <c>model_unavailable</c> error that names the file.
 /// </summary>
-public sealed class OnnxSessionFactory(IOptions<InferenceOptions> options, ILogger<OnnxSessionFactory> logger)
+public sealed class OnnxSessionFactory(IOptions<InferenceOptions> options)
 {
     private readonly InferenceOptions _options = options.Value;
-    private int _fallbackLogged;
+
+    /// <summary>Where this factory's sessions run: CUDA or the CPU, decided once for the process (<see cref="ExecutionProviderSelector"/>).</summary>
+    public ExecutionProviderChoice ExecutionProvider => ExecutionProviderSelector.Default.Select(_options.ExecutionProvider);
 
     /// <param name="path">Absolute path of the graph.</param>
     /// <param name="displayPath">The path as a user should read it in an error message.</param>
@@ -47,22 +48,8 @@ public sealed class OnnxSessionFactory(IOptions<InferenceOptions> options, ILogg
             EnableMemoryPattern = true,
             EnableCpuMemArena = true,
         };
-        if (_options.ExecutionProvider != InferenceExecutionProvider.Cpu) TryAppendCuda(sessionOptions);
+        if (ExecutionProvider.UsesCuda) sessionOptions.AppendExecutionProvider_CUDA(0);
         return sessionOptions;
-    }
-
-    private void TryAppendCuda(SessionOptions sessionOptions)
-    {
-        try
-        {
-            if (!InferenceOptionsValidator.CudaAvailable()) throw new NotSupportedException("this ONNX Runtime build has no CUDA provider");
-            sessionOptions.AppendExecutionProvider_CUDA(0);
-        }
-        catch (Exception e) when (_options.ExecutionProvider == InferenceExecutionProvider.Auto)
-        {
-            if (Interlocked.Exchange(ref _fallbackLogged, 1) == 0)
-                logger.LogInformation("Inference runs on the CPU: CUDA is not available ({Reason})", FirstLine(e.Message));
-        }
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();

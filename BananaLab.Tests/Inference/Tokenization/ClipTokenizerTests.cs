@@ -41,6 +41,11 @@ public sealed class ClipTokenizerTests
     // Expected ids from tools/train-nano/clip_bpe.py: \p{L} per code point, and U+001C as Python whitespace.
     [InlineData("𝐀𝐁c apple", new[] { 172, 251, 238, 222, 172, 251, 238, 223, 322, 1388 })]
     [InlineData("x\u001cy", new[] { 343, 344 })]
+    // Python's str.lower: İ becomes i + U+0307, and a word-final capital sigma becomes ς.
+    [InlineData("İstanbul", new[] { 328, 136, 485, 572, 526, 615, 331 })]
+    [InlineData("ΟΔΟΣ ΑΣ.", new[] { 138, 123, 138, 112, 138, 123, 139, 480, 138, 109, 139, 480, 269 })]
+    [InlineData("ὈΔΥΣΣΕΎΣ", new[] { 157, 121, 222, 138, 112, 139, 227, 139, 225, 139, 225, 138, 113, 139, 235, 139, 480 })]
+    [InlineData("aΣ\u0301b", new[] { 64, 139, 481, 136, 479, 321 })]
     public void Code_points_outside_the_test_vectors_tokenize_like_python(string text, int[] expected)
     {
         Assert.Equal(expected, Tokenizer.Encode(text));

@@ -17,11 +17,24 @@ public sealed class OnnxSessionFactory(IOptions<InferenceOptions> options)
 
     /// <param name="path">Absolute path of the graph.</param>
     /// <param name="displayPath">The path as a user should read it in an error message.</param>
-    public OnnxModel Open(string path, string displayPath)
+    public OnnxModel Open(string path, string displayPath) => Open(path, displayPath, CreateSessionOptions);
+
+    /// <summary>
+    /// Opens a pre- or post-processing graph whose operators come from ONNX Runtime Extensions (the <c>ai.onnx.contrib</c>
+    /// domain: <c>CLIPTokenizer</c>, <c>DecodeImage</c>, …), on the CPU: string and image operators have no CUDA kernels.
+    /// </summary>
+    public OnnxModel OpenWithExtensions(string path, string displayPath) => Open(path, displayPath, () =>
+    {
+        var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        sessionOptions.RegisterOrtExtensions();
+        return sessionOptions;
+    });
+
+    private static OnnxModel Open(string path, string displayPath, Func<SessionOptions> createOptions)
     {
         if (!File.Exists(path))
             throw new GenerationException(GenerationErrors.ModelUnavailable, $"{displayPath} is missing.");
-        var sessionOptions = CreateSessionOptions();
+        using var sessionOptions = createOptions();
         try
         {
             return new OnnxModel(new InferenceSession(path, sessionOptions), displayPath);
@@ -30,10 +43,6 @@ public sealed class OnnxSessionFactory(IOptions<InferenceOptions> options)
         {
             throw new GenerationException(GenerationErrors.ModelUnavailable,
                 $"{displayPath} is corrupt or unreadable: {FirstLine(e.Message)}", transient: false, e);
-        }
-        finally
-        {
-            sessionOptions.Dispose();
         }
     }
 

@@ -8,8 +8,8 @@ using BananaLab.Worker.Inference.Tokenization;
 namespace BananaLab.Worker.Inference.StableDiffusion;
 
 /// <summary>
-/// A Stable-Diffusion-layout model folder (HF Optimum ONNX export): tokenizer, configs and the four
-/// graphs. Graphs open on first use and stay open; a failed open is retried on the next request.
+/// A Stable-Diffusion-layout model folder (HF Optimum ONNX export): tokenizer (vocabulary and merges, or a tokenizer
+/// graph, see <see cref="ClipTokenizer.ForModel"/>), configs and the four graphs. Graphs open on first use and stay open; a failed open is retried on the next request.
 /// </summary>
 public sealed class StableDiffusionModel : IDisposable
 {
@@ -19,7 +19,7 @@ public sealed class StableDiffusionModel : IDisposable
     {
         Folder = folder;
         DisplayFolder = displayFolder.Replace('\\', '/').TrimEnd('/');
-        Tokenizer = ClipTokenizer.Load(Path.Combine(folder, "tokenizer"), $"{DisplayFolder}/tokenizer");
+        Tokenizer = ClipTokenizer.ForModel(folder, DisplayFolder, sessions);
         Scheduler = SchedulerConfig.Parse(ReadRequired("scheduler/scheduler_config.json"));
 
         var vae = ReadOptional("vae_decoder/config.json") ?? ReadOptional("vae_encoder/config.json") ?? ReadOptional("vae/config.json");
@@ -103,6 +103,7 @@ public sealed class StableDiffusionModel : IDisposable
 
     public void Dispose()
     {
+        Tokenizer.Dispose();
         _textEncoder.Dispose();
         _unet.Dispose();
         _vaeDecoder.Dispose();

@@ -8,38 +8,86 @@ using Microsoft.ML.Tokenizers;
 namespace BananaLab.Worker.Inference.Tokenization;
 
 /// <summary>
-/// CLIP's tokenizer (openai/CLIP simple_tokenizer.py, HF CLIPTokenizer) over a model's
-/// <c>tokenizer/vocab.json</c> and <c>merges.txt</c>: Microsoft.ML.Tokenizers' byte-level
-/// <see cref="BpeTokenizer"/> with CLIP's <c>&lt;/w&gt;</c> end-of-word suffix, lower-casing and
-/// CLIP's pre-tokenizer, plus bos/eos framing, eos padding and 77-token chunking.
+/// CLIP's tokenizer (openai/CLIP simple_tokenizer.py, HF CLIPTokenizer): a prompt's BPE ids with bos/eos framing, eos
+/// padding and 77-token chunking. The ids come from one of the two layouts a model folder may have (<see cref="ForModel"/>):
+/// <list type="bullet">
+/// <item><c>tokenizer/vocab.json</c> and <c>merges.txt</c> (Hugging Face Optimum): Microsoft.ML.Tokenizers' byte-level
+/// <see cref="BpeTokenizer"/> with CLIP's <c>&lt;/w&gt;</c> end-of-word suffix, lower-casing and CLIP's pre-tokenizer;</item>
+/// <item>a tokenizer graph, <c>tokenizer/model.onnx</c> (OnnxStack, Amuse) or <c>cliptokenizer.onnx</c> (Microsoft's C#
+/// Stable Diffusion sample): ONNX Runtime Extensions' <c>CLIPTokenizer</c> operator (<see cref="ClipTokenizerGraph"/>).</item>
+/// </list>
 /// </summary>
-public sealed class ClipTokenizer
+public sealed class ClipTokenizer : IDisposable
 {
     public const string StartOfText = "<|startoftext|>";
     public const string EndOfText = "<|endoftext|>";
     private const string EndOfWord = "</w>";
+    private const int ClipMaxLength = 77;
     private static readonly string[] Contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
 
-    private readonly BpeTokenizer _bpe;
+    /// <summary>The paths, relative to a model folder, where a tokenizer graph is looked for, in order.</summary>
+    public static readonly string[] GraphPaths = ["tokenizer/model.onnx", "cliptokenizer.onnx"];
 
-    public ClipTokenizer(Dictionary<string, int> vocab, IEnumerable<string> merges, int maxLength = 77, string? padToken = null)
+    private readonly Func<string, IReadOnlyList<int>> _encode;
+    private readonly IDisposable? _owned;
+
+    private ClipTokenizer(Func<string, IReadOnlyList<int>> encode, int bos, int eos, int pad, int maxLength, IDisposable? owned = null)
+    {
+        _encode = encode;
+        _owned = owned;
+        BosId = bos;
+        EosId = eos;
+        PadId = pad;
+        MaxLength = maxLength;
+    }
+
+    /// <summary>A tokenizer over a vocabulary and merge list (the Optimum layout), with Microsoft.ML.Tokenizers.</summary>
+    public ClipTokenizer(Dictionary<string, int> vocab, IEnumerable<string> merges, int maxLength = ClipMaxLength, string? padToken = null)
+        : this(Bpe(vocab, merges), vocab.GetValueOrDefault(StartOfText), vocab.GetValueOrDefault(EndOfText),
+            padToken is not null && vocab.TryGetValue(padToken, out var pad) ? pad : vocab.GetValueOrDefault(EndOfText), maxLength)
+    {
+    }
+
+    private static Func<string, IReadOnlyList<int>> Bpe(Dictionary<string, int> vocab, IEnumerable<string> merges)
     {
         if (!vocab.TryGetValue(StartOfText, out var bos) || !vocab.TryGetValue(EndOfText, out var eos))
             throw new InvalidDataException($"the vocabulary lacks {StartOfText} or {EndOfText}");
-        var specials = new Dictionary<string, int> { [StartOfText] = bos, [EndOfText] = eos };
-        _bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+        var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
         {
             Merges = merges,
             ByteLevel = true,
             EndOfWordSuffix = EndOfWord,
             PreTokenizer = new ClipPreTokenizer(),
-            Normalizer = new LowerCaseNormalizer(),
-            SpecialTokens = specials,
+            Normalizer = new ClipLowerCaseNormalizer(),
+            SpecialTokens = new Dictionary<string, int> { [StartOfText] = bos, [EndOfText] = eos },
         });
-        BosId = bos;
-        EosId = eos;
-        PadId = padToken is not null && vocab.TryGetValue(padToken, out var pad) ? pad : eos;
-        MaxLength = maxLength;
+        return text => bpe.EncodeToIds(text);
+    }
+
+    /// <summary>
+    /// The tokenizer of a model folder: its tokenizer graph when it has one (<see cref="GraphPaths"/>), else
+    /// <c>tokenizer/vocab.json</c> and <c>merges.txt</c>. Throws <c>model_unavailable</c> naming the file when neither loads.
+    /// </summary>
+    /// <param name="modelFolder">The model folder (absolute).</param>
+    /// <param name="displayFolder">The folder as a user should read it in an error message.</param>
+    public static ClipTokenizer ForModel(string modelFolder, string displayFolder, OnnxSessionFactory sessions)
+    {
+        var graph = GraphPaths.FirstOrDefault(relative => File.Exists(Path.Combine(modelFolder, relative)));
+        if (graph is null) return Load(Path.Combine(modelFolder, "tokenizer"), $"{displayFolder}/tokenizer");
+        int maxLength;
+        int? padId;
+        try
+        {
+            (maxLength, _, padId) = ReadConfig(Path.Combine(modelFolder, "tokenizer"));
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            throw new GenerationException(GenerationErrors.ModelUnavailable,
+                $"{displayFolder}/tokenizer has an unreadable config: {e.Message}", transient: false, e);
+        }
+        var tokenizerGraph = ClipTokenizerGraph.Open(sessions, Path.Combine(modelFolder, graph), $"{displayFolder}/{graph}");
+        return new ClipTokenizer(tokenizerGraph.Encode, tokenizerGraph.BosId, tokenizerGraph.EosId, padId ?? tokenizerGraph.EosId,
+            maxLength, tokenizerGraph);
     }
 
     public int BosId { get; }
@@ -65,7 +113,7 @@ public sealed class ClipTokenizer
             var merges = File.ReadLines(mergesPath)
                 .Where(line => !line.StartsWith("#version", StringComparison.Ordinal) && line.Trim().Length > 0)
                 .ToList();
-            var (maxLength, padToken) = ReadConfig(folder);
+            var (maxLength, padToken, _) = ReadConfig(folder);
             return new ClipTokenizer(vocab, merges, maxLength, padToken);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
@@ -75,10 +123,15 @@ public sealed class ClipTokenizer
         }
     }
 
-    private static (int MaxLength, string? PadToken) ReadConfig(string folder)
+    /// <summary>
+    /// <c>model_max_length</c> (77 unless given), and the pad token by name and by id, from the optional
+    /// <c>special_tokens_map.json</c> and <c>tokenizer_config.json</c> of a tokenizer folder.
+    /// </summary>
+    private static (int MaxLength, string? PadToken, int? PadId) ReadConfig(string folder)
     {
-        var maxLength = 77;
+        var maxLength = ClipMaxLength;
         string? pad = null;
+        int? padId = null;
         foreach (var name in new[] { "special_tokens_map.json", "tokenizer_config.json" })
         {
             var path = Path.Combine(folder, name);
@@ -91,12 +144,14 @@ public sealed class ClipTokenizer
             if (root.TryGetProperty("pad_token", out var p))
                 pad = p.ValueKind == JsonValueKind.String ? p.GetString()
                     : p.ValueKind == JsonValueKind.Object && p.TryGetProperty("content", out var c) ? c.GetString() : pad;
+            if (root.TryGetProperty("pad_token_id", out var id) && id.ValueKind == JsonValueKind.Number && id.TryGetInt32(out var i))
+                padId = i;
         }
-        return (maxLength, pad);
+        return (maxLength, pad, padId);
     }
 
     /// <summary>The BPE ids of a text, without bos/eos.</summary>
-    public List<int> Encode(string text) => [.. _bpe.EncodeToIds(CleanWhitespace(text))];
+    public List<int> Encode(string text) => [.. _encode(CleanWhitespace(text))];
 
     /// <summary>One model input as CLIP builds it: [bos] + the first 75 ids + [eos], padded to 77.</summary>
     public long[] EncodeForModel(string text) => Chunk(Encode(text), 0);
@@ -122,6 +177,44 @@ public sealed class ClipTokenizer
         chunk[1 + take] = EosId;
         return chunk;
     }
+
+    public void Dispose() => _owned?.Dispose();
+
+    /// <summary>
+    /// Python's <c>str.lower()</c>, which CLIP lower-cases prompts with: .NET's invariant lower-casing plus the two full
+    /// mappings it lacks (Unicode SpecialCasing.txt): U+0130 → "i̇" (i and U+0307), and Σ → ς at the end of a word
+    /// (Final_Sigma: after a cased letter, not before one, case-ignorable characters skipped).
+    /// </summary>
+    internal static string Lower(string text)
+    {
+        var lowered = text.ToLowerInvariant();
+        if (!text.Contains('\u0130') && !text.Contains('\u03A3')) return lowered;
+        var builder = new StringBuilder(text.Length + 4);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\u0130') builder.Append("i\u0307");
+            else if (text[i] == '\u03A3' && IsFinalSigma(text, i)) builder.Append('\u03C2');
+            else builder.Append(lowered[i]);
+        }
+        return builder.ToString();
+    }
+
+    private static bool IsFinalSigma(string text, int at)
+    {
+        var before = at - 1;
+        while (before >= 0 && IsCaseIgnorable(text[before])) before--;
+        if (before < 0 || !IsCased(text[before])) return false;
+        var after = at + 1;
+        while (after < text.Length && IsCaseIgnorable(text[after])) after++;
+        return after == text.Length || !IsCased(text[after]);
+    }
+
+    private static bool IsCased(char c) => char.IsUpper(c) || char.IsLower(c)
+        || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.TitlecaseLetter;
+
+    private static bool IsCaseIgnorable(char c) => CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark
+        or UnicodeCategory.EnclosingMark or UnicodeCategory.Format or UnicodeCategory.ModifierLetter or UnicodeCategory.ModifierSymbol
+        || c is '\'' or '.' or ':' or '\u00B7' or '\u0387' or '\u2018' or '\u2019' or '\u2024' or '\u2027' or '\uFE52' or '\uFF07' or '\uFF0E';
 
     /// <summary>Python's <c>" ".join(text.split())</c>.</summary>
     internal static string CleanWhitespace(string text)
@@ -203,6 +296,14 @@ public sealed class ClipTokenizer
 
     /// <summary>Python's str.isspace, which also counts the separators U+001C..U+001F.</summary>
     private static bool IsPythonSpace(Rune rune) => Rune.IsWhiteSpace(rune) || rune.Value is >= 0x1C and <= 0x1F;
+}
+
+/// <summary>CLIP's lower-casing (<see cref="ClipTokenizer.Lower"/>) for <see cref="BpeTokenizer"/>.</summary>
+internal sealed class ClipLowerCaseNormalizer : Normalizer
+{
+    public override string Normalize(string original) => ClipTokenizer.Lower(original);
+
+    public override string Normalize(ReadOnlySpan<char> original) => ClipTokenizer.Lower(original.ToString());
 }
 
 /// <summary>

@@ -8,9 +8,13 @@ public static class ImageEncoding
     public const int JpegQuality = 92;
     public const int WebpQuality = 90;
 
-    /// <summary>Encodes straight into the task's file stream: PNG, JPEG (92) or WebP (90).</summary>
+    /// <summary>
+    /// Encodes straight into the task's file stream: PNG (through <see cref="ExtensionsPngEncoder"/> when it takes the
+    /// bitmap, else SkiaSharp), JPEG (92) or WebP (90) with SkiaSharp.
+    /// </summary>
     public static void Encode(SKBitmap bitmap, OutputFormat format, Stream destination)
     {
+        if (format == OutputFormat.Png && ExtensionsPngEncoder.TryEncode(bitmap, destination)) return;
         var (skiaFormat, quality) = format switch
         {
             OutputFormat.Jpeg => (SKEncodedImageFormat.Jpeg, JpegQuality),

@@ -47,7 +47,7 @@ try
         {
             var runs = results[(operation, codec)];
             double Median(int i) => runs.Select(r => r[i]).Order().ElementAt(runs.Count / 2);
-            Console.WriteLine($"| {operation} | {codec switch { "skia" => "SkiaSharp (worker today)", SkiaTuned => "SkiaSharp, Sub filter", _ => "ORT Extensions" }} | {Median(0):F1} | {Median(1) / 1024:F0} | " +
+            Console.WriteLine($"| {operation} | {codec switch { "skia" => "SkiaSharp", SkiaTuned => "SkiaSharp, Sub filter", _ => "ORT Extensions" }} | {Median(0):F1} | {Median(1) / 1024:F0} | " +
                               $"{Median(2):F1} | {Median(3) / 1024:F0} |");
         }
     return 0;

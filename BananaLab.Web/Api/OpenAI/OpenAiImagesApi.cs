@@ -109,7 +109,7 @@ public static class OpenAiImagesApi
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
         return catalog.Find(model) is { } found
             ? TypedResults.Ok(Model(found))
-            : Error(new TaskError(ErrorTypes.TaskNotFound, $"The model '{model}' does not exist."), code: "model_not_found", param: "model");
+            : Error(new TaskError(ErrorTypes.NotFound, $"The model '{model}' does not exist."), code: "model_not_found", param: "model");
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ const refused = (name, status, call, code) => check(name, async () => {
     expect(e instanceof OpenAI.APIError, `${e?.constructor?.name}`);
     expect(e.status === status, `status ${e.status}, expected ${status}`);
     if (code) expect(e.code === code, `code ${e.code}, expected ${code}`);
-    expect(e.type, "the body is not OpenAI's error envelope ({\"error\": {\"type\": ...}})");
+    expect(typeof e.type === "string" && !e.type.startsWith("http"), `the body is not OpenAI's error envelope (type ${e.type})`);
     return `${e.constructor.name} ${e.status} ${e.code ?? ""} param=${e.param ?? ""}`;
   }
   throw new Error("no error");

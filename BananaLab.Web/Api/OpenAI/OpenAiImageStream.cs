@@ -20,7 +20,8 @@ public static class OpenAiImageStream
 
     /// <param name="eventPrefix"><c>image_generation</c> or <c>image_edit</c>.</param>
     /// <param name="wait">How long the stream follows the task before it ends with an error naming where to follow it.</param>
-    public static async Task WriteAsync(HttpContext context, TaskView submitted, int partialImages, string eventPrefix, TaskService tasks,
+    /// <returns>True when the finished images were sent (the call delivered its result).</returns>
+    public static async Task<bool> WriteAsync(HttpContext context, TaskView submitted, int partialImages, string eventPrefix, TaskService tasks,
         TaskNotifier notifier, TaskOutputs outputs, TimeSpan wait, CancellationToken cancellationToken)
     {
         var task = submitted.Task;
@@ -52,26 +53,28 @@ public static class OpenAiImageStream
                     && next.Step >= Math.Ceiling(next.TotalSteps * (sent + 1.0) / (partialImages + 1)))
                     await WriteEventAsync(response, $"{eventPrefix}.partial_image", shape.Partial(Convert.ToBase64String(preview), sent++), cancellationToken);
             }
-            await FinishAsync(response, current.Task, shape, outputs, cancellationToken);
+            return await FinishAsync(response, current.Task, shape, outputs, cancellationToken);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             await WriteErrorAsync(response, new TaskError(ErrorTypes.StillRunning,
                 $"Still generating; follow it at /api/v1/tasks/{task.Id}."), cancellationToken);
+            return false;
         }
     }
 
-    private static async Task FinishAsync(HttpResponse response, TaskSnapshot task, Shape shape, TaskOutputs outputs, CancellationToken cancellationToken)
+    private static async Task<bool> FinishAsync(HttpResponse response, TaskSnapshot task, Shape shape, TaskOutputs outputs, CancellationToken cancellationToken)
     {
         if (task.Status != GenerationTaskStatus.Succeeded)
         {
             await WriteErrorAsync(response, task.Status == GenerationTaskStatus.Blocked
                 ? TaskErrors.ModerationBlocked()
                 : new TaskError(ErrorTypes.GenerationFailed, task.ErrorMessage ?? "The image could not be generated."), cancellationToken, task.ErrorCode);
-            return;
+            return false;
         }
         var images = await outputs.Base64Async(task, cancellationToken);
         foreach (var b64 in images) await WriteEventAsync(response, $"{shape.Prefix}.completed", shape.Completed(b64), cancellationToken);
+        return true;
     }
 
     private static Task WriteErrorAsync(HttpResponse response, TaskError error, CancellationToken cancellationToken, string? code = null)

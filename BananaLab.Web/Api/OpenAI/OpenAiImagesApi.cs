@@ -48,10 +48,13 @@ public static class OpenAiImagesApi
         return routes;
     }
 
-    /// <summary>Generates <c>n</c> images for a JSON request and answers once they are done (or <c>Api:SyncWaitSeconds</c> passed).</summary>
-    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> Generations(HttpRequest request,
-        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, IOptions<ApiOptions> options,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Generates <c>n</c> images for a JSON request and answers once they are done (or <c>Api:SyncWaitSeconds</c> passed); with
+    /// <c>stream: true</c>, answers OpenAI's server-sent events as it runs (<see cref="OpenAiImageStream"/>).
+    /// </summary>
+    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>, EmptyHttpResult>> Generations(HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, TaskNotifier notifier,
+        IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
@@ -64,31 +67,55 @@ public static class OpenAiImagesApi
         var fields = new Fields(
             GenerationFields.String(body, "model"), GenerationFields.String(body, "prompt"), GenerationFields.Int(body, "n"),
             GenerationFields.String(body, "size"), GenerationFields.String(body, "response_format"), choices,
-            GenerationFields.Int(body, "output_compression"), null);
-        return await RunAsync(fields, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
+            GenerationFields.Int(body, "output_compression"), null)
+        {
+            Stream = GenerationFields.Bool(body, "stream") ?? false, PartialImages = GenerationFields.Int(body, "partial_images"),
+        };
+        return await RunAsync(fields, request, caller, tasks, outputs, urls, notifier, options.Value, cancellationToken);
     }
 
     /// <summary>
-    /// Generates from a multipart request with one <c>image</c> file and a <c>prompt</c> (image-to-image). Masks are not supported;
-    /// several <c>image[]</c> parts are refused naming <c>image</c>, since a task takes one reference image.
+    /// Generates from a multipart request with one <c>image</c> file and a <c>prompt</c> (image-to-image); a <c>mask</c> (a PNG
+    /// the image's size) repaints only its transparent pixels. Several <c>image[]</c> parts are refused naming <c>image</c>,
+    /// since a task takes one reference image. <c>stream</c> and <c>partial_images</c> as for generations.
     /// </summary>
-    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> Edits(HttpRequest request,
-        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, IOptions<ApiOptions> options,
-        ModelCatalog catalog, GenerationOffers offers, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>, EmptyHttpResult>> Edits(HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, TaskNotifier notifier,
+        IOptions<ApiOptions> options, ModelCatalog catalog, GenerationOffers offers, CancellationToken cancellationToken)
     {
         if (caller.Identity?.IsAuthenticated != true) return Unauthorized();
         var (form, error) = await ReadFormAsync(request, EditParameters, "Send multipart/form-data with an 'image' file and a 'prompt'.", cancellationToken);
         if (error is not null) return error;
-        if (form!.Files.GetFile("mask") is not null) return Invalid("Masks are not supported; send the whole image to edit.", "mask", "unsupported_parameter");
-        var (fields, invalid) = await ReadMultipartFieldsAsync(form, form["prompt"].ToString().NullIfEmpty(), options.Value, catalog, offers, cancellationToken);
-        return invalid ?? await RunAsync(fields!, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
+        var (fields, invalid) = await ReadMultipartFieldsAsync(form!, form!["prompt"].ToString().NullIfEmpty(), options.Value, catalog, offers, cancellationToken);
+        if (invalid is not null) return invalid;
+        ReferenceImageUpload? mask = null;
+        if (form.Files.GetFile("mask") is { } maskFile)
+        {
+            using var maskBytes = new MemoryStream();
+            await maskFile.CopyToAsync(maskBytes, cancellationToken);
+            mask = new ReferenceImageUpload(maskBytes.ToArray(), maskFile.FileName);
+        }
+        bool? stream = null;
+        if (form["stream"].ToString().NullIfEmpty() is { } streamText)
+        {
+            if (!bool.TryParse(streamText, out var on)) return Invalid("'stream' must be true or false.", "stream", "invalid_type");
+            stream = on;
+        }
+        int? partialImages = null;
+        if (form["partial_images"].ToString().NullIfEmpty() is { } partialText)
+        {
+            if (!TryParseWhole(partialText, out var parsed)) return Invalid("'partial_images' must be a whole number.", "partial_images", "invalid_type");
+            partialImages = parsed;
+        }
+        return await RunAsync(fields! with { Mask = mask, Stream = stream ?? false, PartialImages = partialImages, StreamEvents = "image_edit" },
+            request, caller, tasks, outputs, urls, notifier, options.Value, cancellationToken);
     }
 
     /// <summary>
     /// A variation of one <c>image</c> (multipart: <c>image</c>, <c>model</c>, <c>n</c>, <c>size</c>, <c>response_format</c>,
     /// <c>user</c>): image-to-image of that image with the prompt <see cref="VariationPrompt"/>, priced and moderated like any task.
     /// </summary>
-    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> Variations(HttpRequest request,
+    public static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>, EmptyHttpResult>> Variations(HttpRequest request,
         ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, IOptions<ApiOptions> options,
         ModelCatalog catalog, GenerationOffers offers, CancellationToken cancellationToken)
     {
@@ -96,7 +123,7 @@ public static class OpenAiImagesApi
         var (form, error) = await ReadFormAsync(request, VariationParameters, "Send multipart/form-data with an 'image' file.", cancellationToken);
         if (error is not null) return error;
         var (fields, invalid) = await ReadMultipartFieldsAsync(form!, VariationPrompt, options.Value, catalog, offers, cancellationToken);
-        return invalid ?? await RunAsync(fields!, request, caller, tasks, outputs, urls, options.Value, cancellationToken);
+        return invalid ?? await RunAsync(fields!, request, caller, tasks, outputs, urls, null, options.Value, cancellationToken);
     }
 
     /// <summary>The catalog's models in OpenAI's list shape (<c>{"object": "list", "data": [{"id", "object", "created", "owned_by"}]}</c>).</summary>
@@ -172,6 +199,18 @@ public static class OpenAiImagesApi
         IReadOnlyDictionary<string, string> Choices, int? OutputCompression, ReferenceImageUpload? Image)
     {
         public string? OutputFormat => Choices.GetValueOrDefault("output_format");
+
+        /// <summary>An edit's mask: its transparent pixels are repainted, the rest of <see cref="Image"/> kept.</summary>
+        public ReferenceImageUpload? Mask { get; init; }
+
+        /// <summary><c>stream: true</c>: answer with server-sent events (<see cref="OpenAiImageStream"/>).</summary>
+        public bool Stream { get; init; }
+
+        /// <summary><c>partial_images</c>, 0–3 (default 0), for a stream.</summary>
+        public int? PartialImages { get; init; }
+
+        /// <summary>The events' name prefix: <c>image_generation</c>, or <c>image_edit</c> for edits.</summary>
+        public string StreamEvents { get; init; } = "image_generation";
     }
 
     /// <summary>
@@ -284,10 +323,17 @@ public static class OpenAiImagesApi
         return null;
     }
 
-    private static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>>> RunAsync(Fields fields, HttpRequest request,
-        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, ApiOptions options, CancellationToken cancellationToken)
+    /// <param name="notifier">The task events a stream follows; null for an endpoint that does not stream.</param>
+    private static async Task<Results<Ok<OpenAiImagesResponse>, JsonHttpResult<OpenAiErrorResponse>, EmptyHttpResult>> RunAsync(Fields fields, HttpRequest request,
+        ClaimsPrincipal caller, TaskService tasks, TaskOutputs outputs, SignedImageUrls urls, TaskNotifier? notifier, ApiOptions options,
+        CancellationToken cancellationToken)
     {
         if (CheckOptions(fields) is { } refused) return refused;
+        if (fields.PartialImages is < 0 or > OpenAiImageStream.MaxPartialImages)
+            return Invalid($"Invalid value: {fields.PartialImages}. 'partial_images' must be between 0 and {OpenAiImageStream.MaxPartialImages}.",
+                "partial_images", "invalid_value");
+        if (fields.PartialImages is not null && !fields.Stream)
+            return Invalid("'partial_images' needs 'stream': true.", "partial_images", "invalid_value");
         var responseFormat = fields.ResponseFormat ?? "url";
         if (responseFormat is not ("url" or "b64_json"))
             return Invalid($"'{responseFormat}' is not one of ['url', 'b64_json'] - 'response_format'", "response_format", "invalid_value");
@@ -303,12 +349,27 @@ public static class OpenAiImagesApi
         var wait = TimeSpan.FromSeconds(options.SyncWaitSeconds);
         // The same fields (and image bytes) are the same request, whatever the JSON spacing or multipart boundary.
         var canonical = string.Join('\n', fields.Model, fields.Prompt, fields.N, fields.Size, fields.ResponseFormat, fields.OutputFormat,
-            fields.Image is { } upload ? IdempotencyStore.HashRequest(upload.Data) : "");
-        var ran = await tasks.RunSynchronousAsync(caller.UserId(), new SubmitTaskRequest
+            fields.Image is { } upload ? IdempotencyStore.HashRequest(upload.Data) : "",
+            fields.Mask is { } maskUpload ? IdempotencyStore.HashRequest(maskUpload.Data) : "", fields.Stream ? $"stream {fields.PartialImages}" : "");
+        var submit = new SubmitTaskRequest
         {
             ModelId = fields.Model ?? options.DefaultModel, Prompt = fields.Prompt, ImageCount = fields.N, Width = width, Height = height,
-            OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, Source = Name,
-        }, SynchronousCalls.Identify(request, Name, canonical, wait), cancellationToken);
+            OutputFormat = fields.OutputFormat, ReferenceImage = fields.Image, MaskImage = fields.Mask, Source = Name,
+        };
+        if (fields.Stream && notifier is not null)
+        {
+            // Submitted like a synchronous call that does not wait, so a retried stream attaches to the same task.
+            var submitted = await tasks.RunSynchronousAsync(caller.UserId(), submit,
+                SynchronousCalls.Identify(request, Name, canonical, TimeSpan.Zero), cancellationToken);
+            if (!submitted.Succeeded) return Error(submitted.Error!);
+            var identity = SynchronousCalls.Identify(request, Name, canonical, TimeSpan.Zero);
+            if (await OpenAiImageStream.WriteAsync(request.HttpContext, submitted.Value!, fields.PartialImages ?? 0, fields.StreamEvents, tasks,
+                    notifier, outputs, wait, cancellationToken))
+                // Delivered: the same call again is a new task, not a replay. Attaching to the finished task records that.
+                await tasks.RunSynchronousAsync(caller.UserId(), submit, identity, CancellationToken.None);
+            return TypedResults.Empty;
+        }
+        var ran = await tasks.RunSynchronousAsync(caller.UserId(), submit, SynchronousCalls.Identify(request, Name, canonical, wait), cancellationToken);
         if (!ran.Succeeded) return Error(ran.Error!);
 
         var task = ran.Value!.Task;
@@ -336,6 +397,7 @@ public static class OpenAiImagesApi
         nameof(SubmitTaskRequest.ImageCount) => "n",
         nameof(SubmitTaskRequest.Size) => "size",
         nameof(SubmitTaskRequest.ReferenceImage) => "image",
+        nameof(SubmitTaskRequest.MaskImage) => "mask",
         nameof(SubmitTaskRequest.OutputFormat) => "output_format",
         not null when GenerationParameters.Contains(field) || EditParameters.Contains(field) => field,
         _ => null,

@@ -10,12 +10,15 @@ using BananaLab.Web.Api.Files;
 using BananaLab.Web.Api.Tasks;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using StandardWebhooks;
 
 namespace BananaLab.Web.Webhooks;
 
 /// <summary>
-/// Sends due webhook deliveries from the outbox: a JSON body signed with HMAC-SHA256 over
-/// <c>timestamp.body</c> in <c>BananaLab-Signature: t=…,v1=…</c>, retried with exponential backoff
+/// Sends due webhook deliveries from the outbox: a JSON body signed twice with the account's secret, with HMAC-SHA256
+/// over <c>timestamp.body</c> in <c>BananaLab-Signature: t=…,v1=…</c> (for existing receivers) and with the Standard
+/// Webhooks headers <c>webhook-id</c> (<c>evt_{delivery id}</c>, the same on every retry), <c>webhook-timestamp</c> and
+/// <c>webhook-signature</c> (https://www.standardwebhooks.com/; key: <see cref="WebhookSecrets.SigningKey"/>), retried with exponential backoff
 /// for <c>Webhooks:MaxAgeHours</c>. Rows survive restarts, so nothing is lost when the process stops.
 /// </summary>
 public sealed class WebhookDispatcher(
@@ -33,6 +36,12 @@ public sealed class WebhookDispatcher(
 {
     public const string HttpClientName = "webhooks";
     public const string SignatureHeader = "BananaLab-Signature";
+    public const string StandardIdHeader = "webhook-id";
+    public const string StandardTimestampHeader = "webhook-timestamp";
+    public const string StandardSignatureHeader = "webhook-signature";
+
+    /// <summary>The event's id: the body's <c>id</c> and the Standard Webhooks <c>webhook-id</c>, the same on every retry.</summary>
+    public static string EventId(WebhookDelivery delivery) => $"evt_{delivery.Id}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,12 +74,17 @@ public sealed class WebhookDispatcher(
         {
             var body = await BuildBodyAsync(delivery, stoppingToken);
             var secret = (await accounts.GetAsync(delivery.UserId, stoppingToken)).Secret;
-            var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
+            var now = clock.GetUtcNow();
+            var timestamp = now.ToUnixTimeSeconds();
+            var eventId = EventId(delivery);
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
             {
                 Content = new StringContent(body, Encoding.UTF8, "application/json"),
             };
             request.Headers.Add(SignatureHeader, $"t={timestamp},v1={Sign(secret, timestamp, body)}");
+            request.Headers.Add(StandardIdHeader, eventId);
+            request.Headers.Add(StandardTimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(StandardSignatureHeader, new StandardWebhook(WebhookSecrets.SigningKey(secret)).Sign(eventId, now, body));
             request.Headers.Add("BananaLab-Event", delivery.EventType);
             request.Headers.Add("BananaLab-Delivery", delivery.Id.ToString());
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -121,7 +135,7 @@ public sealed class WebhookDispatcher(
         };
         var payload = new JsonObject
         {
-            ["id"] = $"evt_{delivery.Id}",
+            ["id"] = EventId(delivery),
             ["type"] = delivery.EventType,
             ["created"] = new DateTimeOffset(delivery.CreatedAt).ToUnixTimeSeconds(),
             ["data"] = new JsonObject { ["task"] = JsonSerializer.SerializeToNode(task, json.Value.SerializerOptions) },

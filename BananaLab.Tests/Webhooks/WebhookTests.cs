@@ -36,7 +36,7 @@ public sealed class WebhookTests(BananaLabFactory factory) : IClassFixture<Banan
         Assert.Equal("task.succeeded", body.GetProperty("type").GetString());
         var task = body.GetProperty("data").GetProperty("task");
         Assert.Equal(created.Id, task.GetProperty("id").GetGuid());
-        Assert.StartsWith("http://localhost:5080/files/", task.GetProperty("images")[0].GetProperty("url").GetString());
+        Assert.StartsWith(new Uri(client.BaseAddress!, "/files/").ToString(), task.GetProperty("images")[0].GetProperty("url").GetString());
 
         var log = await WaitForLogAsync(client, created.Id, d => d.GetProperty("status").GetString() == "delivered");
         Assert.Equal(1, log.GetProperty("attempts").GetInt32());

@@ -8,6 +8,8 @@ using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Api.FastDeploy;
 using BananaLab.Web.Api.Files;
 using BananaLab.Web.Api.Tasks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using StandardWebhooks;
@@ -29,6 +31,7 @@ public sealed class WebhookDispatcher(
     TaskOutputs outputs,
     SignedImageUrls urls,
     IHttpClientFactory httpClients,
+    IServer server,
     IOptions<WebhookOptions> options,
     IOptions<JsonOptions> json,
     TimeProvider clock,
@@ -116,6 +119,19 @@ public sealed class WebhookDispatcher(
     public static string Sign(string secret, long timestamp, string body) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
 
+    /// <summary>
+    /// Where the payload's image links point: <c>Webhooks:PublicBaseUrl</c> when set, else the origin the task was created
+    /// at, else (a task no request made) this server's first listening address.
+    /// </summary>
+    private async Task<string> BaseUrlAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(options.Value.PublicBaseUrl)) return options.Value.PublicBaseUrl.TrimEnd('/');
+        if (await store.TaskOriginAsync(taskId, cancellationToken) is { } origin) return origin;
+        var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost";
+        // A wildcard listener (http://+:8080, http://[::]:8080) is reached on this machine as localhost.
+        return System.Text.RegularExpressions.Regex.Replace(listening, @"^(https?://)(\+|\*|0\.0\.0\.0|\[::\])(?=[:/]|$)", "$1localhost").TrimEnd('/');
+    }
+
     private async Task<string> BuildBodyAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
         if (delivery.BatchId is { } batchId)
@@ -127,7 +143,7 @@ public sealed class WebhookDispatcher(
 
         var view = await tasks.GetAsync(delivery.TaskId!.Value, delivery.UserId, cancellationToken)
             ?? throw new HttpRequestException("The task of this delivery no longer exists.");
-        var baseUrl = options.Value.PublicBaseUrl.TrimEnd('/');
+        var baseUrl = await BaseUrlAsync(view.Task.Id, cancellationToken);
         var task = TaskResponse.From(view);
         task = task with
         {
@@ -151,6 +167,17 @@ public static class WebhookServiceCollectionExtensions
         builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(services => GuardedHttpHandler.Create(services.GetRequiredService<OutboundAddressPolicy>()));
         builder.Services.AddHostedService<WebhookDispatcher>();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<ISubmissionOrigin, HttpSubmissionOrigin>();
         return builder;
     }
+}
+
+/// <summary>The origin of the HTTP request being served (after the forwarded-headers middleware), stored with a task it submits.</summary>
+public sealed class HttpSubmissionOrigin(IHttpContextAccessor accessor) : ISubmissionOrigin
+{
+    public string? Current => accessor.HttpContext?.Request is { Host.HasValue: true } request
+        && $"{request.Scheme}://{request.Host}{request.PathBase}" is { Length: <= SubmissionOrigin.MaxLength } origin
+            ? origin
+            : null;
 }

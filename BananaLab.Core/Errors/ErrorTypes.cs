@@ -16,6 +16,7 @@ public static class ErrorTypes
     public static readonly ErrorType ModelNotFound = new("model_not_found", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ModelId));
     public static readonly ErrorType PromptRequired = new("prompt_required", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Prompt));
     public static readonly ErrorType PromptTooLong = new("prompt_too_long", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Prompt));
+    public static readonly ErrorType PromptTooLongForModel = new("prompt_too_long_for_model", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Prompt));
     public static readonly ErrorType CountOutOfRange = new("count_out_of_range", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ImageCount));
     public static readonly ErrorType SizeNotOffered = new("size_not_offered", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Size));
     public static readonly ErrorType InvalidSize = new("invalid_size", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Size));
@@ -81,7 +82,7 @@ public static class ErrorTypes
     /// <summary>The codes a request can be answered with.</summary>
     public static IReadOnlyList<ErrorType> OfRequests { get; } =
     [
-        ModelRequired, ModelNotFound, PromptRequired, PromptTooLong, CountOutOfRange, SizeNotOffered, InvalidSize, InvalidAspectRatio,
+        ModelRequired, ModelNotFound, PromptRequired, PromptTooLong, PromptTooLongForModel, CountOutOfRange, SizeNotOffered, InvalidSize, InvalidAspectRatio,
         InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted,
         NegativePromptNotAccepted, ReferenceImageMissing, ReferenceImageUnreadable, ModelUnavailable, ModerationBlocked, InsufficientCredits, UserDisabled,
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,

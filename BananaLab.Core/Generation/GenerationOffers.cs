@@ -52,6 +52,23 @@ public sealed class GenerationOffers(GenerationProviders providers, ModelAvailab
         return null;
     }
 
+    /// <summary>The tokens of a prompt under the model's tokenizer and its limit, or null when its provider cannot count them.</summary>
+    public PromptTokens? CountPromptTokens(ModelDefinition model, string prompt) =>
+        providers.Find(model.Provider)?.CountPromptTokens(model, prompt);
+
+    /// <summary>
+    /// Why the prompt or the negative prompt is longer than the model reads (<c>prompt_too_long_for_model</c>, naming both
+    /// counts), or null. A model with a fixed text context would silently drop the words past it; refusing before the
+    /// task exists lets the user shorten the prompt, uncharged.
+    /// </summary>
+    public TaskError? CheckPromptTokens(ModelDefinition model, SubmitTaskRequest request)
+    {
+        foreach (var (text, field) in new[] { (request.Prompt, "prompt"), (request.NegativePrompt, "negative prompt") })
+            if (text is { Length: > 0 } && CountPromptTokens(model, text) is { Exceeds: true } tokens)
+                return TaskErrors.PromptTooLongForModel(model.Id, field, tokens.Count, tokens.Limit!.Value);
+        return null;
+    }
+
     /// <summary>
     /// The seed, steps and guidance a task of this model stores: the request's or the catalog's defaults (a random seed)
     /// where the provider takes them, 0 where it does not.

@@ -37,6 +37,13 @@ public interface IImageGenerator
     /// </summary>
     string? UnavailableReason(ModelDefinition model) => null;
 
+    /// <summary>
+    /// The tokens of <paramref name="prompt"/> under <paramref name="model"/>'s own tokenizer and the most it reads, or
+    /// null when the provider cannot count them (a remote service). Must stay cheap: submission and the studio's live
+    /// count call it, in processes that may never run the model.
+    /// </summary>
+    PromptTokens? CountPromptTokens(ModelDefinition model, string prompt) => null;
+
     Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
         IGenerationOutput output, CancellationToken cancellationToken);
 }

@@ -84,6 +84,7 @@ public sealed class SubmissionValidator(
         if (request.Prompt.Length > MaxPromptLength || request.NegativePrompt?.Length > MaxPromptLength)
             return TaskErrors.PromptTooLong(MaxPromptLength);
         if (offers.CheckParameters(model, request) is { } notTaken) return notTaken;
+        if (offers.CheckPromptTokens(model, request) is { } tooLong) return tooLong;
         if (request.Steps is { } steps && (steps < 1 || steps > model.MaxSteps)) return TaskErrors.InvalidSteps(model.MaxSteps);
         if (request.Guidance is { } guidance && (double.IsNaN(guidance) || guidance < 0 || guidance > 30)) return TaskErrors.InvalidGuidance();
         if (request.Seed is { } seed && (seed < 0 || seed > uint.MaxValue)) return TaskErrors.InvalidSeed();

@@ -148,8 +148,9 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
 
     /// <summary>
     /// Text-encoder states for [uncond × N; cond × N]. Prompts over 75 tokens are encoded in 77-token
-    /// chunks and concatenated along the sequence axis when the UNet accepts a longer context; a UNet
-    /// with a fixed 77-token context gets the first chunk and a log line.
+    /// chunks and concatenated along the sequence axis when the UNet accepts a longer context. Submission
+    /// refuses a prompt longer than a fixed context (<see cref="StableDiffusionModel.PromptTokenLimit"/>);
+    /// a task queued before that check gets the first chunks and a log line.
     /// </summary>
     private TextContext EncodePrompts(StableDiffusionModel model, GenerationRequest request, OnnxPort contextIn, bool guided,
         CancellationToken cancellationToken)

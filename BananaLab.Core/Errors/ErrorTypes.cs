@@ -27,6 +27,7 @@ public static class ErrorTypes
     public static readonly ErrorType InvalidOutputFormat = new("invalid_output_format", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.OutputFormat));
     public static readonly ErrorType InvalidStrength = new("invalid_strength", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceStrength));
     public static readonly ErrorType InvalidWebhookUrl = new("invalid_webhook_url", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.WebhookUrl));
+    public static readonly ErrorType InvalidMask = new("invalid_mask", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.MaskImage));
     public static readonly ErrorType NegativePromptNotAccepted = new("negative_prompt_not_accepted", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.NegativePrompt));
     public static readonly ErrorType ReferenceNotAccepted = new("reference_not_accepted", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceImage));
     public static readonly ErrorType ReferenceImageMissing = new("reference_image_missing", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceImage));
@@ -83,7 +84,7 @@ public static class ErrorTypes
     public static IReadOnlyList<ErrorType> OfRequests { get; } =
     [
         ModelRequired, ModelNotFound, PromptRequired, PromptTooLong, PromptTooLongForModel, CountOutOfRange, SizeNotOffered, InvalidSize, InvalidAspectRatio,
-        InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted,
+        InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted, InvalidMask,
         NegativePromptNotAccepted, ReferenceImageMissing, ReferenceImageUnreadable, ModelUnavailable, ModerationBlocked, InsufficientCredits, UserDisabled,
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,
         InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,

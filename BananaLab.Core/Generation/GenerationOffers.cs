@@ -40,7 +40,7 @@ public sealed class GenerationOffers(GenerationProviders providers, ModelAvailab
         return serving.Available ? null : TaskErrors.ModelUnavailable(model.Id, serving.Reason);
     }
 
-    /// <summary>Why a request gives a parameter its model does not take (seed, steps, guidance, negative prompt, reference image), or null.</summary>
+    /// <summary>Why a request gives a parameter its model does not take (seed, steps, guidance, negative prompt, reference image, mask), or null.</summary>
     public TaskError? CheckParameters(ModelDefinition model, SubmitTaskRequest request)
     {
         if (CapabilitiesOf(model) is not { } capabilities) return null;
@@ -49,6 +49,7 @@ public sealed class GenerationOffers(GenerationProviders providers, ModelAvailab
         if (request.Guidance is not null && !capabilities.Guidance) return TaskErrors.GuidanceNotTaken(model.Id);
         if (!string.IsNullOrWhiteSpace(request.NegativePrompt) && !capabilities.NegativePrompt) return TaskErrors.NegativePromptNotAccepted(model.Id);
         if (request.ReferenceImage is not null && capabilities.MaxReferenceImages == 0) return TaskErrors.ReferenceNotAccepted(model.Id);
+        if (request.MaskImage is not null && !capabilities.Masks) return TaskErrors.InvalidMask($"The model '{model.Id}' does not take a mask.");
         return null;
     }
 

@@ -63,7 +63,14 @@ public sealed record GenerationRequest(
     /// <summary>Absolute path of the reference image, or null for text-to-image.</summary>
     string? ReferenceImagePath,
     /// <summary>Image-to-image strength in [0, 1]: 0 keeps the reference, 1 ignores it.</summary>
-    double ReferenceStrength);
+    double ReferenceStrength)
+{
+    /// <summary>
+    /// Absolute path of the reference's mask (a PNG of its size), or null: its fully transparent pixels are repainted and
+    /// the rest of the reference is kept in the output (inpainting; OpenAI's mask semantics).
+    /// </summary>
+    public string? MaskImagePath { get; init; }
+}
 
 public sealed record GenerationResult(IReadOnlyList<GeneratedImage> Images);
 

@@ -106,6 +106,17 @@ public sealed class SubmissionValidator(
                 return TaskErrors.ReferenceImageUnreadable($"{header.Width}×{header.Height} is more than {limits.MaxReferenceImagePixels:N0} pixels.");
             reference = new CheckedReference(header, upload.Data);
         }
+        if (request.MaskImage is { } mask)
+        {
+            if (reference is null) return TaskErrors.InvalidMask("A mask needs the image it applies to.");
+            if (!ImageHeader.TryRead(mask.Data, out var maskHeader, out var maskError)) return TaskErrors.InvalidMask($"The mask could not be read: {maskError}");
+            if (maskHeader!.ContentType != "image/png" || !ImageHeader.PngHasAlpha(mask.Data))
+                return TaskErrors.InvalidMask("The mask must be a PNG with transparency: its transparent pixels mark what to repaint.");
+            if ((maskHeader.Width, maskHeader.Height) != (reference.Header.Width, reference.Header.Height))
+                return TaskErrors.InvalidMask($"The mask is {maskHeader.Width}×{maskHeader.Height}; it must be the size of the image, " +
+                                              $"{reference.Header.Width}×{reference.Header.Height}.");
+            reference = reference with { Mask = mask.Data };
+        }
         return new ValidatedSubmission(quote, model, reference, format);
     }
 }
@@ -113,5 +124,11 @@ public sealed class SubmissionValidator(
 /// <summary>A submission that passed <see cref="SubmissionValidator.Validate"/>: its price, model, reference and output format.</summary>
 public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format);
 
-/// <summary>A reference image whose header was read and whose size and pixel count are within the limits.</summary>
-public sealed record CheckedReference(ImageHeader Header, byte[] Data);
+/// <summary>
+/// A reference image whose header was read and whose size and pixel count are within the limits, with its mask (a PNG of
+/// the same size with transparency) when the request repaints part of it.
+/// </summary>
+public sealed record CheckedReference(ImageHeader Header, byte[] Data)
+{
+    public byte[]? Mask { get; init; }
+}

@@ -45,6 +45,7 @@ public static class TaskErrors
     public static TaskError InvalidWebhookUrl(string detail) => new(ErrorTypes.InvalidWebhookUrl, detail);
     public static TaskError ReferenceNotAccepted(string model) =>
         new(ErrorTypes.ReferenceNotAccepted, $"The model '{model}' does not take a reference image.");
+    public static TaskError InvalidMask(string detail) => new(ErrorTypes.InvalidMask, detail);
     public static TaskError ReferenceImageMissing() => new(ErrorTypes.ReferenceImageMissing, "The reference image upload was empty.");
     public static TaskError ReferenceImageUnreadable(string detail) =>
         new(ErrorTypes.ReferenceImageUnreadable, $"The reference image could not be read: {detail}");

@@ -8,9 +8,13 @@ public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline, StableD
 {
     public string Provider => InferenceServiceCollectionExtensions.ProviderKey;
 
-    /// <summary>Everything a diffusion model takes; a reference image where the catalog says the model has a VAE encoder for it.</summary>
+    /// <summary>
+    /// Everything a diffusion model takes; a reference image, and a mask to repaint part of it (inpainting by blending
+    /// latents, any model), where the catalog says the model has a VAE encoder for it.
+    /// </summary>
     public GenerationCapabilities CapabilitiesFor(ModelDefinition model) =>
-        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages);
+        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages)
+            with { Masks = model.AcceptsReferenceImage };
 
     /// <summary>
     /// The prompt's tokens under the model's own CLIP tokenizer, and the model's limit (<see cref="StableDiffusionModel.PromptTokenLimit"/>:

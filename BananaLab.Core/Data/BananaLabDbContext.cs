@@ -112,6 +112,7 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
             task.HasIndex(t => t.BatchId);
             task.HasIndex(t => t.ComparisonId);
             task.Property(t => t.WebhookUrl).HasMaxLength(2000);
+            task.Property(t => t.Origin).HasMaxLength(SubmissionOrigin.MaxLength);
             task.Ignore(t => t.IsTerminal);
             task.HasMany(t => t.Images).WithOne().HasForeignKey(i => i.TaskId);
         });

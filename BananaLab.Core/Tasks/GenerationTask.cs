@@ -70,6 +70,12 @@ public sealed class GenerationTask
     public Webhooks.WebhookFormat WebhookFormat { get; set; }
 
     /// <summary>
+    /// Where the task was created: the scheme, host and path base of that request (<c>https://lab.example.com</c>), for the
+    /// image links in its webhook payload when <c>Webhooks:PublicBaseUrl</c> is empty. Null when no request made it.
+    /// </summary>
+    public string? Origin { get; set; }
+
+    /// <summary>
     /// When the owner deleted the task: its image files are gone and it no longer appears to them, while the
     /// row and its credit ledger entries stay as the record of what was charged. Admins still see it.
     /// </summary>

@@ -4,6 +4,7 @@ using BananaLab.Core.Generation;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Storage;
+using BananaLab.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -26,6 +27,7 @@ public sealed class TaskSubmission(
     TaskQueueSignal queueSignal,
     TaskReader reader,
     IdempotencyStore idempotency,
+    ISubmissionOrigin origin,
     TimeProvider clock,
     ILogger<TaskSubmission> logger)
 {
@@ -129,6 +131,7 @@ public sealed class TaskSubmission(
             ComparisonId = comparisonId,
             WebhookUrl = request.WebhookUrl,
             WebhookFormat = request.WebhookFormat,
+            Origin = origin.Current,
             CreditsReserved = quote.Total,
         };
         if (!decision.Allowed)

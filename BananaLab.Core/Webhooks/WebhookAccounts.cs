@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using BananaLab.Core.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,7 +28,7 @@ public sealed class WebhookAccounts(IDbContextFactory<BananaLabDbContext> dbFact
     /// <summary>A new signing secret (the old one stops working at once).</summary>
     public async Task<string> RotateSecretAsync(Guid userId, bool onlyIfMissing, CancellationToken cancellationToken)
     {
-        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        var secret = WebhookSecrets.Create();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var users = db.Users.Where(u => u.Id == userId);
         if (onlyIfMissing) users = users.Where(u => u.WebhookSecret == null);

@@ -7,6 +7,13 @@ namespace BananaLab.Core.Webhooks;
 /// <summary>The dispatcher's view of the outbox: claim due deliveries, record each attempt, read the log.</summary>
 public sealed class WebhookDeliveryStore(IDbContextFactory<BananaLabDbContext> dbFactory, IOptions<WebhookOptions> options, TimeProvider clock)
 {
+    /// <summary>The origin of the request that created the task (<see cref="Tasks.GenerationTask.Origin"/>), or null.</summary>
+    public async Task<string?> TaskOriginAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Tasks.Where(t => t.Id == taskId).Select(t => t.Origin).SingleOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Due deliveries, each pushed out of reach of other dispatchers for the length of one attempt. Deliveries older
     /// than <c>Webhooks:MaxAgeHours</c> are ended as failed first, so none is attempted past its age whatever happened

@@ -23,6 +23,9 @@ public sealed class WebhookOptions
     [Range(10, 60_000, ErrorMessage = "Webhooks:PollIntervalMs must be between 10 and 60000.")]
     public int PollIntervalMs { get; set; } = 1000;
 
-    /// <summary>This server's address as webhook receivers reach it, for the image links in payloads.</summary>
-    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
+    /// <summary>
+    /// This server's address as webhook receivers reach it, for the image links in payloads (e.g. behind a proxy that
+    /// rewrites the host). Empty (the default): the origin of the request that created the task, else the server's own address.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = "";
 }

@@ -15,14 +15,19 @@ namespace BananaLab.Tests.Api;
 public sealed class BodyLimitTests(KestrelAppFactory app, ITestOutputHelper output) : IClassFixture<KestrelAppFactory>
 {
     [Fact]
-    public async Task The_server_limit_is_the_documented_32_mib_so_a_31_mb_body_reaches_the_dialect()
+    public async Task The_server_limit_is_the_one_the_readme_states_and_a_body_of_exactly_that_size_reaches_the_dialect()
     {
         var key = await StartWithUserAsync();
-        Assert.Equal(32L * 1024 * 1024, RequestBodies.MaxBytes);
+        var readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
+        var stated = System.Text.RegularExpressions.Regex.Match(readme, @"request bodies are capped at (\d+) MiB \(([\d,]+) bytes");
+        Assert.True(stated.Success, "README no longer states the body limit");
+        Assert.Equal(RequestBodies.MaxBytes, long.Parse(stated.Groups[2].Value.Replace(",", "")));
+        Assert.Equal(RequestBodies.MaxBytes, long.Parse(stated.Groups[1].Value) * 1024 * 1024);
+        Assert.Contains($"| `body_too_large` | 413 | the body is over {stated.Groups[1].Value} MiB |", readme);
         Assert.Equal(RequestBodies.MaxBytes, app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits.MaxRequestBodySize);
 
-        // Over Kestrel's old 30,000,000-byte default, under 32 MiB: fastDeploy reads it and names what is missing.
-        using var response = await app.CreateClient(key).PostAsync("/async", Padded(31_000_000));
+        // Exactly at the limit (over Kestrel's old 30,000,000-byte default): fastDeploy reads it and names what is missing.
+        using var response = await app.CreateClient(key).PostAsync("/async", Padded((int)RequestBodies.MaxBytes));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("'data' is required", await response.Content.ReadAsStringAsync());

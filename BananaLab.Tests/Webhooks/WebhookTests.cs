@@ -6,7 +6,11 @@ using BananaLab.Core.Webhooks;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Web.Webhooks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+using StandardWebhooks;
+using StandardWebhooks.Diagnostics;
 
 namespace BananaLab.Tests.Webhooks;
 
@@ -32,11 +36,48 @@ public sealed class WebhookTests(BananaLabFactory factory) : IClassFixture<Banan
         Assert.Equal("task.succeeded", body.GetProperty("type").GetString());
         var task = body.GetProperty("data").GetProperty("task");
         Assert.Equal(created.Id, task.GetProperty("id").GetGuid());
-        Assert.StartsWith("http://localhost:5080/files/", task.GetProperty("images")[0].GetProperty("url").GetString());
+        Assert.StartsWith(new Uri(client.BaseAddress!, "/files/").ToString(), task.GetProperty("images")[0].GetProperty("url").GetString());
 
         var log = await WaitForLogAsync(client, created.Id, d => d.GetProperty("status").GetString() == "delivered");
         Assert.Equal(1, log.GetProperty("attempts").GetInt32());
         Assert.Equal(200, log.GetProperty("lastStatusCode").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_delivery_carries_Standard_Webhooks_headers_that_the_packages_own_verifier_accepts_and_a_tampered_body_fails()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (_, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        var settings = await (await client.GetAsync("/api/v1/webhook")).ReadJsonAsync();
+        var secret = settings.GetProperty("standardWebhooksSecret").GetString()!;
+
+        await client.SubmitAsync(new { model = Model, prompt = "standard", webhookUrl = receiver.BaseUrl + "/std" });
+        var call = receiver.Next();
+        var headers = new HeaderDictionary(call.Headers.ToDictionary(h => h.Key, h => new StringValues(h.Value)));
+        var verifier = new StandardWebhook(secret);
+
+        verifier.Verify(call.Body, headers);
+        Assert.Equal(JsonDocument.Parse(call.Body).RootElement.GetProperty("id").GetString(), headers["webhook-id"].ToString());
+        Assert.Throws<WebhookVerificationException>(() => verifier.Verify(call.Body.Replace("standard", "tampered"), headers));
+        Assert.Throws<WebhookVerificationException>(() => new StandardWebhook(Convert.ToBase64String(new byte[24])).Verify(call.Body, headers));
+        Assert.True(call.Headers.ContainsKey(WebhookDispatcher.SignatureHeader), "the BananaLab-Signature header stays for existing receivers");
+    }
+
+    [Fact]
+    public async Task A_secret_is_itself_a_Standard_Webhooks_secret_and_an_older_url_safe_one_maps_to_the_same_key()
+    {
+        var (_, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        var settings = await (await client.GetAsync("/api/v1/webhook")).ReadJsonAsync();
+        var secret = settings.GetProperty("secret").GetString()!;
+
+        Assert.Equal(secret, settings.GetProperty("standardWebhooksSecret").GetString());
+        Assert.Equal(24, WebhookSecrets.SigningKey(secret).Length);
+        const string older = "whsec_-_8AAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        Assert.Equal(Convert.FromBase64String("+/8AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), WebhookSecrets.SigningKey(older));
+        Assert.Equal("whsec_+/8AAAAAAAAAAAAAAAAAAAAAAAAAAAAA", WebhookSecrets.StandardForm(older));
+        Assert.Equal("whsec_" + Convert.ToBase64String("legacy"u8), WebhookSecrets.StandardForm("legacy"));
     }
 
     [Fact]

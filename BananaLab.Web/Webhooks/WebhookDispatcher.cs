@@ -8,14 +8,19 @@ using BananaLab.Web.Api.Dialects;
 using BananaLab.Web.Api.FastDeploy;
 using BananaLab.Web.Api.Files;
 using BananaLab.Web.Api.Tasks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using StandardWebhooks;
 
 namespace BananaLab.Web.Webhooks;
 
 /// <summary>
-/// Sends due webhook deliveries from the outbox: a JSON body signed with HMAC-SHA256 over
-/// <c>timestamp.body</c> in <c>BananaLab-Signature: t=…,v1=…</c>, retried with exponential backoff
+/// Sends due webhook deliveries from the outbox: a JSON body signed twice with the account's secret, with HMAC-SHA256
+/// over <c>timestamp.body</c> in <c>BananaLab-Signature: t=…,v1=…</c> (for existing receivers) and with the Standard
+/// Webhooks headers <c>webhook-id</c> (<c>evt_{delivery id}</c>, the same on every retry), <c>webhook-timestamp</c> and
+/// <c>webhook-signature</c> (https://www.standardwebhooks.com/; key: <see cref="WebhookSecrets.SigningKey"/>), retried with exponential backoff
 /// for <c>Webhooks:MaxAgeHours</c>. Rows survive restarts, so nothing is lost when the process stops.
 /// </summary>
 public sealed class WebhookDispatcher(
@@ -26,6 +31,7 @@ public sealed class WebhookDispatcher(
     TaskOutputs outputs,
     SignedImageUrls urls,
     IHttpClientFactory httpClients,
+    IServer server,
     IOptions<WebhookOptions> options,
     IOptions<JsonOptions> json,
     TimeProvider clock,
@@ -33,6 +39,12 @@ public sealed class WebhookDispatcher(
 {
     public const string HttpClientName = "webhooks";
     public const string SignatureHeader = "BananaLab-Signature";
+    public const string StandardIdHeader = "webhook-id";
+    public const string StandardTimestampHeader = "webhook-timestamp";
+    public const string StandardSignatureHeader = "webhook-signature";
+
+    /// <summary>The event's id: the body's <c>id</c> and the Standard Webhooks <c>webhook-id</c>, the same on every retry.</summary>
+    public static string EventId(WebhookDelivery delivery) => $"evt_{delivery.Id}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,12 +77,17 @@ public sealed class WebhookDispatcher(
         {
             var body = await BuildBodyAsync(delivery, stoppingToken);
             var secret = (await accounts.GetAsync(delivery.UserId, stoppingToken)).Secret;
-            var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
+            var now = clock.GetUtcNow();
+            var timestamp = now.ToUnixTimeSeconds();
+            var eventId = EventId(delivery);
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
             {
                 Content = new StringContent(body, Encoding.UTF8, "application/json"),
             };
             request.Headers.Add(SignatureHeader, $"t={timestamp},v1={Sign(secret, timestamp, body)}");
+            request.Headers.Add(StandardIdHeader, eventId);
+            request.Headers.Add(StandardTimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(StandardSignatureHeader, new StandardWebhook(WebhookSecrets.SigningKey(secret)).Sign(eventId, now, body));
             request.Headers.Add("BananaLab-Event", delivery.EventType);
             request.Headers.Add("BananaLab-Delivery", delivery.Id.ToString());
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -102,6 +119,19 @@ public sealed class WebhookDispatcher(
     public static string Sign(string secret, long timestamp, string body) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
 
+    /// <summary>
+    /// Where the payload's image links point: <c>Webhooks:PublicBaseUrl</c> when set, else the origin the task was created
+    /// at, else (a task no request made) this server's first listening address.
+    /// </summary>
+    private async Task<string> BaseUrlAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(options.Value.PublicBaseUrl)) return options.Value.PublicBaseUrl.TrimEnd('/');
+        if (await store.TaskOriginAsync(taskId, cancellationToken) is { } origin) return origin;
+        var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost";
+        // A wildcard listener (http://+:8080, http://[::]:8080) is reached on this machine as localhost.
+        return System.Text.RegularExpressions.Regex.Replace(listening, @"^(https?://)(\+|\*|0\.0\.0\.0|\[::\])(?=[:/]|$)", "$1localhost").TrimEnd('/');
+    }
+
     private async Task<string> BuildBodyAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
         if (delivery.BatchId is { } batchId)
@@ -113,7 +143,7 @@ public sealed class WebhookDispatcher(
 
         var view = await tasks.GetAsync(delivery.TaskId!.Value, delivery.UserId, cancellationToken)
             ?? throw new HttpRequestException("The task of this delivery no longer exists.");
-        var baseUrl = options.Value.PublicBaseUrl.TrimEnd('/');
+        var baseUrl = await BaseUrlAsync(view.Task.Id, cancellationToken);
         var task = TaskResponse.From(view);
         task = task with
         {
@@ -121,7 +151,7 @@ public sealed class WebhookDispatcher(
         };
         var payload = new JsonObject
         {
-            ["id"] = $"evt_{delivery.Id}",
+            ["id"] = EventId(delivery),
             ["type"] = delivery.EventType,
             ["created"] = new DateTimeOffset(delivery.CreatedAt).ToUnixTimeSeconds(),
             ["data"] = new JsonObject { ["task"] = JsonSerializer.SerializeToNode(task, json.Value.SerializerOptions) },
@@ -137,6 +167,17 @@ public static class WebhookServiceCollectionExtensions
         builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(services => GuardedHttpHandler.Create(services.GetRequiredService<OutboundAddressPolicy>()));
         builder.Services.AddHostedService<WebhookDispatcher>();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<ISubmissionOrigin, HttpSubmissionOrigin>();
         return builder;
     }
+}
+
+/// <summary>The origin of the HTTP request being served (after the forwarded-headers middleware), stored with a task it submits.</summary>
+public sealed class HttpSubmissionOrigin(IHttpContextAccessor accessor) : ISubmissionOrigin
+{
+    public string? Current => accessor.HttpContext?.Request is { Host.HasValue: true } request
+        && $"{request.Scheme}://{request.Host}{request.PathBase}" is { Length: <= SubmissionOrigin.MaxLength } origin
+            ? origin
+            : null;
 }

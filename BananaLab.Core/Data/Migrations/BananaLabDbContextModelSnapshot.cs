@@ -326,6 +326,10 @@ namespace BananaLab.Core.Data.Migrations
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Origin")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("OutputFormat")
                         .HasColumnType("INTEGER");
 

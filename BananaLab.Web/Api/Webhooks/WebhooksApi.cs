@@ -9,7 +9,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BananaLab.Web.Api.Webhooks;
 
-public sealed record WebhookSettingsResponse(string? Url, string Secret, string SignatureHeader);
+/// <summary>
+/// The account webhook. <c>Secret</c> keys <c>BananaLab-Signature</c> (HMAC over its UTF-8 text); <c>StandardWebhooksSecret</c>
+/// is the same secret as a Standard Webhooks verifier takes it (https://www.standardwebhooks.com/), equal to <c>Secret</c>
+/// except for older secrets written in the URL-safe base64 alphabet.
+/// </summary>
+public sealed record WebhookSettingsResponse(string? Url, string Secret, string StandardWebhooksSecret, string SignatureHeader);
 
 public sealed record WebhookSettingsBody(string? Url);
 
@@ -33,7 +38,8 @@ public static class WebhooksApi
     public static async Task<Ok<WebhookSettingsResponse>> GetSettings(ClaimsPrincipal caller, WebhookAccounts accounts, CancellationToken cancellationToken)
     {
         var settings = await accounts.GetAsync(caller.UserId(), cancellationToken);
-        return TypedResults.Ok(new WebhookSettingsResponse(settings.Url, settings.Secret, "BananaLab-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">"));
+        return TypedResults.Ok(new WebhookSettingsResponse(settings.Url, settings.Secret, WebhookSecrets.StandardForm(settings.Secret),
+            "BananaLab-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">; and webhook-id, webhook-timestamp, webhook-signature (Standard Webhooks v1)"));
     }
 
     /// <summary>Sets (or, with a null <c>url</c>, removes) the account webhook; refused for addresses webhooks may not call.</summary>

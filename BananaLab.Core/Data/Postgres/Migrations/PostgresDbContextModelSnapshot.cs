@@ -339,6 +339,10 @@ namespace BananaLab.Core.Data.Postgres.Migrations
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Origin")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
                     b.Property<int>("OutputFormat")
                         .HasColumnType("integer");
 

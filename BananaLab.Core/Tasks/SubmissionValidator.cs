@@ -71,7 +71,8 @@ public sealed class SubmissionValidator(
     /// <summary>
     /// Every field of a submission, in the order a user fixes them: the price (<see cref="Quote"/>), the prompt, the
     /// parameters the model's provider takes and their ranges, the output format, the webhook URL, and the reference
-    /// image's size, format and pixel count (its header is read; the pixels are decoded by the worker).
+    /// image's size, format and pixel count (its header is read first, then every pixel is decoded and the EXIF orientation
+    /// applied: <see cref="IncomingImage.Take"/>), all before anything is reserved.
     /// </summary>
     public Outcome<ValidatedSubmission> Validate(SubmitTaskRequest request)
     {
@@ -103,7 +104,8 @@ public sealed class SubmissionValidator(
             if (!ImageHeader.TryRead(upload.Data, out var header, out var error)) return TaskErrors.ReferenceImageUnreadable(error);
             if (header!.Pixels > limits.MaxReferenceImagePixels)
                 return TaskErrors.ReferenceImageUnreadable($"{header.Width}×{header.Height} is more than {limits.MaxReferenceImagePixels:N0} pixels.");
-            reference = new CheckedReference(header, upload.Data);
+            if (IncomingImage.Take(upload.Data, header, out error) is not { } taken) return TaskErrors.ReferenceImageUnreadable(error);
+            reference = new CheckedReference(taken.Header, taken.Data);
         }
         return new ValidatedSubmission(quote, model, reference, format);
     }
@@ -112,5 +114,5 @@ public sealed class SubmissionValidator(
 /// <summary>A submission that passed <see cref="SubmissionValidator.Validate"/>: its price, model, reference and output format.</summary>
 public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format);
 
-/// <summary>A reference image whose header was read and whose size and pixel count are within the limits.</summary>
+/// <summary>A reference image within the size and pixel limits, fully decoded, and upright (<see cref="IncomingImage"/>).</summary>
 public sealed record CheckedReference(ImageHeader Header, byte[] Data);

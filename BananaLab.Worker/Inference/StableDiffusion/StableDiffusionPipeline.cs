@@ -1,4 +1,5 @@
 using BananaLab.Core.Generation;
+using BananaLab.Core.Images;
 using BananaLab.Worker.Inference.Imaging;
 using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.Schedulers;
@@ -231,9 +232,11 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
     /// <summary>The reference framed to the native aspect, resized to the native size, VAE-encoded and scaled.</summary>
     private static float[] EncodeReference(StableDiffusionModel model, string path, int channels, int height, int width)
     {
-        using var decoded = File.Exists(path) ? SKBitmap.Decode(path) : null;
-        if (decoded is null || decoded.Width == 0 || decoded.Height == 0)
-            throw new GenerationException(GenerationErrors.ReferenceImageUnreadable, "The reference image could not be read as an image.");
+        // Upright and whole, as intake checked it; a file stored before intake decoded fully is refused here, never used half-black.
+        var damaged = "the file is missing.";
+        using var decoded = File.Exists(path) ? ImageDecoding.DecodeUpright(File.ReadAllBytes(path), out damaged) : null;
+        if (decoded is null)
+            throw new GenerationException(GenerationErrors.ReferenceImageUnreadable, $"The reference image could not be read: {damaged}");
         var encoder = model.VaeEncoder;
         var imageIn = encoder.Input(0, "sample");
         var nativeH = imageIn.Size(2, height * model.DownsampleFactor);

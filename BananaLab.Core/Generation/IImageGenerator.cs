@@ -56,7 +56,9 @@ public sealed record GenerationRequest(
     /// <summary>Absolute path of the reference image, or null for text-to-image.</summary>
     string? ReferenceImagePath,
     /// <summary>Image-to-image strength in [0, 1]: 0 keeps the reference, 1 ignores it.</summary>
-    double ReferenceStrength);
+    double ReferenceStrength,
+    /// <summary>How a reference of another aspect is framed to the output's: crop to cover (default) or pad to contain.</summary>
+    Images.ReferenceFit ReferenceFit = Images.ReferenceFit.Cover);
 
 public sealed record GenerationResult(IReadOnlyList<GeneratedImage> Images);
 

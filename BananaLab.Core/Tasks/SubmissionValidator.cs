@@ -91,6 +91,8 @@ public sealed class SubmissionValidator(
         if (!OutputFormats.TryParse(request.OutputFormat, out var format)) return TaskErrors.InvalidOutputFormat(request.OutputFormat!);
         if (request.ReferenceStrength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
             return TaskErrors.InvalidStrength();
+        if (!ReferenceFits.TryParse(request.ReferenceFit, out var fit))
+            return TaskErrors.InvalidRequest($"referenceFit '{request.ReferenceFit}' is not one of 'cover', 'contain'.", nameof(SubmitTaskRequest.ReferenceFit));
         if (request.WebhookUrl is not null && !outboundAddresses.TryValidateUrl(request.WebhookUrl, out var webhookError))
             return TaskErrors.InvalidWebhookUrl(webhookError);
 
@@ -107,12 +109,13 @@ public sealed class SubmissionValidator(
             if (IncomingImage.Take(upload.Data, header, out error) is not { } taken) return TaskErrors.ReferenceImageUnreadable(error);
             reference = new CheckedReference(taken.Header, taken.Data);
         }
-        return new ValidatedSubmission(quote, model, reference, format);
+        return new ValidatedSubmission(quote, model, reference, format, fit);
     }
 }
 
 /// <summary>A submission that passed <see cref="SubmissionValidator.Validate"/>: its price, model, reference and output format.</summary>
-public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format);
+public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format,
+    ReferenceFit ReferenceFit = ReferenceFit.Cover);
 
 /// <summary>A reference image within the size and pixel limits, fully decoded, and upright (<see cref="IncomingImage"/>).</summary>
 public sealed record CheckedReference(ImageHeader Header, byte[] Data);

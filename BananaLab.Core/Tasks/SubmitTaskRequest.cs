@@ -19,6 +19,8 @@ public sealed record SubmitTaskRequest
     public string? OutputFormat { get; init; }
     public ReferenceImageUpload? ReferenceImage { get; init; }
     public double? ReferenceStrength { get; init; }
+    /// <summary>"cover" (the default) or "contain": how a reference of another aspect is framed (<see cref="Images.ReferenceFit"/>).</summary>
+    public string? ReferenceFit { get; init; }
     public string Source { get; init; } = "api";
     /// <summary>The caller's name for this item when submitted in a batch.</summary>
     public string? BatchKey { get; init; }

@@ -204,7 +204,8 @@ public sealed class TaskWorker(
         {
             var request = new GenerationRequest(task.Id, model, task.Prompt, task.NegativePrompt, task.Width, task.Height,
                 task.ImageCount, task.Seed, task.Steps, task.Guidance, task.OutputFormat,
-                task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75);
+                task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75,
+                task.ReferenceFit);
             var result = await finisher.GenerateAsync(generator, request, progress, output, linked.Token);
             var computeMs = clock.ElapsedMilliseconds;
             await StopHeartbeatAsync();

@@ -21,6 +21,8 @@ public record CreateTaskBody
     /// <summary>Base64-encoded PNG, JPEG or WebP.</summary>
     public string? ReferenceImage { get; init; }
     public double? ReferenceStrength { get; init; }
+    /// <summary>"cover" (default: crop the reference to the output's aspect) or "contain" (fit it whole, padded with its mean colour).</summary>
+    public string? ReferenceFit { get; init; }
     /// <summary>Called with the task's final state, signed with the account's webhook secret.</summary>
     public string? WebhookUrl { get; init; }
 }

@@ -89,7 +89,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
             return (latents, 0, randoms);
         }
 
-        var reference = EncodeReference(model, request.ReferenceImagePath, channels, height, width);
+        var reference = EncodeReference(model, request.ReferenceImagePath, request.ReferenceFit, channels, height, width);
         var strength = Math.Clamp(request.ReferenceStrength, 0, 1);
         var kept = Math.Min((int)(scheduler.Steps * strength), scheduler.Steps);
         var start = scheduler.Steps - kept;
@@ -229,8 +229,8 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         return new ProducedImage.Pixels(outW, outH, ImageFraming.RgbaFromSignedTensor(image.Data, outW, outH));
     }
 
-    /// <summary>The reference framed to the native aspect, resized to the native size, VAE-encoded and scaled.</summary>
-    private static float[] EncodeReference(StableDiffusionModel model, string path, int channels, int height, int width)
+    /// <summary>The reference framed to the native size (<see cref="ImageFraming.Fit"/>: cropped to cover or padded to contain), VAE-encoded and scaled.</summary>
+    private static float[] EncodeReference(StableDiffusionModel model, string path, ReferenceFit fit, int channels, int height, int width)
     {
         // Upright and whole, as intake checked it; a file stored before intake decoded fully is refused here, never used half-black.
         var damaged = "the file is missing.";
@@ -243,8 +243,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         var nativeW = imageIn.Size(3, width * model.DownsampleFactor);
         using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ImageFraming.ToOpaque(decoded);
         var source = rgba ?? decoded;
-        using var framed = ImageFraming.Crop(source, ImageFraming.CoverRect(source.Width, source.Height, nativeW, nativeH));
-        using var resized = ImageFraming.Resize(framed, nativeW, nativeH);
+        using var resized = ImageFraming.Fit(source, nativeW, nativeH, fit);
         using var input = new TensorBuffer(imageIn.ElementType, 1, 3, nativeH, nativeW);
         ImageFraming.ToSignedTensor(resized, input.Data);
         input.Upload();

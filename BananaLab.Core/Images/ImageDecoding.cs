@@ -13,15 +13,29 @@ namespace BananaLab.Core.Images;
 public static class ImageDecoding
 {
     /// <summary>
-    /// Decodes every pixel of <paramref name="data"/> without keeping them: row by row where the codec allows it (PNG,
-    /// JPEG: one row of memory), whole otherwise (WebP). Returns the file's EXIF orientation
+    /// Decodes every pixel of <paramref name="data"/> without keeping them: row by row where the codec allows it (JPEG:
+    /// one row of memory), whole otherwise (PNG and WebP, whose Skia codecs have no scanline decoding: 4 bytes a pixel,
+    /// bounded by <c>Storage:MaxReferenceImagePixels</c>). The file is read in place, not copied. Returns the EXIF orientation
     /// (<see cref="SKEncodedOrigin.TopLeft"/> when it has none), or null with a sentence in <paramref name="error"/>.
     /// </summary>
-    public static SKEncodedOrigin? Verify(ReadOnlySpan<byte> data, out string error)
+    public static SKEncodedOrigin? Verify(byte[] data, out string error) => WithCodec(data, VerifyRows, out error);
+
+    /// <summary>
+    /// Every pixel of <paramref name="data"/>, turned upright by its EXIF orientation: an RGBA bitmap (opaque, or
+    /// premultiplied when the file has alpha) whose size is the displayed one (width and height swap for orientations
+    /// 5–8). Null with a sentence in <paramref name="error"/> when the file is not a whole PNG, JPEG or WebP image.
+    /// </summary>
+    public static SKBitmap? DecodeUpright(byte[] data, out string error) => WithCodec(data, codec =>
     {
-        using var codec = Open(data, out error);
-        if (codec is null) return null;
+        var decoded = DecodeWhole(codec, DecodeInfo(codec), out var damaged);
+        if (decoded is null || codec.EncodedOrigin == SKEncodedOrigin.TopLeft) return (decoded, damaged);
+        using (decoded) return (Orient(decoded, codec.EncodedOrigin), "");
+    }, out error);
+
+    private static (SKEncodedOrigin?, string) VerifyRows(SKCodec codec)
+    {
         var info = DecodeInfo(codec);
+        string error;
         if (codec.StartScanlineDecode(info) == SKCodecResult.Success)
         {
             var row = new byte[info.RowBytes];
@@ -30,30 +44,16 @@ public static class ImageDecoding
             {
                 for (var y = 0; y < info.Height; y++)
                     if (codec.GetScanlines(handle.AddrOfPinnedObject(), 1, info.RowBytes) != 1)
-                        return Damaged(codec, $"row {y + 1} of {info.Height} could not be decoded", out error);
+                        return (Damaged(codec, $"row {y + 1} of {info.Height} could not be decoded", out error), error);
             }
             finally
             {
                 handle.Free();
             }
-            return codec.EncodedOrigin;
+            return (codec.EncodedOrigin, "");
         }
         using var whole = DecodeWhole(codec, info, out error);
-        return whole is null ? null : codec.EncodedOrigin;
-    }
-
-    /// <summary>
-    /// Every pixel of <paramref name="data"/>, turned upright by its EXIF orientation: an RGBA bitmap (opaque, or
-    /// premultiplied when the file has alpha) whose size is the displayed one (width and height swap for orientations
-    /// 5–8). Null with a sentence in <paramref name="error"/> when the file is not a whole PNG, JPEG or WebP image.
-    /// </summary>
-    public static SKBitmap? DecodeUpright(ReadOnlySpan<byte> data, out string error)
-    {
-        using var codec = Open(data, out error);
-        if (codec is null) return null;
-        var decoded = DecodeWhole(codec, DecodeInfo(codec), out error);
-        if (decoded is null || codec.EncodedOrigin == SKEncodedOrigin.TopLeft) return decoded;
-        using (decoded) return Orient(decoded, codec.EncodedOrigin);
+        return (whole is null ? null : codec.EncodedOrigin, error);
     }
 
     /// <summary>A copy of a bitmap as stored with <paramref name="origin"/>, drawn the way it is meant to be seen.</summary>
@@ -82,12 +82,26 @@ public static class ImageDecoding
         return target;
     }
 
-    private static SKCodec? Open(ReadOnlySpan<byte> data, out string error)
+    /// <summary>Runs <paramref name="use"/> on a codec reading <paramref name="data"/> in place (pinned, not copied: an upload may be 20 MiB).</summary>
+    private static T? WithCodec<T>(byte[] data, Func<SKCodec, (T? Value, string Error)> use, out string error)
     {
-        using var bytes = SKData.CreateCopy(data);
-        var codec = SKCodec.Create(bytes);
-        error = codec is null ? "the file is not a PNG, JPEG or WebP image Skia can open." : "";
-        return codec;
+        var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
+        try
+        {
+            using var bytes = SKData.Create(pin.AddrOfPinnedObject(), data.Length);
+            using var codec = SKCodec.Create(bytes);
+            if (codec is null)
+            {
+                error = "the file is not a PNG, JPEG or WebP image Skia can open.";
+                return default;
+            }
+            (var value, error) = use(codec);
+            return value;
+        }
+        finally
+        {
+            pin.Free();
+        }
     }
 
     private static SKImageInfo DecodeInfo(SKCodec codec) => new(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888,

@@ -14,7 +14,8 @@ public sealed record IncomingImage(ImageHeader Header, byte[] Data)
 
     /// <summary>
     /// Takes <paramref name="data"/>, whose <paramref name="header"/> has been read and checked against the limits.
-    /// Memory: one row for PNG and JPEG files already upright, the whole RGBA image (4 bytes a pixel) otherwise.
+    /// Memory: one row for a JPEG already upright, the whole RGBA image (4 bytes a pixel) otherwise; a turned 16.7-megapixel
+    /// JPEG peaks at about 210 MiB over the process (decode, turn, re-encode) and takes about 2 s.
     /// Null with a sentence in <paramref name="error"/> when a pixel cannot be decoded.
     /// </summary>
     public static IncomingImage? Take(byte[] data, ImageHeader header, out string error)

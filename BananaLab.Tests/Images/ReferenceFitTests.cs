@@ -70,6 +70,36 @@ public sealed class ReferenceFitTests(NanoPipelineFixture pipeline, BananaLabFac
         Assert.True(TestImages.IsNear(image.GetPixel(512, 640), TestImages.Bottom), $"{fit}: {image.GetPixel(512, 640)} below the middle");
     }
 
+    [Fact]
+    public async Task A_turned_reference_stored_before_intake_turned_it_is_used_upright()
+    {
+        using var temp = new TempDirectory();
+        var reference = Path.Combine(temp.Path, "phone.jpg");
+        File.WriteAllBytes(reference, TestImages.JpegWithOrientation6(1024, 1024));
+        var output = new MemoryImageOutput();
+
+        await pipeline.Generator.GenerateAsync(InferenceTestModels.Request(1024, 1024, steps: 4, reference: reference, strength: 0),
+            new RecordingProgress(), output, CancellationToken.None);
+
+        using var image = SKBitmap.Decode(output.Bytes(0));
+        TestImages.AssertUpright(image);
+    }
+
+    [Fact]
+    public async Task A_damaged_reference_stored_before_intake_decoded_it_fails_the_task_instead_of_going_black()
+    {
+        using var temp = new TempDirectory();
+        var reference = Path.Combine(temp.Path, "broken.png");
+        File.WriteAllBytes(reference, TestImages.PngWithGarbageIdat(256, 256));
+
+        var error = await Assert.ThrowsAsync<BananaLab.Core.Generation.GenerationException>(() => pipeline.Generator.GenerateAsync(
+            InferenceTestModels.Request(1024, 1024, steps: 4, reference: reference, strength: 0.5), new RecordingProgress(), new MemoryImageOutput(),
+            CancellationToken.None));
+
+        Assert.Equal("reference_image_unreadable", error.Code);
+        Assert.Contains("PNG image data is damaged", error.Message);
+    }
+
     [Theory]
     [InlineData("json", "contain", ReferenceFit.Contain)]
     [InlineData("multipart", "Contain", ReferenceFit.Contain)]

@@ -109,13 +109,17 @@ internal static class TestImages
     public static bool IsNear(SKColor actual, SKColor expected) =>
         Math.Abs(actual.Red - expected.Red) + Math.Abs(actual.Green - expected.Green) + Math.Abs(actual.Blue - expected.Blue) < 90;
 
-    /// <summary>The top quarter line is <see cref="Top"/> across, the bottom quarter line <see cref="Bottom"/>.</summary>
+    /// <summary>The top quarter line is <see cref="Top"/> across (middle and both sides), the bottom quarter line <see cref="Bottom"/>.</summary>
     public static void AssertUpright(SKBitmap bitmap)
     {
         var (x, top, bottom) = (bitmap.Width / 2, bitmap.Height / 4, bitmap.Height * 3 / 4);
         Assert.True(IsNear(bitmap.GetPixel(x, top), Top), $"top is {bitmap.GetPixel(x, top)}");
         Assert.True(IsNear(bitmap.GetPixel(x, bottom), Bottom), $"bottom is {bitmap.GetPixel(x, bottom)}");
-        Assert.True(IsNear(bitmap.GetPixel(bitmap.Width / 8, top), Top), "the top half is not the same colour across");
+        foreach (var across in new[] { bitmap.Width / 8, bitmap.Width * 7 / 8 })
+        {
+            Assert.True(IsNear(bitmap.GetPixel(across, top), Top), $"the top half is {bitmap.GetPixel(across, top)} at x = {across}");
+            Assert.True(IsNear(bitmap.GetPixel(across, bottom), Bottom), $"the bottom half is {bitmap.GetPixel(across, bottom)} at x = {across}");
+        }
     }
 
     private static SKBitmap Halves(int width, int height, bool vertical, bool topFirst)

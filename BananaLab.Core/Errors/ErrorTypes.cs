@@ -16,6 +16,7 @@ public static class ErrorTypes
     public static readonly ErrorType ModelNotFound = new("model_not_found", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ModelId));
     public static readonly ErrorType PromptRequired = new("prompt_required", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Prompt));
     public static readonly ErrorType PromptTooLong = new("prompt_too_long", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Prompt));
+    public static readonly ErrorType PromptTooLongForModel = new("prompt_too_long_for_model", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Prompt));
     public static readonly ErrorType CountOutOfRange = new("count_out_of_range", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ImageCount));
     public static readonly ErrorType SizeNotOffered = new("size_not_offered", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Size));
     public static readonly ErrorType InvalidSize = new("invalid_size", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.Size));
@@ -26,6 +27,7 @@ public static class ErrorTypes
     public static readonly ErrorType InvalidOutputFormat = new("invalid_output_format", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.OutputFormat));
     public static readonly ErrorType InvalidStrength = new("invalid_strength", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceStrength));
     public static readonly ErrorType InvalidWebhookUrl = new("invalid_webhook_url", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.WebhookUrl));
+    public static readonly ErrorType InvalidMask = new("invalid_mask", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.MaskImage));
     public static readonly ErrorType NegativePromptNotAccepted = new("negative_prompt_not_accepted", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.NegativePrompt));
     public static readonly ErrorType ReferenceNotAccepted = new("reference_not_accepted", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceImage));
     public static readonly ErrorType ReferenceImageMissing = new("reference_image_missing", ErrorKind.InvalidField, InvalidRequestTitle, nameof(SubmitTaskRequest.ReferenceImage));
@@ -81,8 +83,8 @@ public static class ErrorTypes
     /// <summary>The codes a request can be answered with.</summary>
     public static IReadOnlyList<ErrorType> OfRequests { get; } =
     [
-        ModelRequired, ModelNotFound, PromptRequired, PromptTooLong, CountOutOfRange, SizeNotOffered, InvalidSize, InvalidAspectRatio,
-        InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted,
+        ModelRequired, ModelNotFound, PromptRequired, PromptTooLong, PromptTooLongForModel, CountOutOfRange, SizeNotOffered, InvalidSize, InvalidAspectRatio,
+        InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted, InvalidMask,
         NegativePromptNotAccepted, ReferenceImageMissing, ReferenceImageUnreadable, ModelUnavailable, ModerationBlocked, InsufficientCredits, UserDisabled,
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,
         InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,

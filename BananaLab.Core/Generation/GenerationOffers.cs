@@ -40,7 +40,7 @@ public sealed class GenerationOffers(GenerationProviders providers, ModelAvailab
         return serving.Available ? null : TaskErrors.ModelUnavailable(model.Id, serving.Reason);
     }
 
-    /// <summary>Why a request gives a parameter its model does not take (seed, steps, guidance, negative prompt, reference image), or null.</summary>
+    /// <summary>Why a request gives a parameter its model does not take (seed, steps, guidance, negative prompt, reference image, mask), or null.</summary>
     public TaskError? CheckParameters(ModelDefinition model, SubmitTaskRequest request)
     {
         if (CapabilitiesOf(model) is not { } capabilities) return null;
@@ -49,6 +49,24 @@ public sealed class GenerationOffers(GenerationProviders providers, ModelAvailab
         if (request.Guidance is not null && !capabilities.Guidance) return TaskErrors.GuidanceNotTaken(model.Id);
         if (!string.IsNullOrWhiteSpace(request.NegativePrompt) && !capabilities.NegativePrompt) return TaskErrors.NegativePromptNotAccepted(model.Id);
         if (request.ReferenceImage is not null && capabilities.MaxReferenceImages == 0) return TaskErrors.ReferenceNotAccepted(model.Id);
+        if (request.MaskImage is not null && !capabilities.Masks) return TaskErrors.InvalidMask($"The model '{model.Id}' does not take a mask.");
+        return null;
+    }
+
+    /// <summary>The tokens of a prompt under the model's tokenizer and its limit, or null when its provider cannot count them.</summary>
+    public PromptTokens? CountPromptTokens(ModelDefinition model, string prompt) =>
+        providers.Find(model.Provider)?.CountPromptTokens(model, prompt);
+
+    /// <summary>
+    /// Why the prompt or the negative prompt is longer than the model reads (<c>prompt_too_long_for_model</c>, naming both
+    /// counts), or null. A model with a fixed text context would silently drop the words past it; refusing before the
+    /// task exists lets the user shorten the prompt, uncharged.
+    /// </summary>
+    public TaskError? CheckPromptTokens(ModelDefinition model, SubmitTaskRequest request)
+    {
+        foreach (var (text, field) in new[] { (request.Prompt, "prompt"), (request.NegativePrompt, "negative prompt") })
+            if (text is { Length: > 0 } && CountPromptTokens(model, text) is { Exceeds: true } tokens)
+                return TaskErrors.PromptTooLongForModel(model.Id, field, tokens.Count, tokens.Limit!.Value);
         return null;
     }
 

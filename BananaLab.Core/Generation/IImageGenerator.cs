@@ -37,6 +37,13 @@ public interface IImageGenerator
     /// </summary>
     string? UnavailableReason(ModelDefinition model) => null;
 
+    /// <summary>
+    /// The tokens of <paramref name="prompt"/> under <paramref name="model"/>'s own tokenizer and the most it reads, or
+    /// null when the provider cannot count them (a remote service). Must stay cheap: submission and the studio's live
+    /// count call it, in processes that may never run the model.
+    /// </summary>
+    PromptTokens? CountPromptTokens(ModelDefinition model, string prompt) => null;
+
     Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress,
         IGenerationOutput output, CancellationToken cancellationToken);
 }
@@ -56,9 +63,17 @@ public sealed record GenerationRequest(
     /// <summary>Absolute path of the reference image, or null for text-to-image.</summary>
     string? ReferenceImagePath,
     /// <summary>Image-to-image strength in [0, 1]: 0 keeps the reference, 1 ignores it.</summary>
-    double ReferenceStrength,
+    double ReferenceStrength)
+{
+    /// <summary>
+    /// Absolute path of the reference's mask (a PNG of its size), or null: its fully transparent pixels are repainted and
+    /// the rest of the reference is kept in the output (inpainting; OpenAI's mask semantics).
+    /// </summary>
+    public string? MaskImagePath { get; init; }
+
     /// <summary>How a reference of another aspect is framed to the output's: crop to cover (default) or pad to contain.</summary>
-    Images.ReferenceFit ReferenceFit = Images.ReferenceFit.Cover);
+    public Images.ReferenceFit ReferenceFit { get; init; }
+}
 
 public sealed record GenerationResult(IReadOnlyList<GeneratedImage> Images);
 

@@ -25,6 +25,25 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
         return false;
     }
 
+    /// <summary>
+    /// Whether a PNG (already read by <see cref="TryRead"/>) can hold transparency: colour type 4 (grey + alpha) or
+    /// 6 (RGBA) in its IHDR, or a <c>tRNS</c> chunk (PNG 1.2, sections 4.1.1 and 4.2.1.1).
+    /// </summary>
+    public static bool PngHasAlpha(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 26 || !data.StartsWith(PngSignature)) return false;
+        if (data[25] is 4 or 6) return true;
+        for (var offset = 8L; offset + 8 <= data.Length;)
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(data[(int)offset..]);
+            var type = data[(int)(offset + 4)..(int)(offset + 8)];
+            if (type.SequenceEqual("tRNS"u8)) return true;
+            if (type.SequenceEqual("IDAT"u8) || type.SequenceEqual("IEND"u8)) return false;
+            offset += 12L + length;
+        }
+        return false;
+    }
+
     private static bool TryReadPng(ReadOnlySpan<byte> data, out ImageHeader? header, out string error)
     {
         header = null;

@@ -29,6 +29,24 @@ public sealed class ImageStore(IOptions<StorageOptions> options)
             foreach (var thumbnail in ThumbnailsOf(image.Sha256)) TryDelete(thumbnail);
         }
         DeleteQuietly(task.ReferenceImagePath);
+        if (task.ReferenceImagePath is { } reference) DeleteQuietly(MaskPathOf(reference));
+    }
+
+    /// <summary>
+    /// Where the mask of a reference image is kept: beside it, <c>references/{task}.mask.png</c>. A task has a mask exactly
+    /// when this file exists (masks need a reference, and are saved and deleted with it).
+    /// </summary>
+    public static string MaskPathOf(string referencePath) =>
+        Path.Combine(Path.GetDirectoryName(referencePath) ?? "", Path.GetFileNameWithoutExtension(referencePath) + ".mask.png");
+
+    /// <summary>Saves a reference image's mask (<see cref="MaskPathOf"/>); returns its path relative to the data directory.</summary>
+    public async Task<string> SaveMaskAsync(string referencePath, byte[] data, CancellationToken cancellationToken)
+    {
+        var relative = MaskPathOf(referencePath);
+        var full = FullPath(relative);
+        await File.WriteAllBytesAsync(full + ".tmp", data, cancellationToken);
+        File.Move(full + ".tmp", full, overwrite: true);
+        return relative;
     }
 
     private IEnumerable<string> ThumbnailsOf(string sha256)

@@ -85,6 +85,7 @@ public sealed class SubmissionValidator(
         if (request.Prompt.Length > MaxPromptLength || request.NegativePrompt?.Length > MaxPromptLength)
             return TaskErrors.PromptTooLong(MaxPromptLength);
         if (offers.CheckParameters(model, request) is { } notTaken) return notTaken;
+        if (offers.CheckPromptTokens(model, request) is { } tooLong) return tooLong;
         if (request.Steps is { } steps && (steps < 1 || steps > model.MaxSteps)) return TaskErrors.InvalidSteps(model.MaxSteps);
         if (request.Guidance is { } guidance && (double.IsNaN(guidance) || guidance < 0 || guidance > 30)) return TaskErrors.InvalidGuidance();
         if (request.Seed is { } seed && (seed < 0 || seed > uint.MaxValue)) return TaskErrors.InvalidSeed();
@@ -109,6 +110,18 @@ public sealed class SubmissionValidator(
             if (IncomingImage.Take(upload.Data, header, out error) is not { } taken) return TaskErrors.ReferenceImageUnreadable(error);
             reference = new CheckedReference(taken.Header, taken.Data);
         }
+        if (request.MaskImage is { } mask)
+        {
+            if (reference is null) return TaskErrors.InvalidMask("A mask needs the image it applies to.");
+            if (!ImageHeader.TryRead(mask.Data, out var maskHeader, out var maskError)) return TaskErrors.InvalidMask($"The mask could not be read: {maskError}");
+            if (maskHeader!.ContentType != "image/png" || !ImageHeader.PngHasAlpha(mask.Data))
+                return TaskErrors.InvalidMask("The mask must be a PNG with transparency: its transparent pixels mark what to repaint.");
+            if ((maskHeader.Width, maskHeader.Height) != (reference.Header.Width, reference.Header.Height))
+                return TaskErrors.InvalidMask($"The mask is {maskHeader.Width}×{maskHeader.Height}; it must be the size of the image, " +
+                                              $"{reference.Header.Width}×{reference.Header.Height}.");
+            if (ImageDecoding.Verify(mask.Data, out var damaged) is null) return TaskErrors.InvalidMask($"The mask could not be read: {damaged}");
+            reference = reference with { Mask = mask.Data };
+        }
         return new ValidatedSubmission(quote, model, reference, format, fit);
     }
 }
@@ -117,5 +130,11 @@ public sealed class SubmissionValidator(
 public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format,
     ReferenceFit ReferenceFit = ReferenceFit.Cover);
 
-/// <summary>A reference image within the size and pixel limits, fully decoded, and upright (<see cref="IncomingImage"/>).</summary>
-public sealed record CheckedReference(ImageHeader Header, byte[] Data);
+/// <summary>
+/// A reference image within the size and pixel limits, fully decoded, and upright (<see cref="IncomingImage"/>), with its
+/// mask (a fully decoded PNG of the same upright size with transparency) when the request repaints part of it.
+/// </summary>
+public sealed record CheckedReference(ImageHeader Header, byte[] Data)
+{
+    public byte[]? Mask { get; init; }
+}

@@ -21,6 +21,11 @@ public sealed record SubmitTaskRequest
     public double? ReferenceStrength { get; init; }
     /// <summary>"cover" (the default) or "contain": how a reference of another aspect is framed (<see cref="Images.ReferenceFit"/>).</summary>
     public string? ReferenceFit { get; init; }
+    /// <summary>
+    /// A PNG the size of <see cref="ReferenceImage"/> whose fully transparent pixels (alpha 0) mark what to repaint; the rest
+    /// of the reference is kept as it is (OpenAI's mask semantics, /v1/images/edits).
+    /// </summary>
+    public ReferenceImageUpload? MaskImage { get; init; }
     public string Source { get; init; } = "api";
     /// <summary>The caller's name for this item when submitted in a batch.</summary>
     public string? BatchKey { get; init; }

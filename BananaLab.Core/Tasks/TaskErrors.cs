@@ -28,6 +28,8 @@ public static class TaskErrors
     public static TaskError ModelNotFound(string id) => new(ErrorTypes.ModelNotFound, $"There is no model named '{Trim(id)}'.");
     public static TaskError PromptRequired() => new(ErrorTypes.PromptRequired, "Enter a prompt describing the image.");
     public static TaskError PromptTooLong(int max) => new(ErrorTypes.PromptTooLong, $"The prompt is longer than {max} characters.");
+    public static TaskError PromptTooLongForModel(string model, string field, int tokens, int limit) =>
+        new(ErrorTypes.PromptTooLongForModel, $"The {field} is {tokens} tokens; the model '{model}' reads at most {limit}. Shorten it by {tokens - limit} tokens.");
     public static TaskError CountOutOfRange(int max) => new(ErrorTypes.CountOutOfRange, $"The image count must be between 1 and {max} for this model.");
     public static TaskError SizeNotOffered(string model, string size, IEnumerable<string> offered) =>
         new(ErrorTypes.SizeNotOffered, $"The model '{model}' does not offer {size}; choose one of {string.Join(", ", offered)}.");
@@ -43,6 +45,7 @@ public static class TaskErrors
     public static TaskError InvalidWebhookUrl(string detail) => new(ErrorTypes.InvalidWebhookUrl, detail);
     public static TaskError ReferenceNotAccepted(string model) =>
         new(ErrorTypes.ReferenceNotAccepted, $"The model '{model}' does not take a reference image.");
+    public static TaskError InvalidMask(string detail) => new(ErrorTypes.InvalidMask, detail);
     public static TaskError ReferenceImageMissing() => new(ErrorTypes.ReferenceImageMissing, "The reference image upload was empty.");
     public static TaskError ReferenceImageUnreadable(string detail) =>
         new(ErrorTypes.ReferenceImageUnreadable, $"The reference image could not be read: {detail}");

@@ -175,6 +175,8 @@ public sealed class TaskSubmission(
                 {
                     item.Task.ReferenceImagePath = await imageStore.SaveReferenceAsync(item.Task.Id, reference.Header, reference.Data, cancellationToken);
                     savedReferences.Add(item.Task.ReferenceImagePath);
+                    if (reference.Mask is { } mask)
+                        savedReferences.Add(await imageStore.SaveMaskAsync(item.Task.ReferenceImagePath, mask, cancellationToken));
                 }
 
             // From here the request is decided: a client that drops the connection must not cancel (roll back) it half

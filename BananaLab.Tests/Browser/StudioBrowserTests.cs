@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Moderation;
@@ -95,6 +97,36 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         Assert.Equal(ledgerBefore.Count, (await Get<CreditLedger>().GetEntriesAsync(user.Id, 0, 100)).Count);
         Assert.All((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items,
             task => Assert.Equal(0, task.CreditsReserved));
+    });
+
+    [Fact]
+    public Task The_prompt_shows_its_tokens_as_the_user_types_and_one_past_the_models_context_is_refused_uncharged() => browser.RunAsync(output, async page =>
+    {
+        var email = AccountSteps.NewEmail();
+        var user = await Get<UserService>().CreateAsync(email, "Tom Tokens", UserRole.User, AccountSteps.Password, initialCredits: 100);
+        await AccountSteps.SignInAsync(page, email, AccountSteps.Password);
+        await AccountSteps.WaitForPathAsync(page, "/");
+
+        // banana-nano's UNet takes a fixed 77-token context: 75 prompt tokens between bos and eos.
+        await StudioSteps.EnterPromptAsync(page, "red apple", StudioSteps.ModerationOk(page));
+        await Expect(page.GetByTestId("prompt-tokens")).ToHaveTextAsync("2 / 75 tokens");
+        var tooLong = string.Concat(Enumerable.Repeat("red apple ", 38));
+        await StudioSteps.EnterPromptAsync(page, tooLong, StudioSteps.ModerationOk(page));
+        await Expect(page.GetByTestId("prompt-tokens")).ToHaveTextAsync("76 / 75 tokens");
+        await Expect(StudioSteps.Generate(page)).ToBeDisabledAsync();
+        await Expect(page.GetByTestId("disabled-reason")).ToContainTextAsync("The prompt is 76 tokens; the model 'banana-nano' reads at most 75.");
+
+        // The API refuses the same prompt before anything is reserved.
+        var key = (await Get<ApiKeyService>().CreateAsync(user.Id, "tokens test")).Secret;
+        using var client = new HttpClient { BaseAddress = browser.Host.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        var response = await client.PostAsJsonAsync("/api/v1/tasks", new { model = BrowserFixture.EmbeddedModel, prompt = tooLong });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal("prompt_too_long_for_model", problem.GetProperty("code").GetString());
+        Assert.Contains("76 tokens", problem.GetProperty("detail").GetString());
+        Assert.Equal(100, await Get<CreditLedger>().GetBalanceAsync(user.Id));
+        Assert.Empty((await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), default)).Items);
     });
 
     [Fact]

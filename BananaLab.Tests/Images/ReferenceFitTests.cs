@@ -47,6 +47,27 @@ public sealed class ReferenceFitTests(NanoPipelineFixture pipeline, BananaLabFac
         Assert.True(TestImages.IsNear(framed.GetPixel(32, 60), TestImages.Bottom));
     }
 
+    [Fact]
+    public void A_mask_is_framed_as_its_reference_and_contains_bars_are_repainted()
+    {
+        using var temp = new TempDirectory();
+        var maskPath = Path.Combine(temp.Path, "keep-all.png");
+        using (var keepAll = new SKBitmap(new SKImageInfo(128, 64, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
+        {
+            keepAll.Erase(SKColors.White);
+            using var png = keepAll.Encode(SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(maskPath, png.ToArray());
+        }
+
+        var cover = InpaintMask.Weights(maskPath, 64, 64, ReferenceFit.Cover);
+        var contain = InpaintMask.Weights(maskPath, 64, 64, ReferenceFit.Contain);
+
+        Assert.All(cover, w => Assert.Equal(0f, w));
+        Assert.Equal(1f, contain[4 * 64 + 32]);
+        Assert.Equal(1f, contain[60 * 64 + 32]);
+        Assert.Equal(0f, contain[32 * 64 + 32]);
+    }
+
     [Theory]
     [InlineData(ReferenceFit.Contain)]
     [InlineData(ReferenceFit.Cover)]

@@ -74,6 +74,26 @@ public sealed class ReferenceIntakeTests(BananaLabFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_mask_with_garbage_idat_is_refused_before_anything_is_charged()
+    {
+        var (user, key) = await factory.CreateUserAsync(credits: 100);
+
+        using var response = await factory.CreateClient(key).PostAsJsonAsync("/api/v1/tasks", new
+        {
+            model = Model, prompt = "repaint the left half", referenceImage = Convert.ToBase64String(TestImages.Png(64, 48)),
+            maskImage = Convert.ToBase64String(TestImages.PngWithGarbageIdat(64, 48, withAlpha: true)),
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal("invalid_mask", problem.GetProperty("code").GetString());
+        Assert.Contains("The mask could not be read: the PNG image data is damaged", problem.GetProperty("detail").GetString());
+        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
+        Assert.Equal(0, await db.Tasks.CountAsync(t => t.UserId == user.Id));
+        Assert.Equal(100, (await factory.Services.GetRequiredService<UserService>().FindAsync(user.Id))!.CreditBalance);
+    }
+
+    [Fact]
     public void Studio_picker_shows_the_upright_size_and_refuses_damaged_pixels()
     {
         var reader = factory.Services.GetRequiredService<ReferenceImageReader>();

@@ -51,6 +51,16 @@ internal static class TestImages
         return Encode(bitmap, SKEncodedImageFormat.Png);
     }
 
+    /// <summary>A PNG with an alpha channel: the left half transparent, the right half opaque (a mask's shape).</summary>
+    public static byte[] TranslucentPng(int width, int height)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                bitmap.SetPixel(x, y, x < width / 2 ? SKColors.Transparent : SKColors.White);
+        return Encode(bitmap, SKEncodedImageFormat.Png);
+    }
+
     /// <summary>An APP1 "Exif" segment with one IFD0 entry, Orientation (0x0112, SHORT), inserted right after SOI.</summary>
     public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
     {
@@ -86,9 +96,9 @@ internal static class TestImages
     };
 
     /// <summary>A PNG whose IDAT data is replaced by garbage of the same length, every chunk CRC recomputed and right.</summary>
-    public static byte[] PngWithGarbageIdat(int width, int height)
+    public static byte[] PngWithGarbageIdat(int width, int height, bool withAlpha = false)
     {
-        var png = Png(width, height);
+        var png = withAlpha ? TranslucentPng(width, height) : Png(width, height);
         var random = new Random(16);
         var offset = 8;
         while (offset < png.Length)

@@ -43,6 +43,18 @@ public static class InferenceTestModels
         ModelDefinition? model = null, string prompt = "red apple", string? negative = null) =>
         new(Guid.NewGuid(), model ?? Nano(), prompt, negative, width, height, count, seed, steps, guidance, format, reference, strength);
 
+    /// <summary>Copies every file under <paramref name="from"/> that <paramref name="include"/> takes (all by default) to the same place under <paramref name="to"/>.</summary>
+    public static void CopyFolder(string from, string to, Func<string, bool>? include = null)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            if (include is not null && !include(file)) continue;
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     /// <summary>The <c>onnx</c> generator with the worker's finishing step behind it, as the worker runs them.</summary>
     public static LocalGeneration CreateGenerator(string? upscalerPath = null) => new(RepositoryRoot, upscalerPath ?? UpscalerPath);
 }

@@ -21,7 +21,8 @@ public sealed partial class ScriptedGenerator : IImageGenerator
 
     /// <summary>A diffusion model's capabilities, so the studio and the API treat the test models as they treat banana-nano.</summary>
     public GenerationCapabilities CapabilitiesFor(ModelDefinition model) =>
-        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages);
+        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages)
+            with { Masks = model.AcceptsReferenceImage };
 
     /// <summary>A valid 1×1 PNG; the test generator's output only has to be real bytes with a real hash.</summary>
     public static readonly byte[] TinyPng = Convert.FromBase64String(

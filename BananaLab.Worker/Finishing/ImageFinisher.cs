@@ -35,8 +35,12 @@ public sealed class ImageFinisher(SuperResolutionUpscaler upscaler)
 
         using var native = Bitmap(produced);
         using var framed = ImageFraming.Crop(native, ImageFraming.CoverRect(native.Width, native.Height, request.Width, request.Height));
-        using var final = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken,
+        using var upscaled = upscaler.UpscaleTo(framed, request.Width, request.Height, cancellationToken,
             fraction => progress.Report(GenerationProgress.Upscaling(index, request.ImageCount, fraction)));
+        // Inpainting: every pixel the mask keeps comes from the reference itself, at the output's size.
+        using var composited = request is { MaskImagePath: { } mask, ReferenceImagePath: { } reference }
+            ? InpaintMask.Composite(upscaled, reference, mask, request.ReferenceFit) : null;
+        var final = composited ?? upscaled;
         progress.Report(GenerationProgress.Encoding(index, request.ImageCount));
         using (var stream = files.Create(index)) ImageEncoding.Encode(final, request.OutputFormat, stream);
         return new GeneratedImage(index, final.Width, final.Height);

@@ -22,7 +22,7 @@ public sealed class LocalGeneration : IDisposable
         var sessions = new OnnxSessionFactory(Options.Create(options ?? new InferenceOptions { ExecutionProvider = InferenceExecutionProvider.Cpu }));
         Models = new StableDiffusionModelCache(sessions, contentRoot);
         Upscaler = new SuperResolutionUpscaler(sessions, upscalerPath, upscalerPath, logger ?? NullLogger.Instance);
-        Generator = new OnnxImageGenerator(new StableDiffusionPipeline(Models, logger ?? NullLogger.Instance));
+        Generator = new OnnxImageGenerator(new StableDiffusionPipeline(Models, logger ?? NullLogger.Instance), Models);
         Finisher = new ImageFinisher(Upscaler);
     }
 

@@ -204,8 +204,12 @@ public sealed class TaskWorker(
         {
             var request = new GenerationRequest(task.Id, model, task.Prompt, task.NegativePrompt, task.Width, task.Height,
                 task.ImageCount, task.Seed, task.Steps, task.Guidance, task.OutputFormat,
-                task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75,
-                task.ReferenceFit);
+                task.ReferenceImagePath is null ? null : imageStore.FullPath(task.ReferenceImagePath), task.ReferenceStrength ?? 0.75)
+            {
+                MaskImagePath = task.ReferenceImagePath is { } reference && File.Exists(imageStore.FullPath(ImageStore.MaskPathOf(reference)))
+                    ? imageStore.FullPath(ImageStore.MaskPathOf(reference)) : null,
+                ReferenceFit = task.ReferenceFit,
+            };
             var result = await finisher.GenerateAsync(generator, request, progress, output, linked.Token);
             var computeMs = clock.ElapsedMilliseconds;
             await StopHeartbeatAsync();

@@ -18,8 +18,8 @@ public sealed class VariantGraphTests : IDisposable
     public VariantGraphTests()
     {
         _folder = Path.Combine(_temp.Path, "variant");
-        Copy(DataFile("variant-model"), _folder);
-        Copy(Path.Combine(RepositoryRoot, "models", "banana-nano", "tokenizer"), Path.Combine(_folder, "tokenizer"));
+        CopyFolder(DataFile("variant-model"), _folder, file => !file.EndsWith(".py", StringComparison.Ordinal));
+        CopyFolder(Path.Combine(RepositoryRoot, "models", "banana-nano", "tokenizer"), Path.Combine(_folder, "tokenizer"));
     }
 
     [Fact]
@@ -66,15 +66,4 @@ public sealed class VariantGraphTests : IDisposable
     }
 
     public void Dispose() => _temp.Dispose();
-
-    private static void Copy(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            if (file.EndsWith(".py", StringComparison.Ordinal)) continue;
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
 }

@@ -80,13 +80,7 @@ public sealed class ClipTokenizerGraphTests : IDisposable
     private string FolderWith((string Path, string Source) extra)
     {
         var folder = Path.Combine(_temp.Path, Guid.NewGuid().ToString("N"));
-        foreach (var file in Directory.EnumerateFiles(NanoFolder, "*", SearchOption.AllDirectories))
-        {
-            if (Path.GetFileName(file) is "vocab.json" or "merges.txt") continue;
-            var target = Path.Combine(folder, Path.GetRelativePath(NanoFolder, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        CopyFolder(NanoFolder, folder, file => Path.GetFileName(file) is not ("vocab.json" or "merges.txt"));
         var added = Path.Combine(folder, extra.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(added)!);
         File.Copy(extra.Source, added);

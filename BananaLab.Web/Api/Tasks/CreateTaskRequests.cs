@@ -50,12 +50,19 @@ public static class CreateTaskRequests
                 return TaskErrors.ReferenceImageUnreadable("the referenceImage field is not valid base64.");
             reference = new ReferenceImageUpload(bytes);
         }
+        ReferenceImageUpload? mask = null;
+        if (body.MaskImage is not null)
+        {
+            if (!RequestBodies.TryDecodeBase64(body.MaskImage, out var bytes)) return TaskErrors.InvalidMask("The maskImage field is not valid base64.");
+            mask = new ReferenceImageUpload(bytes);
+        }
         return new SubmitTaskRequest
         {
             ModelId = body.Model, Prompt = body.Prompt, NegativePrompt = body.NegativePrompt, Size = body.Size,
             AspectRatio = body.AspectRatio, Width = body.Width, Height = body.Height, ImageCount = body.Count,
             Seed = body.Seed, Steps = body.Steps, Guidance = body.Guidance, OutputFormat = body.OutputFormat,
             ReferenceImage = reference, ReferenceStrength = body.ReferenceStrength, ReferenceFit = body.ReferenceFit, WebhookUrl = body.WebhookUrl,
+            MaskImage = mask,
         };
     }
 
@@ -82,12 +89,20 @@ public static class CreateTaskRequests
             file.CopyTo(stream);
             reference = new ReferenceImageUpload(stream.ToArray(), file.FileName);
         }
+        ReferenceImageUpload? mask = null;
+        if (form.Files.GetFile("maskImage") is { } maskFile)
+        {
+            using var stream = new MemoryStream();
+            maskFile.CopyTo(stream);
+            mask = new ReferenceImageUpload(stream.ToArray(), maskFile.FileName);
+        }
         var request = new SubmitTaskRequest
         {
             ModelId = Text("model"), Prompt = Text("prompt"), NegativePrompt = Text("negativePrompt"), Size = Text("size"),
             AspectRatio = Text("aspectRatio"), Width = Int("width"), Height = Int("height"), ImageCount = Int("count"),
             Seed = Long("seed"), Steps = Int("steps"), Guidance = Double("guidance"), OutputFormat = Text("outputFormat"),
             ReferenceImage = reference, ReferenceStrength = Double("referenceStrength"), ReferenceFit = Text("referenceFit"), WebhookUrl = Text("webhookUrl"),
+            MaskImage = mask,
         };
         return error is null ? request : error;
     }

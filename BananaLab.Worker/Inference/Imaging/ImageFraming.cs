@@ -26,23 +26,26 @@ public static class ImageFraming
     /// The source framed to exactly <paramref name="width"/>×<paramref name="height"/>: with <see cref="ReferenceFit.Cover"/>
     /// its centred <see cref="CoverRect"/> resized to fill (the edges beyond the target's aspect are lost); with
     /// <see cref="ReferenceFit.Contain"/> all of it resized to fit inside and centred, the bars on either side filled
-    /// with the source's mean colour (<see cref="MeanColour"/>), which image-to-image then repaints like any flat area,
-    /// where an edge extension would smear stripes the model keeps. A new opaque RGBA bitmap.
+    /// with the source's mean colour (<see cref="MeanColour"/>) or <paramref name="padding"/>, which image-to-image then
+    /// repaints like any flat area, where an edge extension would smear stripes the model keeps. A part already at its
+    /// size is copied, not resampled. A new opaque RGBA bitmap.
     /// </summary>
-    public static SKBitmap Fit(SKBitmap source, int width, int height, ReferenceFit fit)
+    public static SKBitmap Fit(SKBitmap source, int width, int height, ReferenceFit fit, SKColor? padding = null)
     {
         if (fit == ReferenceFit.Cover)
         {
-            using var framed = Crop(source, CoverRect(source.Width, source.Height, width, height));
-            return Resize(framed, width, height);
+            var framed = Crop(source, CoverRect(source.Width, source.Height, width, height));
+            if (framed.Width == width && framed.Height == height) return framed;
+            using (framed) return Resize(framed, width, height);
         }
         var scale = Math.Min((double)width / source.Width, (double)height / source.Height);
         var innerWidth = Math.Clamp((int)Math.Round(source.Width * scale), 1, width);
         var innerHeight = Math.Clamp((int)Math.Round(source.Height * scale), 1, height);
-        using var inner = Resize(source, innerWidth, innerHeight);
+        using var resized = innerWidth == source.Width && innerHeight == source.Height ? null : Resize(source, innerWidth, innerHeight);
+        var inner = resized ?? source;
         var target = new SKBitmap(RgbaInfo(width, height));
         using var canvas = new SKCanvas(target);
-        canvas.Clear(MeanColour(source));
+        canvas.Clear(padding ?? MeanColour(source));
         using var image = SKImage.FromBitmap(inner);
         canvas.DrawImage(image, (width - innerWidth) / 2, (height - innerHeight) / 2, new SKSamplingOptions(SKFilterMode.Nearest), null);
         return target;

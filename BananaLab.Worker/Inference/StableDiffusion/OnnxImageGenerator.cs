@@ -4,13 +4,35 @@ using BananaLab.Core.Generation;
 namespace BananaLab.Worker.Inference.StableDiffusion;
 
 /// <summary>The <c>onnx</c> provider: runs catalog models in the Stable Diffusion ONNX layout on this host.</summary>
-public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline) : IImageGenerator
+public sealed class OnnxImageGenerator(StableDiffusionPipeline pipeline, StableDiffusionModelCache models) : IImageGenerator
 {
     public string Provider => InferenceServiceCollectionExtensions.ProviderKey;
 
-    /// <summary>Everything a diffusion model takes; a reference image where the catalog says the model has a VAE encoder for it.</summary>
+    /// <summary>
+    /// Everything a diffusion model takes; a reference image, and a mask to repaint part of it (inpainting by blending
+    /// latents, any model), where the catalog says the model has a VAE encoder for it.
+    /// </summary>
     public GenerationCapabilities CapabilitiesFor(ModelDefinition model) =>
-        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages);
+        GenerationCapabilities.Diffusion(maxReferenceImages: model.AcceptsReferenceImage ? 1 : 0, maxBatch: model.MaxImages)
+            with { Masks = model.AcceptsReferenceImage };
+
+    /// <summary>
+    /// The prompt's tokens under the model's own CLIP tokenizer, and the model's limit (<see cref="StableDiffusionModel.PromptTokenLimit"/>:
+    /// 75 for a fixed 77-token context, null where long prompts are chunked). Null when the model folder does not load (the
+    /// model is then unavailable, which submission says by itself).
+    /// </summary>
+    public PromptTokens? CountPromptTokens(ModelDefinition model, string prompt)
+    {
+        try
+        {
+            var loaded = models.Get(model);
+            return new PromptTokens(loaded.Tokenizer.Encode(prompt).Count, loaded.PromptTokenLimit);
+        }
+        catch (GenerationException)
+        {
+            return null;
+        }
+    }
 
     public Task<GenerationResult> GenerateAsync(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)

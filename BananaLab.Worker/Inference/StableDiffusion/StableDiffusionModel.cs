@@ -36,6 +36,7 @@ public sealed class StableDiffusionModel : IDisposable
         _unet = new LazyGraph(() => Open("unet/model.onnx"));
         _vaeDecoder = new LazyGraph(() => Open("vae_decoder/model.onnx"));
         _vaeEncoder = new LazyGraph(() => Open("vae_encoder/model.onnx"));
+        _promptTokenLimit = new Lazy<int?>(ReadPromptTokenLimit);
 
         OnnxModel Open(string relative) => sessions.Open(Path.Combine(folder, relative), $"{DisplayFolder}/{relative}");
     }
@@ -52,10 +53,40 @@ public sealed class StableDiffusionModel : IDisposable
     /// <summary>The model's fitted latent-to-RGB preview map (<c>preview/latent_rgb.json</c>); null without one.</summary>
     public LatentRgbMap? PreviewMap { get; }
 
+    /// <summary>
+    /// The most prompt tokens the model reads, bos and eos not counted: chunks of <see cref="ClipTokenizer.TokensPerChunk"/>
+    /// (75) as many as the UNet's fixed text context holds (banana-nano: one, 77 positions), or null when that axis is
+    /// dynamic and long prompts are encoded in as many chunks as they need. Read from the UNet file's input shapes, without
+    /// loading its weights.
+    /// </summary>
+    public int? PromptTokenLimit => _promptTokenLimit.Value;
+
+    private readonly Lazy<int?> _promptTokenLimit;
+
     public OnnxModel TextEncoder => _textEncoder.Value;
     public OnnxModel Unet => _unet.Value;
     public OnnxModel VaeDecoder => _vaeDecoder.Value;
     public OnnxModel VaeEncoder => _vaeEncoder.Value;
+
+    private int? ReadPromptTokenLimit()
+    {
+        const string unet = "unet/model.onnx";
+        var path = Path.Combine(Folder, unet);
+        if (!File.Exists(path)) throw new GenerationException(GenerationErrors.ModelUnavailable, $"{DisplayFolder}/{unet} is missing.");
+        IReadOnlyDictionary<string, long[]> inputs;
+        try
+        {
+            inputs = OnnxGraphInputs.Read(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new GenerationException(GenerationErrors.ModelUnavailable, $"{DisplayFolder}/{unet} is corrupt or unreadable: {e.Message}", false, e);
+        }
+        // The pipeline's rule (NoisePredictor): the input named encoder_hidden_states, else the third.
+        var context = inputs.TryGetValue("encoder_hidden_states", out var named) ? named : inputs.Values.ElementAtOrDefault(2);
+        if (context is not { Length: > 1 } || context[1] <= 0) return null;
+        return (int)Math.Max(1, context[1] / Tokenizer.MaxLength) * Tokenizer.TokensPerChunk;
+    }
 
     private string ReadRequired(string relative)
     {

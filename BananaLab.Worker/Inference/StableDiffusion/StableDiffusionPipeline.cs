@@ -46,9 +46,12 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         var scheduler = SchedulerFactory.Create(model.Scheduler, request.Model.Scheduler, Math.Max(1, request.Steps));
         var guided = request.Guidance > 1.0;
         var unet = new UnetPorts(model.Unet);
-        var (latents, start, randoms) = PrepareLatents(model, request, scheduler, unet.Sample);
+        var (latents, start, randoms, known) = PrepareLatents(model, request, scheduler, unet.Sample);
         var total = scheduler.Steps - start;
         if (total == 0) return latents;
+        var inpainting = request.MaskImagePath is { } maskPath && known is not null
+            ? new LatentInpainting(known, InpaintMask.Weights(maskPath, latents.Width, latents.Height, request.ReferenceFit))
+            : null;
 
         var context = EncodePrompts(model, request, unet.Context, guided, cancellationToken);
         using var predictor = new NoisePredictor(model.Unet, unet, latents, context, cancellationToken);
@@ -59,6 +62,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
             var prediction = predictor.Predict(latents, scheduler.Timesteps[step], scheduler.ModelInputScale(step));
             if (guided) GuidanceStep(prediction, latents.Count, latents.ImageSize, (float)request.Guidance);
             SchedulerStep(latents, prediction, guided, scheduler.Coefficients(step), randoms, fresh);
+            inpainting?.KeepUnmasked(latents, step + 1 < scheduler.Steps ? scheduler.NoiseLevel(step + 1) : (1.0, 0.0));
             progress?.Report(new GenerationProgress(step - start + 1, total,
                 LatentPreview.Render(latents.Image(0), latents.Channels, latents.Height, latents.Width, model.PreviewMap, model.DownsampleFactor)));
         }
@@ -68,9 +72,10 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
     /// <summary>
     /// The starting latents and the first step to run: seeded noise (image i from seed + i) times the scheduler's initial
     /// sigma; for image-to-image, the reference's latent noised to the first step its strength keeps (diffusers
-    /// get_timesteps), the steps before it skipped. Returns each image's random source, which later steps draw from too.
+    /// get_timesteps), the steps before it skipped. Returns each image's random source, which later steps draw from too,
+    /// and for image-to-image the reference's clean latent with each image's starting noise (what inpainting keeps).
     /// </summary>
-    private static (LatentBatch Latents, int Start, NoiseRandom[] Randoms) PrepareLatents(StableDiffusionModel model, GenerationRequest request,
+    private static (LatentBatch Latents, int Start, NoiseRandom[] Randoms, KnownLatents? Known) PrepareLatents(StableDiffusionModel model, GenerationRequest request,
         DiffusionScheduler scheduler, OnnxPort sampleIn)
     {
         var count = request.ImageCount;
@@ -86,7 +91,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
                 randoms[i].FillGaussian(image);
                 for (var k = 0; k < image.Length; k++) image[k] *= sigma;
             }
-            return (latents, 0, randoms);
+            return (latents, 0, randoms, null);
         }
 
         var reference = EncodeReference(model, request.ReferenceImagePath, request.ReferenceFit, channels, height, width);
@@ -94,13 +99,15 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         var kept = Math.Min((int)(scheduler.Steps * strength), scheduler.Steps);
         var start = scheduler.Steps - kept;
         var (signal, noiseLevel) = start < scheduler.Steps ? scheduler.NoiseLevel(start) : (1.0, 0.0);
+        var noises = new float[count][];
         for (var i = 0; i < count; i++)
         {
             var image = latents.Image(i);
             randoms[i].FillGaussian(image);
+            noises[i] = request.MaskImagePath is null ? [] : image.ToArray();
             for (var k = 0; k < image.Length; k++) image[k] = (float)(signal * reference[k] + noiseLevel * image[k]);
         }
-        return (latents, start, randoms);
+        return (latents, start, randoms, new KnownLatents(reference, noises));
     }
 
     /// <summary>
@@ -149,8 +156,9 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
 
     /// <summary>
     /// Text-encoder states for [uncond × N; cond × N]. Prompts over 75 tokens are encoded in 77-token
-    /// chunks and concatenated along the sequence axis when the UNet accepts a longer context; a UNet
-    /// with a fixed 77-token context gets the first chunk and a log line.
+    /// chunks and concatenated along the sequence axis when the UNet accepts a longer context. Submission
+    /// refuses a prompt longer than a fixed context (<see cref="StableDiffusionModel.PromptTokenLimit"/>);
+    /// a task queued before that check gets the first chunks and a log line.
     /// </summary>
     private TextContext EncodePrompts(StableDiffusionModel model, GenerationRequest request, OnnxPort contextIn, bool guided,
         CancellationToken cancellationToken)
@@ -261,6 +269,35 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         var scale = (float)model.ScalingFactor;
         for (var k = 0; k < latent.Length; k++) latent[k] = values[k] * scale;
         return latent;
+    }
+
+    /// <summary>The reference's clean latent and each image's starting noise: the known part of an inpainting run at any noise level.</summary>
+    private sealed record KnownLatents(float[] Reference, float[][] Noise);
+
+    /// <summary>
+    /// Inpainting by blending latents (Lugmayr et al., RePaint, 2022; diffusers' StableDiffusionInpaintPipelineLegacy): after
+    /// each scheduler step, the latent outside the mask is replaced by the reference's latent noised to the next step's
+    /// level, so the model repaints only the masked area while seeing the rest; the last step keeps the clean reference.
+    /// Any diffusion model can do it. The finishing step then takes the kept pixels from the reference itself.
+    /// </summary>
+    private sealed class LatentInpainting(KnownLatents known, float[] weights)
+    {
+        /// <param name="level">(signal, noise) of the level the latents are at now; (1, 0) once denoised.</param>
+        public void KeepUnmasked(LatentBatch latents, (double Signal, double Noise) level)
+        {
+            var cell = latents.Height * latents.Width;
+            float signal = (float)level.Signal, noise = (float)level.Noise;
+            for (var i = 0; i < latents.Count; i++)
+            {
+                var x = latents.Image(i);
+                var z = known.Noise[i];
+                for (var k = 0; k < x.Length; k++)
+                {
+                    var w = weights[k % cell];
+                    if (w < 1f) x[k] = w * x[k] + (1 - w) * (signal * known.Reference[k] + noise * z[k]);
+                }
+            }
+        }
     }
 }
 

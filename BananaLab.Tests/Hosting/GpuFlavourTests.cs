@@ -58,7 +58,7 @@ public sealed class GpuFlavourTests
             ["Inference:ExecutionProvider"] = "Cuda",
         });
 
-        Assert.Equal(1, exitCode);
+        Assert.NotEqual(0, exitCode);
         Assert.Contains("BananaLab did not start: Inference:ExecutionProvider is Cuda, but CUDA could not load: missing ", output);
         foreach (var (file, _) in ExecutionProviderSelector.CudaLibraries.Where(library => !ExecutionProviderSelector.CanLoad(library.File)))
             Assert.Contains(file, output);

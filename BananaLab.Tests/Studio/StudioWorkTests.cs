@@ -23,7 +23,8 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
         await page.Find("[data-testid=generate]").ClickAsync(new());
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=run-panel]")), Wait);
         TypePrompt(page, "quick one");
-        await page.Find("[data-testid=generate]").ClickAsync(new());
+        // The slow run's progress re-renders the page: find and click in one dispatch, or the button found may be stale.
+        await page.InvokeAsync(() => page.Find("[data-testid=generate]").ClickAsync(new()));
 
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=run-panel]").Count), Wait);
         // Newest first; the worker runs one task at a time, so the quick one waits behind the slow one.

@@ -26,6 +26,8 @@ public enum ErrorKind
     TooLarge,
     /// <summary>The body is in a format this address does not read.</summary>
     UnsupportedMediaType,
+    /// <summary>The address cannot answer in any media type the caller's <c>Accept</c> header takes.</summary>
+    NotAcceptable,
     /// <summary>Moderation refused the prompt or the image.</summary>
     RefusedByPolicy,
     /// <summary>The caller is over its rate limit.</summary>

@@ -49,6 +49,7 @@ public static class ErrorTypes
     public static readonly ErrorType InvalidRequest = new("invalid_request", ErrorKind.InvalidRequest, InvalidRequestTitle);
     public static readonly ErrorType BodyTooLarge = new("body_too_large", ErrorKind.TooLarge, InvalidRequestTitle);
     public static readonly ErrorType UnsupportedMediaType = new("unsupported_media_type", ErrorKind.UnsupportedMediaType, "Unsupported Media Type");
+    public static readonly ErrorType NotAcceptable = new("not_acceptable", ErrorKind.NotAcceptable, "Not Acceptable");
     public static readonly ErrorType NotFound = new("not_found", ErrorKind.NotFound, "Not Found");
     public static readonly ErrorType MethodNotAllowed = new("method_not_allowed", ErrorKind.MethodNotAllowed, "Method Not Allowed");
     public static readonly ErrorType Unauthorized = new("unauthorized", ErrorKind.Unauthorized, "Unauthorized");
@@ -87,7 +88,7 @@ public static class ErrorTypes
         InvalidSteps, InvalidGuidance, InvalidSeed, InvalidOutputFormat, InvalidStrength, InvalidWebhookUrl, ReferenceNotAccepted, InvalidMask,
         NegativePromptNotAccepted, ReferenceImageMissing, ReferenceImageUnreadable, ModelUnavailable, ModerationBlocked, InsufficientCredits, UserDisabled,
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,
-        InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,
+        InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotAcceptable, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,
         InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInProgress, KeyNotFound, InvalidTerm, TermNotFound, LinkExpired,
         Antiforgery, SharedStateUnavailable, Unexpected,
     ];

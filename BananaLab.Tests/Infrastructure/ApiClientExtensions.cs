@@ -34,4 +34,12 @@ public static class ApiClientExtensions
 
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    /// <summary>The caller's credit balance, as <c>/api/v1/credits</c> reports it.</summary>
+    public static async Task<int> BalanceAsync(this HttpClient client) =>
+        (await (await client.GetAsync("/api/v1/credits")).ReadJsonAsync()).GetProperty("balance").GetInt32();
+
+    /// <summary>The caller's newest task, as the native API lists it.</summary>
+    public static async Task<JsonElement> LastTaskAsync(this HttpClient client) =>
+        (await (await client.GetAsync("/api/v1/tasks?pageSize=1")).ReadJsonAsync()).GetProperty("items")[0];
 }

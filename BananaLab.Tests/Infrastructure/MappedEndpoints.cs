@@ -31,6 +31,7 @@ public static partial class MappedEndpoints
         ("/openapi/", "the public API document"),
         ("/scalar", "the public API reference page"),
         ("/files/", "signed image links: the signature in the address authorizes, not a caller"),
+        ("/v1/{**path}", "OpenAI's error envelope for addresses and methods no /v1 route takes: nothing there to authorize"),
     ];
 
     public static IReadOnlyList<ApiEndpoint> Api(IServiceProvider services)
@@ -73,7 +74,7 @@ public static partial class MappedEndpoints
         "/start/v4" or "/check/v4" => "banana",
         "/sync" or "/async" or "/result" => "fastdeploy",
         "/login" or "/endpoint" or "/endpoint/progress" => "session",
-        _ when path.StartsWith("/v1/images/", StringComparison.Ordinal) => "openai",
+        _ when path.StartsWith("/v1/", StringComparison.Ordinal) => "openai",
         _ => "native", // /api/v1/* and /generate: RFC 7807 problems
     };
 

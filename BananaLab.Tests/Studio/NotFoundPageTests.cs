@@ -43,15 +43,15 @@ public sealed class NotFoundPageTests(KestrelAppFactory app) : IClassFixture<Kes
     }
 
     [Theory]
-    [InlineData("/api/v1/no-such-thing")]
-    [InlineData("/v1/images/no-such-thing")]
-    public async Task An_unknown_api_address_answers_problem_json_even_to_a_browser(string path)
+    [InlineData("/api/v1/no-such-thing", "application/problem+json", "\"not_found\"")]
+    [InlineData("/v1/images/no-such-thing", "application/json", "\"unknown_url\"")] // OpenAI's envelope under /v1
+    public async Task An_unknown_api_address_answers_in_its_api_envelope_even_to_a_browser(string path, string mediaType, string code)
     {
         var response = await GetAsync(path, BrowserAccept);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("\"not_found\"", await response.Content.ReadAsStringAsync());
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(code, await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public sealed class GenerateAndOpenAiTests(BananaLabFactory factory) : IClassFix
     [InlineData("{\"prompt\": \"x\", \"response_format\": \"gif\"}", "response_format", 400)]
     [InlineData("{\"prompt\": \"\"}", "prompt", 400)]
     [InlineData("{\"prompt\": \"x\", \"model\": \"dall-e-9\"}", "model", 400)]
-    [InlineData("{\"prompt\": \"gore\"}", "prompt", 422)]
+    [InlineData("{\"prompt\": \"gore\"}", "prompt", 400)]
     public async Task OpenAI_errors_use_the_openai_envelope(string body, string param, int status)
     {
         var (_, key) = await factory.CreateUserAsync();

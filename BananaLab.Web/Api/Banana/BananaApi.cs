@@ -44,7 +44,7 @@ public static class BananaApi
     public static async Task<Ok<BananaReply>> Start(HttpRequest request, TaskService tasks, ApiKeyService keys, TaskOutputs outputs,
         SignedImageUrls urls, IOptions<BananaOptions> options, CancellationToken cancellationToken)
     {
-        var (body, caller, error) = await ReadAsync(request, keys, cancellationToken);
+        var (body, caller, error) = await ReadAsync(request, keys, StartFields, cancellationToken);
         if (error is not null) return Failure(error, request.HttpContext);
         var modelKey = GenerationFields.String(body, "modelKey");
         if (string.IsNullOrWhiteSpace(modelKey)) return Failure(new TaskError(ErrorTypes.ModelRequired, "modelKey is required"), request.HttpContext);
@@ -73,7 +73,7 @@ public static class BananaApi
     public static async Task<Ok<BananaReply>> Check(HttpRequest request, TaskService tasks, ApiKeyService keys, TaskOutputs outputs,
         SignedImageUrls urls, IOptions<BananaOptions> options, CancellationToken cancellationToken)
     {
-        var (body, caller, error) = await ReadAsync(request, keys, cancellationToken);
+        var (body, caller, error) = await ReadAsync(request, keys, CheckFields, cancellationToken);
         if (error is not null) return Failure(error, request.HttpContext);
         var callId = GenerationFields.String(body, "callID");
         if (!TryParseCallId(callId, out var taskId)) return Failure(TaskErrors.InvalidRequest("callID is missing or malformed", "callID"), request.HttpContext);
@@ -84,6 +84,12 @@ public static class BananaApi
         if (view is null) return Failure(new TaskError(ErrorTypes.TaskNotFound, "no task with this callID"), request.HttpContext);
         return await TaskStateAsync(call, view, outputs, urls, request, cancellationToken);
     }
+
+    /// <summary>The members of a <c>/start/v4</c> body, as the seed document and Banana's Node client (4.0.0) send them.</summary>
+    private static readonly string[] StartFields = ["id", "created", "apiKey", "modelKey", "startOnly", "modelInputs"];
+
+    /// <summary>The members of a <c>/check/v4</c> body.</summary>
+    private static readonly string[] CheckFields = ["id", "created", "apiKey", "longPoll", "callID"];
 
     public static string CallId(Guid taskId) => "call_" + taskId.ToString("N");
 
@@ -109,14 +115,20 @@ public static class BananaApi
         return callId is not null && callId.StartsWith("call_", StringComparison.Ordinal) && Guid.TryParseExact(callId[5..], "N", out taskId);
     }
 
-    /// <summary>The body and the caller its <c>apiKey</c> names; the call's <c>id</c> from it is echoed in every answer, errors included.</summary>
+    /// <summary>
+    /// The body and the caller its <c>apiKey</c> names; the call's <c>id</c> from it, a string or a number, is echoed as sent in
+    /// every answer, errors included. A member the endpoint does not take (<paramref name="fields"/>) is refused by name.
+    /// </summary>
     private static async Task<(JsonElement Body, ApiKeyService.Authenticated Caller, TaskError? Error)> ReadAsync(HttpRequest request, ApiKeyService keys,
-        CancellationToken cancellationToken)
+        string[] fields, CancellationToken cancellationToken)
     {
         var call = BananaCall.Of(request.HttpContext);
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
         if (error is not null) return (body, null!, error);
-        call.Id = GenerationFields.String(body, "id") ?? Guid.NewGuid().ToString();
+        if (body.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.String or JsonValueKind.Number) call.Id = id.Clone();
+        else if (id.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+            return (body, null!, TaskErrors.InvalidRequest("id must be a string or a number", "id"));
+        if (GenerationFields.Unknown(body, fields) is { } unknown) return (body, null!, unknown);
         var caller = await keys.AuthenticateAsync(GenerationFields.String(body, "apiKey"), cancellationToken);
         return caller is null ? (body, null!, Unauthorized()) : (body, caller, null);
     }
@@ -145,7 +157,8 @@ public static class BananaApi
     /// </summary>
     private sealed class BananaCall
     {
-        public string? Id { get; set; }
+        /// <summary>The caller's <c>id</c> as sent, or a fresh UUID.</summary>
+        public JsonElement Id { get; set; } = JsonSerializer.SerializeToElement(Guid.NewGuid().ToString());
         public string? CallId { get; set; }
         public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 

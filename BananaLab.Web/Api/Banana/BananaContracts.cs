@@ -1,14 +1,15 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace BananaLab.Web.Api.Banana;
 
 /// <summary>
-/// Every answer of Banana v4, success or failure: the caller's <c>id</c>, <c>message</c> ("success", a progress sentence, or
+/// Every answer of Banana v4, success or failure: the caller's <c>id</c> as it sent it (a string or a number; a fresh UUID when none), <c>message</c> ("success", a progress sentence, or
 /// "error: ..."), <c>created</c> (Unix seconds), <c>apiVersion</c>, the <c>callID</c> to check, <c>finished</c>, and one
 /// <c>modelOutputs</c> entry per image once it succeeded.
 /// </summary>
 public sealed record BananaReply(
-    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("id")] JsonElement Id,
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("created")] long Created,
     [property: JsonPropertyName("apiVersion")] string ApiVersion,

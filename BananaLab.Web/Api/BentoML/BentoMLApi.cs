@@ -39,10 +39,12 @@ public static class BentoMLApi
         var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, cancellationToken);
         if (error is not null) return ApiProblems.From(error);
 
-        var (wantsJson, format) = Negotiate(request);
         var parsed = GenerationFields.Parse(body, options.Value.DefaultModel, Name);
         if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
         var submission = parsed.Value!;
+        var negotiated = Negotiate(request, submission.OutputFormat);
+        if (!negotiated.Succeeded) return ApiProblems.From(negotiated.Error!);
+        var (wantsJson, format) = negotiated.Value;
         if (!wantsJson && submission.ImageCount > 1)
             return ApiProblems.From(TaskErrors.InvalidRequest("An image response holds one image; ask for 'accept: application/json' to get several.", "num_images"));
         submission = submission with { OutputFormat = submission.OutputFormat ?? format };
@@ -65,22 +67,37 @@ public static class BentoMLApi
         return TypedResults.Ok(new BentoMLResponse(images, task.OutputFormat.ContentType(), task.Width, task.Height, task.Seed, task.ModelId, task.Id));
     }
 
-    /// <summary>JSON when the client asks for it first; otherwise an image, PNG unless JPEG or WebP is named.</summary>
-    private static (bool Json, string Format) Negotiate(HttpRequest request)
+    /// <summary>
+    /// What <c>Accept</c> takes, in its order of preference (RFC 9110 §12.5.1; a missing header takes anything): JSON, or an image
+    /// in the requested <c>output_format</c> (PNG when none; <c>image/jpeg</c> or <c>image/webp</c> choose it too). Refused with
+    /// <c>invalid_request</c> naming <c>output_format</c> when the header names only image types other than that format, and with
+    /// <c>not_acceptable</c> (406) when it takes none of JSON, PNG, JPEG and WebP.
+    /// </summary>
+    private static Outcome<(bool Json, string Format)> Negotiate(HttpRequest request, string? outputFormat)
     {
-        var accepts = request.GetTypedHeaders().Accept.OrderByDescending(a => a.Quality ?? 1).ToList();
-        foreach (var accept in accepts)
+        var asked = OutputFormats.TryParse(outputFormat, out var parsed) && outputFormat is not null ? parsed : (OutputFormat?)null;
+        var header = request.GetTypedHeaders().Accept;
+        if (header.Count == 0) return (false, outputFormat ?? "png");
+        string? conflicting = null;
+        foreach (var accept in header.Where(a => a.Quality is not 0).OrderByDescending(a => a.Quality ?? 1))
         {
             var type = accept.MediaType.Value?.ToLowerInvariant();
             switch (type)
             {
-                case "application/json": return (true, "png");
-                case "image/jpeg": return (false, "jpeg");
-                case "image/webp": return (false, "webp");
-                case "image/png" or "image/*" or "*/*": return (false, "png");
+                case "application/json" or "application/*": return (true, outputFormat ?? "png");
+                case "image/*" or "*/*": return (false, outputFormat ?? "png");
+                case "image/png" or "image/jpeg" or "image/webp":
+                    OutputFormats.TryParse(type, out var offered);
+                    if (asked is null || asked == offered) return (false, offered.ToString().ToLowerInvariant());
+                    conflicting ??= type;
+                    break;
             }
         }
-        return (false, "png");
+        if (conflicting is not null)
+            return TaskErrors.InvalidRequest($"'Accept: {conflicting}' asks for a different image type than output_format '{outputFormat}'; " +
+                "accept that type (or image/*, or application/json), or leave output_format out.", "output_format");
+        return new TaskError(ErrorTypes.NotAcceptable,
+            $"'Accept: {request.Headers.Accept}' takes none of what /generate answers: application/json, image/png, image/jpeg, image/webp.");
     }
 }
 

@@ -22,6 +22,7 @@ public static class ApiProblems
         ErrorKind.Conflict or ErrorKind.Canceled => StatusCodes.Status409Conflict,
         ErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
+        ErrorKind.NotAcceptable => StatusCodes.Status406NotAcceptable,
         ErrorKind.RefusedByPolicy => StatusCodes.Status422UnprocessableEntity,
         ErrorKind.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorKind.Failed => StatusCodes.Status502BadGateway,

@@ -36,7 +36,10 @@ public static class FastDeployApi
         return routes;
     }
 
-    /// <summary>Submits the inputs and waits up to <c>Api:SyncWaitSeconds</c> for every prediction.</summary>
+    /// <summary>
+    /// Submits the inputs and waits up to <c>Api:SyncWaitSeconds</c> for every prediction; when the wait ends first, the answer
+    /// carries the request's <c>unique_id</c> for <c>/result</c>.
+    /// </summary>
     public static async Task<Results<Ok<FastDeployReply>, JsonHttpResult<FastDeployFailure>>> Sync(HttpRequest request, ClaimsPrincipal caller,
         TaskService tasks, TaskOutputs outputs, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
@@ -49,8 +52,11 @@ public static class FastDeployApi
         if (submitted.Error is not null) return Failure(submitted.Error);
         // The synchronous submission has waited for the batch already.
         var finished = submitted.Batch!.Tasks.Select(view => view.Task).ToList();
-        if (finished.Any(t => !t.IsTerminal)) SynchronousCalls.DoNotRetry(request.HttpContext.Response);
-        return TypedResults.Ok(await ReplyAsync(finished, submitted.FileInput, outputs, includeStatus: false, cancellationToken));
+        var reply = await ReplyAsync(finished, submitted.FileInput, outputs, includeStatus: false, cancellationToken);
+        if (finished.All(t => t.IsTerminal)) return TypedResults.Ok(reply);
+        // The wait ended first: the batch's unique_id is what /result takes, as for /async.
+        SynchronousCalls.DoNotRetry(request.HttpContext.Response);
+        return TypedResults.Ok(reply with { UniqueId = submitted.Batch.BatchId?.ToString("N") });
     }
 
     /// <summary>Submits the inputs and answers their <c>unique_id</c> at once; <c>webhook</c> is called with the result.</summary>
@@ -68,7 +74,7 @@ public static class FastDeployApi
     public static async Task<Results<Ok<FastDeployReply>, JsonHttpResult<FastDeployFailure>>> Result(HttpRequest request, ClaimsPrincipal caller,
         TaskService tasks, TaskOutputs outputs, CancellationToken cancellationToken)
     {
-        var (body, error) = await ReadAsync(request, caller);
+        var (body, error) = await ReadAsync(request, caller, "unique_id");
         if (error is not null) return Failure(error);
         var uniqueId = GenerationFields.String(body, "unique_id");
         if (uniqueId is null || !Guid.TryParseExact(uniqueId, "N", out var batchId))
@@ -91,11 +97,17 @@ public static class FastDeployApi
         public override IResult Write(TaskError error, HttpContext context) => Failure(error);
     }
 
-    /// <summary>The body of a caller with a key, or why there is none to act on.</summary>
-    private static async Task<(JsonElement Body, TaskError? Error)> ReadAsync(HttpRequest request, ClaimsPrincipal caller) =>
-        caller.Identity?.IsAuthenticated == true
-            ? await RequestBodies.ReadJsonObjectAsync(request, request.HttpContext.RequestAborted)
-            : (default, new TaskError(ErrorTypes.Unauthorized, "Send a valid API key as 'Authorization: Bearer <key>'."));
+    /// <summary>
+    /// The body of a caller with a key, or why there is none to act on; with <paramref name="fields"/>, a member outside them is
+    /// refused by name (/sync and /async check theirs once <c>data</c> is there, so a body without it is told that first).
+    /// </summary>
+    private static async Task<(JsonElement Body, TaskError? Error)> ReadAsync(HttpRequest request, ClaimsPrincipal caller, params string[] fields)
+    {
+        if (caller.Identity?.IsAuthenticated != true)
+            return (default, new TaskError(ErrorTypes.Unauthorized, "Send a valid API key as 'Authorization: Bearer <key>'."));
+        var (body, error) = await RequestBodies.ReadJsonObjectAsync(request, request.HttpContext.RequestAborted);
+        return error is null && fields.Length > 0 && GenerationFields.Unknown(body, fields) is { } unknown ? (body, unknown) : (body, error);
+    }
 
     private sealed record Submitted(SubmittedBatch? Batch, bool FileInput, TaskError? Error);
 
@@ -104,6 +116,9 @@ public static class FastDeployApi
     {
         if (!body.TryGetProperty("data", out var data))
             return new(null, false, Invalid("'data' is required: a list of inputs or a map of file name to base64 image."));
+        // /sync (a call that waits) calls no webhook, so it does not take one.
+        if (GenerationFields.Unknown(body, call is not null ? ["data", "params", "model"] : ["data", "params", "model", "webhook"]) is { } unknown)
+            return new(null, false, unknown);
         var defaults = body.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
         var model = GenerationFields.String(body, "model") ?? options.DefaultModel;
 
@@ -175,7 +190,7 @@ public static class FastDeployApi
         var pending = batch.Any(t => t.Status is GenerationTaskStatus.Queued or GenerationTaskStatus.Running);
         var failed = batch.Where(t => t.IsTerminal && t.Status != GenerationTaskStatus.Succeeded).ToList();
         var reason = failed.Count > 0 ? string.Join("; ", failed.Select(t => $"{t.BatchKey ?? $"item {t.BatchIndex + 1}"}: {t.ErrorMessage}"))
-            : pending && !includeStatus ? "still processing; poll /result with the task ids"
+            : pending && !includeStatus ? "still processing; poll /result with its unique_id"
             : null;
         var status = includeStatus ? pending ? "processing" : failed.Count == 0 ? "done" : "failed" : null;
         FastDeployReply reply = fileInput

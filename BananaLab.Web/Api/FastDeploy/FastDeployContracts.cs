@@ -5,7 +5,7 @@ namespace BananaLab.Web.Api.FastDeploy;
 /// <summary>
 /// The answer of <c>/sync</c> and <c>/result</c> (and the <c>/async</c> webhook's body): the predictions, <c>success</c>
 /// (false when any input failed), a <c>reason</c> naming each failed input (or saying the request is still processing),
-/// <c>status</c> (<c>processing</c>, <c>done</c> or <c>failed</c>; /result and the webhook only) and <c>unique_id</c> (the webhook only).
+/// <c>status</c> (<c>processing</c>, <c>done</c> or <c>failed</c>; /result and the webhook only) and <c>unique_id</c> (the webhook, and a <c>/sync</c> whose wait ended before the predictions).
 /// JSON inputs get a list of predictions (<see cref="FastDeployListReply"/>), file inputs a map by file name
 /// (<see cref="FastDeployFileReply"/>).
 /// </summary>
@@ -19,7 +19,7 @@ public abstract record FastDeployReply([property: JsonPropertyName("success"), J
     [JsonPropertyName("status"), JsonPropertyOrder(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Status { get; init; }
 
-    /// <summary>The request's id, in the webhook's body.</summary>
+    /// <summary>The request's id for <c>/result</c>: in the webhook's body, and in a <c>/sync</c> answer given while it still runs.</summary>
     [JsonPropertyName("unique_id"), JsonPropertyOrder(4), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? UniqueId { get; init; }
 }

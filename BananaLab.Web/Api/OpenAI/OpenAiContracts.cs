@@ -37,3 +37,23 @@ public sealed record OpenAiError(
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("param")] string? Param,
     [property: JsonPropertyName("code")] string Code);
+
+/// <summary>
+/// <c>GET /v1/models</c>: <c>{"object": "list", "data": [...]}</c> with one <see cref="OpenAiModel"/> per catalog model
+/// (https://platform.openai.com/docs/api-reference/models/list).
+/// </summary>
+public sealed record OpenAiModelList([property: JsonPropertyName("data")] IReadOnlyList<OpenAiModel> Data)
+{
+    [JsonPropertyName("object"), JsonPropertyOrder(-1)]
+    public string Object => "list";
+}
+
+/// <summary>A model: its <c>id</c> (the catalog's), <c>created</c> (Unix seconds: when this server started) and <c>owned_by</c> (its provider).</summary>
+public sealed record OpenAiModel(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy)
+{
+    [JsonPropertyName("object"), JsonPropertyOrder(1)]
+    public string Object => "model";
+}

@@ -16,5 +16,6 @@ public static class OpenAiExamples
             }),
             b.Multipart("Edit an image", "/v1/images/edits",
                 [("model", b.Model), ("prompt", "the same banana, now in a spacesuit")], ("image", "reference.png")),
+            b.Multipart("Make a variation of an image", "/v1/images/variations", [("model", b.Model), ("n", "2")], ("image", "reference.png")),
         ]);
 }

@@ -48,6 +48,7 @@ public static class SessionApi
         var caller = await keys.AuthenticateAsync(apiKey, cancellationToken);
         if (caller is null)
             return Failure(new TaskError(ErrorTypes.Unauthorized, "Send a valid API key as 'Authorization: Bearer <key>' or 'api_key'."));
+        if (GenerationFields.Unknown(body, ["api_key", "endpoint_name", "version"]) is { } unknown) return Failure(unknown);
         var model = catalog.Find(GenerationFields.String(body, "endpoint_name"));
         if (model is null)
             return Failure(new TaskError(ErrorTypes.ModelNotFound, "endpoint_name must name one of the models in /api/v1/models.") { Field = "endpoint_name" });
@@ -63,7 +64,7 @@ public static class SessionApi
         if (error is not null) return Failure(error);
         var session = await sessions.FindAsync(GenerationFields.String(body, "client_session_auth_key"), cancellationToken);
         if (session is null) return Failure(SessionExpired());
-        var parsed = GenerationFields.Parse(body, session.ModelId, Name);
+        var parsed = GenerationFields.Parse(body, session.ModelId, Name, "client_session_auth_key", "wait_for_result");
         if (!parsed.Succeeded) return Failure(parsed.Error!);
         var wait = TimeSpan.FromSeconds(options.Value.SyncWaitSeconds);
         var waits = GenerationFields.Bool(body, "wait_for_result") == true;
@@ -93,6 +94,7 @@ public static class SessionApi
         if (error is not null) return Failure(error);
         var session = await sessions.FindAsync(GenerationFields.String(body, "client_session_auth_key"), cancellationToken);
         if (session is null) return Failure(SessionExpired());
+        if (GenerationFields.Unknown(body, ["client_session_auth_key", "job_id"]) is { } unknown) return Failure(unknown);
         var jobId = GenerationFields.String(body, "job_id");
         if (jobId is null || !Guid.TryParseExact(jobId, "N", out var taskId))
             return Failure(TaskErrors.InvalidRequest("job_id is missing or malformed.", "job_id"));
@@ -136,7 +138,10 @@ public static class SessionApi
     private static TaskError SessionExpired() =>
         new(ErrorTypes.Unauthorized, "client_session_auth_key is missing, unknown or expired; call /login.");
 
-    /// <summary>The body (an empty one counts as <c>{}</c>), read before anything else: the keys travel in it.</summary>
+    /// <summary>
+    /// The body (an empty one counts as <c>{}</c>), read before anything else: the keys travel in it. Each endpoint refuses a
+    /// member it does not take once the caller is known.
+    /// </summary>
     private static Task<(JsonElement Body, TaskError? Error)> ReadAsync(HttpRequest request) =>
         RequestBodies.ReadJsonObjectAsync(request, request.HttpContext.RequestAborted, emptyIsObject: true);
 

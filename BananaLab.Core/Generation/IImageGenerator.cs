@@ -70,6 +70,9 @@ public sealed record GenerationRequest(
     /// the rest of the reference is kept in the output (inpainting; OpenAI's mask semantics).
     /// </summary>
     public string? MaskImagePath { get; init; }
+
+    /// <summary>How a reference of another aspect is framed to the output's: crop to cover (default) or pad to contain.</summary>
+    public Images.ReferenceFit ReferenceFit { get; init; }
 }
 
 public sealed record GenerationResult(IReadOnlyList<GeneratedImage> Images);

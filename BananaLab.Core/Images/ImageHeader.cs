@@ -66,7 +66,6 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
     private static bool TryReadJpeg(ReadOnlySpan<byte> data, out ImageHeader? header, out string error)
     {
         header = null;
-        if (!data.TrimEnd((byte)0).EndsWith((ReadOnlySpan<byte>)[0xFF, 0xD9])) { error = "the JPEG file is truncated."; return false; }
         var i = 2;
         while (i + 9 < data.Length)
         {
@@ -79,6 +78,9 @@ public sealed record ImageHeader(string ContentType, string Extension, int Width
             // Start-of-frame markers carry the size (C0-CF except C4, C8 and CC).
             if (marker is >= 0xC0 and <= 0xCF && marker is not (0xC4 or 0xC8 or 0xCC))
             {
+                // The end marker follows the frame; whatever comes after it (a newline, padding, a Samsung trailer,
+                // a motion photo's video) is not the image's, and the full decode at intake checks the scans between.
+                if (data[(i + 2)..].IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) < 0) { error = "the JPEG file is truncated."; return false; }
                 var height = BinaryPrimitives.ReadUInt16BigEndian(data[(i + 5)..]);
                 var width = BinaryPrimitives.ReadUInt16BigEndian(data[(i + 7)..]);
                 return Accept("image/jpeg", ".jpg", width, height, out header, out error);

@@ -26,6 +26,8 @@ public sealed class GenerationTask
     /// <summary>Path of the stored reference image, relative to the data directory.</summary>
     public string? ReferenceImagePath { get; set; }
     public double? ReferenceStrength { get; set; }
+    /// <summary>How the reference is framed when its aspect differs from the output's.</summary>
+    public Images.ReferenceFit ReferenceFit { get; set; }
 
     public GenerationTaskStatus Status { get; set; }
     public int ProgressPercent { get; set; }

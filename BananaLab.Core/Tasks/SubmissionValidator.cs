@@ -71,7 +71,8 @@ public sealed class SubmissionValidator(
     /// <summary>
     /// Every field of a submission, in the order a user fixes them: the price (<see cref="Quote"/>), the prompt, the
     /// parameters the model's provider takes and their ranges, the output format, the webhook URL, and the reference
-    /// image's size, format and pixel count (its header is read; the pixels are decoded by the worker).
+    /// image's size, format and pixel count (its header is read first, then every pixel is decoded and the EXIF orientation
+    /// applied: <see cref="IncomingImage.Take"/>), all before anything is reserved.
     /// </summary>
     public Outcome<ValidatedSubmission> Validate(SubmitTaskRequest request)
     {
@@ -91,6 +92,8 @@ public sealed class SubmissionValidator(
         if (!OutputFormats.TryParse(request.OutputFormat, out var format)) return TaskErrors.InvalidOutputFormat(request.OutputFormat!);
         if (request.ReferenceStrength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
             return TaskErrors.InvalidStrength();
+        if (!ReferenceFits.TryParse(request.ReferenceFit, out var fit))
+            return TaskErrors.InvalidRequest($"referenceFit '{request.ReferenceFit}' is not one of 'cover', 'contain'.", nameof(SubmitTaskRequest.ReferenceFit));
         if (request.WebhookUrl is not null && !outboundAddresses.TryValidateUrl(request.WebhookUrl, out var webhookError))
             return TaskErrors.InvalidWebhookUrl(webhookError);
 
@@ -104,7 +107,8 @@ public sealed class SubmissionValidator(
             if (!ImageHeader.TryRead(upload.Data, out var header, out var error)) return TaskErrors.ReferenceImageUnreadable(error);
             if (header!.Pixels > limits.MaxReferenceImagePixels)
                 return TaskErrors.ReferenceImageUnreadable($"{header.Width}×{header.Height} is more than {limits.MaxReferenceImagePixels:N0} pixels.");
-            reference = new CheckedReference(header, upload.Data);
+            if (IncomingImage.Take(upload.Data, header, out error) is not { } taken) return TaskErrors.ReferenceImageUnreadable(error);
+            reference = new CheckedReference(taken.Header, taken.Data);
         }
         if (request.MaskImage is { } mask)
         {
@@ -115,18 +119,20 @@ public sealed class SubmissionValidator(
             if ((maskHeader.Width, maskHeader.Height) != (reference.Header.Width, reference.Header.Height))
                 return TaskErrors.InvalidMask($"The mask is {maskHeader.Width}×{maskHeader.Height}; it must be the size of the image, " +
                                               $"{reference.Header.Width}×{reference.Header.Height}.");
+            if (ImageDecoding.Verify(mask.Data, out var damaged) is null) return TaskErrors.InvalidMask($"The mask could not be read: {damaged}");
             reference = reference with { Mask = mask.Data };
         }
-        return new ValidatedSubmission(quote, model, reference, format);
+        return new ValidatedSubmission(quote, model, reference, format, fit);
     }
 }
 
 /// <summary>A submission that passed <see cref="SubmissionValidator.Validate"/>: its price, model, reference and output format.</summary>
-public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format);
+public sealed record ValidatedSubmission(PriceQuote Quote, ModelDefinition Model, CheckedReference? Reference, OutputFormat Format,
+    ReferenceFit ReferenceFit = ReferenceFit.Cover);
 
 /// <summary>
-/// A reference image whose header was read and whose size and pixel count are within the limits, with its mask (a PNG of
-/// the same size with transparency) when the request repaints part of it.
+/// A reference image within the size and pixel limits, fully decoded, and upright (<see cref="IncomingImage"/>), with its
+/// mask (a fully decoded PNG of the same upright size with transparency) when the request repaints part of it.
 /// </summary>
 public sealed record CheckedReference(ImageHeader Header, byte[] Data)
 {

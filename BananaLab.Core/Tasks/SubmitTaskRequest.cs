@@ -19,6 +19,8 @@ public sealed record SubmitTaskRequest
     public string? OutputFormat { get; init; }
     public ReferenceImageUpload? ReferenceImage { get; init; }
     public double? ReferenceStrength { get; init; }
+    /// <summary>"cover" (the default) or "contain": how a reference of another aspect is framed (<see cref="Images.ReferenceFit"/>).</summary>
+    public string? ReferenceFit { get; init; }
     /// <summary>
     /// A PNG the size of <see cref="ReferenceImage"/> whose fully transparent pixels (alpha 0) mark what to repaint; the rest
     /// of the reference is kept as it is (OpenAI's mask semantics, /v1/images/edits).

@@ -27,6 +27,7 @@ public sealed record TaskSnapshot
     /// <summary>Path of the stored reference image, relative to the data directory.</summary>
     public string? ReferenceImagePath { get; init; }
     public double? ReferenceStrength { get; init; }
+    public Images.ReferenceFit ReferenceFit { get; init; }
     public GenerationTaskStatus Status { get; init; }
     public int ProgressPercent { get; init; }
     public int Attempts { get; init; }
@@ -65,7 +66,7 @@ public sealed record TaskSnapshot
         Id = task.Id, UserId = task.UserId, ModelId = task.ModelId, Provider = task.Provider, Prompt = task.Prompt,
         NegativePrompt = task.NegativePrompt, SizeTier = task.SizeTier, Width = task.Width, Height = task.Height,
         ImageCount = task.ImageCount, Seed = task.Seed, Steps = task.Steps, Guidance = task.Guidance, OutputFormat = task.OutputFormat,
-        ReferenceImagePath = task.ReferenceImagePath, ReferenceStrength = task.ReferenceStrength, Status = task.Status,
+        ReferenceImagePath = task.ReferenceImagePath, ReferenceStrength = task.ReferenceStrength, ReferenceFit = task.ReferenceFit, Status = task.Status,
         ProgressPercent = task.ProgressPercent, Attempts = task.Attempts, CancelRequested = task.CancelRequested,
         CreditsReserved = task.CreditsReserved, CreditsCharged = task.CreditsCharged, CreatedAt = task.CreatedAt,
         StartedAt = task.StartedAt, FinishedAt = task.FinishedAt, NotBefore = task.NotBefore, WorkerName = task.WorkerName,

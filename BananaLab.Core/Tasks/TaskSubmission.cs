@@ -90,7 +90,7 @@ public sealed class TaskSubmission(
     {
         var validated = validator.Validate(request);
         if (!validated.Succeeded) return validated.Error!;
-        var (quote, model, reference, format) = validated.Value!;
+        var (quote, model, reference, format, fit) = validated.Value!;
         if (await offers.CheckAvailableAsync(model, cancellationToken) is { } unavailable) return unavailable;
         var parameters = offers.Parameters(model, request);
 
@@ -122,6 +122,7 @@ public sealed class TaskSubmission(
             Guidance = parameters.Guidance,
             OutputFormat = format,
             ReferenceStrength = reference is null ? null : request.ReferenceStrength ?? 0.75,
+            ReferenceFit = fit,
             Status = GenerationTaskStatus.Queued,
             CreatedAt = now,
             Source = request.Source,

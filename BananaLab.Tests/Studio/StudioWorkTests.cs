@@ -130,7 +130,7 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
     }
 
     [Fact]
-    public async Task The_strength_slider_appears_with_a_reference_and_its_value_reaches_the_task()
+    public async Task The_strength_slider_and_fit_appear_with_a_reference_and_their_values_reach_the_task()
     {
         var user = await SignInNewUserAsync();
         RenderProviders();
@@ -140,6 +140,7 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(ScriptedGenerator.TinyPng, "ref.png", contentType: "image/png"));
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=reference-strength]")), Wait);
         page.Find("[data-testid=reference-strength] input[type=range]").Input("0.3");
+        page.Find("[data-testid=reference-fit] input[type=checkbox]").Change(true);
         TypePrompt(page, "like the reference");
         await page.Find("[data-testid=generate]").ClickAsync(new());
 
@@ -147,6 +148,7 @@ public sealed class StudioWorkTests(BananaLabFactory app) : StudioTestContext(ap
         var task = (await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), CancellationToken.None)).Items.Single();
         Assert.NotNull(task.ReferenceImagePath);
         Assert.Equal(0.3, task.ReferenceStrength!.Value, 3);
+        Assert.Equal(BananaLab.Core.Images.ReferenceFit.Contain, task.ReferenceFit);
     }
 
     [Fact]

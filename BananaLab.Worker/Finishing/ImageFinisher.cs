@@ -39,7 +39,7 @@ public sealed class ImageFinisher(SuperResolutionUpscaler upscaler)
             fraction => progress.Report(GenerationProgress.Upscaling(index, request.ImageCount, fraction)));
         // Inpainting: every pixel the mask keeps comes from the reference itself, at the output's size.
         using var composited = request is { MaskImagePath: { } mask, ReferenceImagePath: { } reference }
-            ? InpaintMask.Composite(upscaled, reference, mask) : null;
+            ? InpaintMask.Composite(upscaled, reference, mask, request.ReferenceFit) : null;
         var final = composited ?? upscaled;
         progress.Report(GenerationProgress.Encoding(index, request.ImageCount));
         using (var stream = files.Create(index)) ImageEncoding.Encode(final, request.OutputFormat, stream);

@@ -208,6 +208,7 @@ public sealed class TaskWorker(
             {
                 MaskImagePath = task.ReferenceImagePath is { } reference && File.Exists(imageStore.FullPath(ImageStore.MaskPathOf(reference)))
                     ? imageStore.FullPath(ImageStore.MaskPathOf(reference)) : null,
+                ReferenceFit = task.ReferenceFit,
             };
             var result = await finisher.GenerateAsync(generator, request, progress, output, linked.Token);
             var computeMs = clock.ElapsedMilliseconds;

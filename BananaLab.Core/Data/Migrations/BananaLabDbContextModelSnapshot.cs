@@ -346,6 +346,9 @@ namespace BananaLab.Core.Data.Migrations
                         .HasMaxLength(50)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ReferenceFit")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ReferenceImagePath")
                         .HasColumnType("TEXT");
 

@@ -61,7 +61,7 @@ public static class CreateTaskRequests
             ModelId = body.Model, Prompt = body.Prompt, NegativePrompt = body.NegativePrompt, Size = body.Size,
             AspectRatio = body.AspectRatio, Width = body.Width, Height = body.Height, ImageCount = body.Count,
             Seed = body.Seed, Steps = body.Steps, Guidance = body.Guidance, OutputFormat = body.OutputFormat,
-            ReferenceImage = reference, ReferenceStrength = body.ReferenceStrength, WebhookUrl = body.WebhookUrl,
+            ReferenceImage = reference, ReferenceStrength = body.ReferenceStrength, ReferenceFit = body.ReferenceFit, WebhookUrl = body.WebhookUrl,
             MaskImage = mask,
         };
     }
@@ -101,7 +101,7 @@ public static class CreateTaskRequests
             ModelId = Text("model"), Prompt = Text("prompt"), NegativePrompt = Text("negativePrompt"), Size = Text("size"),
             AspectRatio = Text("aspectRatio"), Width = Int("width"), Height = Int("height"), ImageCount = Int("count"),
             Seed = Long("seed"), Steps = Int("steps"), Guidance = Double("guidance"), OutputFormat = Text("outputFormat"),
-            ReferenceImage = reference, ReferenceStrength = Double("referenceStrength"), WebhookUrl = Text("webhookUrl"),
+            ReferenceImage = reference, ReferenceStrength = Double("referenceStrength"), ReferenceFit = Text("referenceFit"), WebhookUrl = Text("webhookUrl"),
             MaskImage = mask,
         };
         return error is null ? request : error;

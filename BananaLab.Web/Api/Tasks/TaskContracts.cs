@@ -21,6 +21,8 @@ public record CreateTaskBody
     /// <summary>Base64-encoded PNG, JPEG or WebP.</summary>
     public string? ReferenceImage { get; init; }
     public double? ReferenceStrength { get; init; }
+    /// <summary>"cover" (default: crop the reference to the output's aspect) or "contain" (fit it whole, padded with its mean colour).</summary>
+    public string? ReferenceFit { get; init; }
     /// <summary>Base64 PNG the size of the reference whose transparent pixels mark what to repaint (the rest is kept).</summary>
     public string? MaskImage { get; init; }
     /// <summary>Called with the task's final state, signed with the account's webhook secret.</summary>

@@ -25,11 +25,11 @@ public sealed class ReferenceImageReader(IOptions<StorageOptions> storage)
         if (header!.Pixels > storage.Value.MaxReferenceImagePixels)
             return (null, $"The image is {header.Width}×{header.Height}, more than {storage.Value.MaxReferenceImagePixels:N0} pixels.");
 
-        using var bitmap = SKBitmap.Decode(data);
-        if (bitmap is null) return (null, "This file can't be used: the image data is damaged.");
+        using var bitmap = ImageDecoding.DecodeUpright(data, out var damaged);
+        if (bitmap is null) return (null, $"This file can't be used: {damaged}");
         using var small = Thumbnails.Downscale(bitmap, PreviewEdge);
         using var png = small.Encode(SKEncodedImageFormat.Png, 100);
         var preview = "data:image/png;base64," + Convert.ToBase64String(png.AsSpan());
-        return (new ReferenceImage(data, fileName, header.Width, header.Height, preview), null);
+        return (new ReferenceImage(data, fileName, bitmap.Width, bitmap.Height, preview), null);
     }
 }

@@ -23,6 +23,9 @@ public sealed class StudioForm
 
     public const double DefaultReferenceStrength = 0.75;
 
+    /// <summary>Sends <c>referenceFit: contain</c> (the whole reference, padded) instead of the default cover (cropped).</summary>
+    public bool KeepWholeReference { get; set; }
+
     /// <summary>
     /// What the chosen model takes, as its provider declares it: the form shows (and sends) only those fields. Null before a
     /// model is chosen, or for one whose provider this installation does not have.
@@ -129,6 +132,7 @@ public sealed class StudioForm
         Guidance = Takes?.Guidance == true ? Guidance : null,
         ReferenceImage = Reference is { } reference ? new ReferenceImageUpload(reference.Data, reference.FileName) : null,
         ReferenceStrength = Reference is null ? null : ReferenceStrength,
+        ReferenceFit = Reference is not null && KeepWholeReference ? "contain" : null,
         Source = "studio",
     };
 

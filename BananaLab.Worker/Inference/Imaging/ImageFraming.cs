@@ -1,3 +1,4 @@
+using BananaLab.Core.Images;
 using SkiaSharp;
 
 namespace BananaLab.Worker.Inference.Imaging;
@@ -19,6 +20,51 @@ public static class ImageFraming
         var left = (sourceWidth - width) / 2;
         var top = (sourceHeight - height) / 2;
         return new SKRectI(left, top, left + width, top + height);
+    }
+
+    /// <summary>
+    /// The source framed to exactly <paramref name="width"/>×<paramref name="height"/>: with <see cref="ReferenceFit.Cover"/>
+    /// its centred <see cref="CoverRect"/> resized to fill (the edges beyond the target's aspect are lost); with
+    /// <see cref="ReferenceFit.Contain"/> all of it resized to fit inside and centred, the bars on either side filled
+    /// with the source's mean colour (<see cref="MeanColour"/>) or <paramref name="padding"/>, which image-to-image then
+    /// repaints like any flat area, where an edge extension would smear stripes the model keeps. A part already at its
+    /// size is copied, not resampled. A new opaque RGBA bitmap.
+    /// </summary>
+    public static SKBitmap Fit(SKBitmap source, int width, int height, ReferenceFit fit, SKColor? padding = null)
+    {
+        if (fit == ReferenceFit.Cover)
+        {
+            var framed = Crop(source, CoverRect(source.Width, source.Height, width, height));
+            if (framed.Width == width && framed.Height == height) return framed;
+            using (framed) return Resize(framed, width, height);
+        }
+        var scale = Math.Min((double)width / source.Width, (double)height / source.Height);
+        var innerWidth = Math.Clamp((int)Math.Round(source.Width * scale), 1, width);
+        var innerHeight = Math.Clamp((int)Math.Round(source.Height * scale), 1, height);
+        using var resized = innerWidth == source.Width && innerHeight == source.Height ? null : Resize(source, innerWidth, innerHeight);
+        var inner = resized ?? source;
+        var target = new SKBitmap(RgbaInfo(width, height));
+        using var canvas = new SKCanvas(target);
+        canvas.Clear(padding ?? MeanColour(source));
+        using var image = SKImage.FromBitmap(inner);
+        canvas.DrawImage(image, (width - innerWidth) / 2, (height - innerHeight) / 2, new SKSamplingOptions(SKFilterMode.Nearest), null);
+        return target;
+    }
+
+    /// <summary>The average of every pixel's red, green and blue (alpha ignored), as an opaque colour.</summary>
+    public static SKColor MeanColour(SKBitmap source)
+    {
+        using var rgba = source.ColorType == SKColorType.Rgba8888 ? null : source.Copy(SKColorType.Rgba8888);
+        var pixels = (rgba ?? source).GetPixelSpan();
+        long r = 0, g = 0, b = 0;
+        for (var i = 0; i < pixels.Length; i += 4)
+        {
+            r += pixels[i];
+            g += pixels[i + 1];
+            b += pixels[i + 2];
+        }
+        var count = Math.Max(1, pixels.Length / 4);
+        return new SKColor((byte)(r / count), (byte)(g / count), (byte)(b / count));
     }
 
     /// <summary>A copy of <paramref name="rect"/> of the source as an opaque RGBA bitmap.</summary>

@@ -1,4 +1,5 @@
 using BananaLab.Core.Generation;
+using BananaLab.Core.Images;
 using SkiaSharp;
 
 namespace BananaLab.Worker.Inference.Imaging;
@@ -6,21 +7,21 @@ namespace BananaLab.Worker.Inference.Imaging;
 /// <summary>
 /// A mask as OpenAI's images API defines it: a PNG the size of the image whose fully transparent pixels (alpha 0) are to be
 /// repainted, the rest kept. Read as repaint weights in [0, 1] (1 − alpha/255) at any size, framed exactly as the reference
-/// is (<see cref="ImageFraming.CoverRect"/>), so weight and reference pixels line up.
+/// is (<see cref="ImageFraming.Fit"/>: cropped to cover, or fitted to contain with the bars repainted), so weight and
+/// reference pixels line up.
 /// </summary>
 public static class InpaintMask
 {
     /// <summary>
-    /// Repaint weights, row-major <c>[height · width]</c>, of the mask at <paramref name="path"/> cover-cropped to the
-    /// aspect of <paramref name="width"/>×<paramref name="height"/> and resampled to it (area-averaged when shrinking, so a
-    /// latent cell is as repainted as the pixels it covers). Throws <c>reference_image_unreadable</c> when it does not decode.
+    /// Repaint weights, row-major <c>[height · width]</c>, of the mask at <paramref name="path"/> framed to
+    /// <paramref name="width"/>×<paramref name="height"/> as <paramref name="fit"/> frames the reference (area-averaged when
+    /// shrinking, so a latent cell is as repainted as the pixels it covers); contain's bars have weight 1, repainted.
+    /// Throws <c>reference_image_unreadable</c> when it does not decode.
     /// </summary>
-    public static float[] Weights(string path, int width, int height)
+    public static float[] Weights(string path, int width, int height, ReferenceFit fit = ReferenceFit.Cover)
     {
         using var mask = AlphaAsGrey(path);
-        using var framed = ImageFraming.Crop(mask, ImageFraming.CoverRect(mask.Width, mask.Height, width, height));
-        using var sized = framed.Width == width && framed.Height == height ? null : ImageFraming.Resize(framed, width, height);
-        var source = sized ?? framed;
+        using var source = ImageFraming.Fit(mask, width, height, fit, SKColors.Black);
         var weights = new float[width * height];
         for (var y = 0; y < height; y++)
             for (var x = 0; x < width; x++)
@@ -33,15 +34,13 @@ public static class InpaintMask
     /// reference and the mask framed and resampled to the generated image's size. Where the reference already has that
     /// size, kept pixels are the reference's own bytes.
     /// </summary>
-    public static SKBitmap Composite(SKBitmap generated, string referencePath, string maskPath)
+    public static SKBitmap Composite(SKBitmap generated, string referencePath, string maskPath, ReferenceFit fit = ReferenceFit.Cover)
     {
         int width = generated.Width, height = generated.Height;
-        var weights = Weights(maskPath, width, height);
+        var weights = Weights(maskPath, width, height, fit);
         using var reference = Decode(referencePath);
         using var opaque = ImageFraming.ToOpaque(reference);
-        using var framed = ImageFraming.Crop(opaque, ImageFraming.CoverRect(opaque.Width, opaque.Height, width, height));
-        using var sized = framed.Width == width && framed.Height == height ? null : ImageFraming.Resize(framed, width, height);
-        var kept = sized ?? framed;
+        using var kept = ImageFraming.Fit(opaque, width, height, fit);
         var result = new SKBitmap(ImageFraming.RgbaInfo(width, height));
         for (var y = 0; y < height; y++)
             for (var x = 0; x < width; x++)

@@ -1,4 +1,5 @@
 using BananaLab.Core.Generation;
+using BananaLab.Core.Images;
 using BananaLab.Worker.Inference.Imaging;
 using BananaLab.Worker.Inference.Runtime;
 using BananaLab.Worker.Inference.Schedulers;
@@ -49,7 +50,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         var total = scheduler.Steps - start;
         if (total == 0) return latents;
         var inpainting = request.MaskImagePath is { } maskPath && known is not null
-            ? new LatentInpainting(known, InpaintMask.Weights(maskPath, latents.Width, latents.Height))
+            ? new LatentInpainting(known, InpaintMask.Weights(maskPath, latents.Width, latents.Height, request.ReferenceFit))
             : null;
 
         var context = EncodePrompts(model, request, unet.Context, guided, cancellationToken);
@@ -93,7 +94,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
             return (latents, 0, randoms, null);
         }
 
-        var reference = EncodeReference(model, request.ReferenceImagePath, channels, height, width);
+        var reference = EncodeReference(model, request.ReferenceImagePath, request.ReferenceFit, channels, height, width);
         var strength = Math.Clamp(request.ReferenceStrength, 0, 1);
         var kept = Math.Min((int)(scheduler.Steps * strength), scheduler.Steps);
         var start = scheduler.Steps - kept;
@@ -236,20 +237,21 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
         return new ProducedImage.Pixels(outW, outH, ImageFraming.RgbaFromSignedTensor(image.Data, outW, outH));
     }
 
-    /// <summary>The reference framed to the native aspect, resized to the native size, VAE-encoded and scaled.</summary>
-    private static float[] EncodeReference(StableDiffusionModel model, string path, int channels, int height, int width)
+    /// <summary>The reference framed to the native size (<see cref="ImageFraming.Fit"/>: cropped to cover or padded to contain), VAE-encoded and scaled.</summary>
+    private static float[] EncodeReference(StableDiffusionModel model, string path, ReferenceFit fit, int channels, int height, int width)
     {
-        using var decoded = File.Exists(path) ? SKBitmap.Decode(path) : null;
-        if (decoded is null || decoded.Width == 0 || decoded.Height == 0)
-            throw new GenerationException(GenerationErrors.ReferenceImageUnreadable, "The reference image could not be read as an image.");
+        // Upright and whole, as intake checked it; a file stored before intake decoded fully is refused here, never used half-black.
+        var damaged = "the file is missing.";
+        using var decoded = File.Exists(path) ? ImageDecoding.DecodeUpright(File.ReadAllBytes(path), out damaged) : null;
+        if (decoded is null)
+            throw new GenerationException(GenerationErrors.ReferenceImageUnreadable, $"The reference image could not be read: {damaged}");
         var encoder = model.VaeEncoder;
         var imageIn = encoder.Input(0, "sample");
         var nativeH = imageIn.Size(2, height * model.DownsampleFactor);
         var nativeW = imageIn.Size(3, width * model.DownsampleFactor);
         using var rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Opaque ? null : ImageFraming.ToOpaque(decoded);
         var source = rgba ?? decoded;
-        using var framed = ImageFraming.Crop(source, ImageFraming.CoverRect(source.Width, source.Height, nativeW, nativeH));
-        using var resized = ImageFraming.Resize(framed, nativeW, nativeH);
+        using var resized = ImageFraming.Fit(source, nativeW, nativeH, fit);
         using var input = new TensorBuffer(imageIn.ElementType, 1, 3, nativeH, nativeW);
         ImageFraming.ToSignedTensor(resized, input.Data);
         input.Upload();

@@ -359,6 +359,9 @@ namespace BananaLab.Core.Data.Postgres.Migrations
                         .HasMaxLength(50)
                         .HasColumnType("character varying(50)");
 
+                    b.Property<int>("ReferenceFit")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ReferenceImagePath")
                         .HasColumnType("text");
 

@@ -252,7 +252,7 @@ public sealed class BadInputCorpusTests(BananaLabFactory factory, ITestOutputHel
         yield return new("openai bad format", HttpMethod.Post, "/v1/images/generations", Json("{\"prompt\":\"a\",\"response_format\":\"png\"}"), key);
         yield return new("openai edit json", HttpMethod.Post, "/v1/images/edits", Json("{\"prompt\":\"a\"}"), key);
         yield return new("openai edit no image", HttpMethod.Post, "/v1/images/edits", new MultipartFormDataContent { { new StringContent("a"), "prompt" } }, key);
-        yield return new("openai edit mask", HttpMethod.Post, "/v1/images/edits", EditForm(ScriptedGenerator.TinyPng, withMask: true), key);
+        yield return new("openai edit opaque mask", HttpMethod.Post, "/v1/images/edits", EditForm(ScriptedGenerator.TinyPng, withMask: true), key);
         yield return new("openai edit gif", HttpMethod.Post, "/v1/images/edits", EditForm("GIF89a................"u8.ToArray(), withMask: false), key);
         yield return new("multipart count text", HttpMethod.Post, "/api/v1/tasks", new MultipartFormDataContent
             { { new StringContent(model), "model" }, { new StringContent("a"), "prompt" }, { new StringContent("many"), "count" } }, key);
@@ -264,12 +264,17 @@ public sealed class BadInputCorpusTests(BananaLabFactory factory, ITestOutputHel
     private static HttpContent Clone(HttpContent content) =>
         new StringContent(content.ReadAsStringAsync().Result, Encoding.UTF8, content.Headers.ContentType?.MediaType ?? "application/json");
 
+    /// <summary>An edit of <paramref name="image"/>; <paramref name="withMask"/> adds a mask without transparency (an RGB PNG), which masks cannot be.</summary>
     private static MultipartFormDataContent EditForm(byte[] image, bool withMask)
     {
         var form = new MultipartFormDataContent { { new ByteArrayContent(image), "image", "i.png" }, { new StringContent("a"), "prompt" } };
-        if (withMask) form.Add(new ByteArrayContent(image), "mask", "m.png");
+        if (withMask) form.Add(new ByteArrayContent(OpaqueRgbPng), "mask", "m.png");
         return form;
     }
+
+    /// <summary>A 1×1 PNG of colour type 2 (RGB, no alpha, no tRNS).</summary>
+    private static readonly byte[] OpaqueRgbPng =
+        Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC");
 
     private static MultipartFormDataContent EmptyFileForm(string model)
     {

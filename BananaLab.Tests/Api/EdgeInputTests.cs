@@ -48,6 +48,31 @@ public sealed class EdgeInputTests(NoWorkerFactory factory) : IClassFixture<NoWo
     }
 
     [Theory]
+    [InlineData("json", "negative_prompt")]
+    [InlineData("json", "cfgScale")]
+    [InlineData("multipart", "negative_prompt")]
+    public async Task A_field_the_native_api_does_not_take_is_refused_by_name_uncharged(string body, string field)
+    {
+        var (user, key) = await factory.CreateUserAsync(credits: 100);
+        using var client = factory.CreateClient(key);
+
+        using var response = body == "json"
+            ? await client.PostAsync("/api/v1/tasks", JsonContent.Create(new Dictionary<string, object>
+            {
+                ["model"] = BananaLabFactory.TestModel, ["prompt"] = "a cat", [field] = "blurry",
+            }))
+            : await client.PostAsync("/api/v1/tasks", new MultipartFormDataContent
+            {
+                { new StringContent(BananaLabFactory.TestModel), "model" }, { new StringContent("a cat"), "prompt" }, { new StringContent("blurry"), field },
+            });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Contains($"'{field}' is not a field this endpoint takes", problem.GetProperty("detail").GetString());
+        Assert.Equal(100, await factory.Services.GetRequiredService<CreditLedger>().GetBalanceAsync(user.Id));
+    }
+
+    [Theory]
     [InlineData("\u200Bcat")]
     [InlineData("👩\u200D💻")]
     [InlineData("日本")]

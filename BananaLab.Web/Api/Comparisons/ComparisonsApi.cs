@@ -73,6 +73,7 @@ public static class ComparisonsApi
         try
         {
             var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+            if (CreateTaskRequests.UnknownField<CreateComparisonBody>(body) is { } unknown) return unknown;
             json = JsonSerializer.Deserialize<CreateComparisonBody>(body, options);
         }
         catch (JsonException e)

@@ -31,6 +31,7 @@ public static class CreateTaskRequests
         try
         {
             var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+            if (UnknownField<CreateTaskBody>(body) is { } unknown) return unknown;
             json = JsonSerializer.Deserialize<CreateTaskBody>(body, options);
         }
         catch (JsonException e)
@@ -66,8 +67,29 @@ public static class CreateTaskRequests
         };
     }
 
+    /// <summary>
+    /// Why a JSON object body has a member that is not a property of <typeparamref name="TBody"/> (camelCase, any case, as the
+    /// API's JSON options read them), naming it, or null: an unknown field is refused rather than silently ignored.
+    /// </summary>
+    public static TaskError? UnknownField<TBody>(byte[] body)
+    {
+        using var document = JsonDocument.Parse(body);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) return null;
+        var fields = FieldsOf<TBody>();
+        var unknown = document.RootElement.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !fields.Contains(name, StringComparer.OrdinalIgnoreCase));
+        return unknown is null ? null : NotAField(unknown, fields);
+    }
+
+    private static string[] FieldsOf<TBody>() => typeof(TBody).GetProperties().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToArray();
+
+    private static TaskError NotAField(string name, string[] fields) =>
+        TaskErrors.InvalidRequest($"'{name}' is not a field this endpoint takes; it takes {string.Join(", ", fields.Select(f => $"'{f}'"))}.", name);
+
     private static Outcome<SubmitTaskRequest> FromForm(IFormCollection form)
     {
+        var fields = FieldsOf<CreateTaskBody>();
+        if (form.Keys.Concat(form.Files.Select(f => f.Name)).FirstOrDefault(name => !fields.Contains(name, StringComparer.OrdinalIgnoreCase)) is { } unknown)
+            return NotAField(unknown, fields);
         string? Text(string name) => form.TryGetValue(name, out var value) ? value.ToString() : null;
         var error = (TaskError?)null;
         int? Int(string name) => Number<int>(name, s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null);

@@ -38,8 +38,9 @@ public static class OpenAiImageStream
         var shape = new Shape(task, eventPrefix);
         try
         {
-            // Events published before the subscription are not replayed: a task already over is read from the database.
-            var current = submitted;
+            // Events published before the subscription are not replayed: read the task once more now that nothing can be
+            // missed, so one that ended in between is answered at once instead of at the deadline.
+            var current = await tasks.GetAsync(task.Id, null, cancellationToken) ?? submitted;
             while (!current.Task.IsTerminal)
             {
                 var next = await events.Reader.ReadAsync(deadline.Token);

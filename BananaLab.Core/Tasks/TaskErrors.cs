@@ -29,7 +29,7 @@ public static class TaskErrors
     public static TaskError PromptRequired() => new(ErrorTypes.PromptRequired, "Enter a prompt describing the image.");
     public static TaskError PromptTooLong(int max) => new(ErrorTypes.PromptTooLong, $"The prompt is longer than {max} characters.");
     public static TaskError PromptTooLongForModel(string model, string field, int tokens, int limit) =>
-        new(ErrorTypes.PromptTooLongForModel, $"The {field} is {tokens} tokens; the model '{model}' reads at most {limit}. Shorten it by {tokens - limit} tokens.");
+        new(ErrorTypes.PromptTooLongForModel, $"The {field} is {tokens} tokens; the model '{model}' reads at most {limit}. Shorten it by {tokens - limit} token{(tokens - limit == 1 ? "" : "s")}.");
     public static TaskError CountOutOfRange(int max) => new(ErrorTypes.CountOutOfRange, $"The image count must be between 1 and {max} for this model.");
     public static TaskError SizeNotOffered(string model, string size, IEnumerable<string> offered) =>
         new(ErrorTypes.SizeNotOffered, $"The model '{model}' does not offer {size}; choose one of {string.Join(", ", offered)}.");

@@ -7,6 +7,7 @@ using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Tests.ScaleOut;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 
 namespace BananaLab.Tests.Tasks;
 
@@ -249,5 +250,23 @@ public abstract class SubmitGroupCommitTests(BananaLabFactory factory)
         var decided = await db.Set<ModerationDecisionRecord>().Where(d => d.UserId == userId && d.TaskId != null)
             .Select(d => d.TaskId!.Value).Distinct().ToListAsync();
         Assert.Equal(tasks.Select(t => t.Id).Order(), decided.Order());
+    }
+}
+
+public sealed class TasksOptionsTests
+{
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1001")]
+    public void A_submit_group_size_out_of_range_is_refused_at_start_naming_the_key(string value)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tasks:SubmitBatchMax"] = value });
+        builder.AddBananaLabTasks();
+        using var host = builder.Build();
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TasksOptions>>().Value);
+        Assert.Contains("Tasks:SubmitBatchMax must be between 1 and 1000", error.Message);
     }
 }

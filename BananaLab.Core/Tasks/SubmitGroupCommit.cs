@@ -41,7 +41,8 @@ public sealed record SubmissionCommit(IReadOnlyList<(int Position, int? EtaSecon
 /// the waiting submissions (up to <see cref="TasksOptions.SubmitBatchMax"/>) and writes them in one transaction, each
 /// behind its own savepoint, with prepared statements (<see cref="RowInsert{T}"/>, <see cref="CreditLedger.ReservationWriter"/>):
 /// per task the balance update, the reservation, the task row and its moderation decisions; per submission the
-/// idempotency link. The guarantees of a transaction per submission hold for each member:
+/// idempotency link. After the commit it publishes each task's <see cref="TaskEventKind.Queued"/> event and wakes the
+/// claim loops (<see cref="TaskQueueSignal"/>). The guarantees of a transaction per submission hold for each member:
 /// <list type="bullet">
 /// <item>A member whose reservation does not fit (or whose account is disabled) is rolled back to its savepoint and gets
 /// its own error; the others commit. The balance can never go negative: each reservation is one guarded statement.</item>
@@ -58,6 +59,8 @@ public sealed class SubmitGroupCommit : IAsyncDisposable
     private readonly IDbContextFactory<BananaLabDbContext> _dbFactory;
     private readonly CreditLedger _ledger;
     private readonly TaskReader _reader;
+    private readonly TaskNotifier _notifier;
+    private readonly TaskQueueSignal _queueSignal;
     private readonly int _maxGroup;
     private readonly ILogger<SubmitGroupCommit> _logger;
     private readonly Task _writer;
@@ -67,11 +70,13 @@ public sealed class SubmitGroupCommit : IAsyncDisposable
     internal long GroupedSubmissions => Interlocked.Read(ref _grouped);
 
     public SubmitGroupCommit(IDbContextFactory<BananaLabDbContext> dbFactory, CreditLedger ledger, TaskReader reader,
-        IOptions<TasksOptions> options, ILogger<SubmitGroupCommit> logger)
+        TaskNotifier notifier, TaskQueueSignal queueSignal, IOptions<TasksOptions> options, ILogger<SubmitGroupCommit> logger)
     {
         _dbFactory = dbFactory;
         _ledger = ledger;
         _reader = reader;
+        _notifier = notifier;
+        _queueSignal = queueSignal;
         _maxGroup = options.Value.SubmitBatchMax;
         _logger = logger;
         _writer = Task.Run(WriteLoopAsync);
@@ -202,6 +207,12 @@ public sealed class SubmitGroupCommit : IAsyncDisposable
         }
         await transaction.CommitAsync(none);
         if (members.Count > 1) Interlocked.Add(ref _grouped, written.Count);
+
+        // Queued before anyone can see the task start: the events first, then the worker is woken, and only then the
+        // places in line are read (a claim need not wait for that read).
+        foreach (var task in written.SelectMany(m => m.Submission.Tasks))
+            _notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Queued, task.Status, 0));
+        if (written.Count > 0) _queueSignal.Notify();
 
         var standings = await StandingsAsync(db, written);
         foreach (var member in members)

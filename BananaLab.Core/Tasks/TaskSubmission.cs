@@ -23,8 +23,6 @@ public sealed class TaskSubmission(
     IImageModerator imageModerator,
     SubmitGroupCommit groupCommit,
     ImageStore imageStore,
-    TaskNotifier notifier,
-    TaskQueueSignal queueSignal,
     TaskReader reader,
     IdempotencyStore idempotency,
     ISubmissionOrigin origin,
@@ -73,8 +71,6 @@ public sealed class TaskSubmission(
         var committed = await ReserveAndInsertAsync(userId, prepared, batchId, idempotencyRecordId, cancellationToken);
         if (committed.Refused is { } refused) return refused;
 
-        queueSignal.Notify();
-        foreach (var item in prepared) notifier.Publish(new TaskEvent(item.Task.Id, userId, TaskEventKind.Queued, item.Task.Status, 0));
         var views = prepared.Select((item, i) =>
             new TaskView(TaskSnapshot.Of(item.Task), committed.Standings[i].Position, committed.Standings[i].EtaSeconds)).ToList();
         return new SubmittedBatch(batchId, views);

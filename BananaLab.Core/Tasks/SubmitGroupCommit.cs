@@ -47,13 +47,13 @@ public sealed record SubmissionCommit(IReadOnlyList<(int Position, int? EtaSecon
 /// <item>A member whose reservation does not fit (or whose account is disabled) is rolled back to its savepoint and gets
 /// its own error; the others commit. The balance can never go negative: each reservation is one guarded statement.</item>
 /// <item>A member that throws is rolled back alone and gets its exception. A failure of the whole transaction (the
-/// commit, a lost connection) writes each member again in a transaction of its own.</item>
+/// database busy past its timeout, a lost connection) reaches every member of it, with nothing of theirs stored.</item>
 /// <item>A member whose caller was canceled before the commit writes nothing and its call ends canceled; once committed,
 /// the call returns the result, whatever happens to its token (a retry with the same key then finds the task).</item>
 /// </list>
 /// An idle writer takes a lone submission at once, so a single caller waits for no one. SQLite and PostgreSQL alike.
 /// </summary>
-public sealed class SubmitGroupCommit : IAsyncDisposable
+public sealed class SubmitGroupCommit : IAsyncDisposable, IDisposable
 {
     private readonly Channel<Member> _waiting = Channel.CreateUnbounded<Member>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IDbContextFactory<BananaLabDbContext> _dbFactory;
@@ -110,20 +110,16 @@ public sealed class SubmitGroupCommit : IAsyncDisposable
         {
             group.Clear();
             while (group.Count < _maxGroup && _waiting.Reader.TryRead(out var member)) group.Add(member);
-            try
-            {
-                await WriteGroupAsync(group);
-            }
-            catch (Exception e)
-            {
-                // Never reached by design (every member is answered inside); the loop must survive whatever happens.
-                _logger.LogError(e, "The submit group commit failed");
-                foreach (var member in group) member.Done.TrySetException(e);
-            }
+            await WriteGroupAsync(group);
         }
     }
 
-    /// <summary>Commits the group, retrying without members canceled meanwhile, or member by member when the whole transaction fails.</summary>
+    /// <summary>
+    /// Commits the group, again without the members canceled meanwhile. When the transaction as a whole fails (the database
+    /// busy past its timeout, a lost connection, a full disk), it is rolled back and every member still waiting gets that
+    /// exception, as each would have got it in a transaction of its own; retrying them one by one would only make each
+    /// wait out the same timeout again.
+    /// </summary>
     private async Task WriteGroupAsync(List<Member> group)
     {
         var live = group.Where(m => !CanceledNow(m)).ToList();
@@ -133,15 +129,10 @@ public sealed class SubmitGroupCommit : IAsyncDisposable
             {
                 await TryCommitAsync(live);
             }
-            catch (Exception e) when (live.Count > 1)
-            {
-                _logger.LogWarning(e, "A group of {Count} submissions failed to commit; writing each on its own", live.Count);
-                foreach (var member in live) await WriteGroupAsync([member]);
-                return;
-            }
             catch (Exception e)
             {
-                live[0].Done.TrySetException(e);
+                _logger.LogWarning(e, "A transaction of {Count} submissions failed; none of them was stored", live.Count);
+                foreach (var member in live) member.Done.TrySetException(e);
                 return;
             }
             live = live.Where(m => !m.Done.Task.IsCompleted).ToList();
@@ -279,5 +270,12 @@ public sealed class SubmitGroupCommit : IAsyncDisposable
     {
         _waiting.Writer.TryComplete();
         await _writer;
+    }
+
+    /// <inheritdoc cref="DisposeAsync"/>
+    public void Dispose()
+    {
+        _waiting.Writer.TryComplete();
+        _writer.GetAwaiter().GetResult();
     }
 }

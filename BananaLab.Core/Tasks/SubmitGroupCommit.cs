@@ -52,6 +52,8 @@ public sealed record SubmissionCommit(IReadOnlyList<(int Position, int? EtaSecon
 /// the call returns the result, whatever happens to its token (a retry with the same key then finds the task).</item>
 /// </list>
 /// An idle writer takes a lone submission at once, so a single caller waits for no one. SQLite and PostgreSQL alike.
+/// Sources: savepoints https://www.sqlite.org/lang_savepoint.html and https://www.postgresql.org/docs/current/sql-savepoint.html;
+/// the queue https://learn.microsoft.com/dotnet/core/extensions/channels.
 /// </summary>
 public sealed class SubmitGroupCommit : IAsyncDisposable, IDisposable
 {
@@ -110,7 +112,9 @@ public sealed class SubmitGroupCommit : IAsyncDisposable, IDisposable
         {
             group.Clear();
             while (group.Count < _maxGroup && _waiting.Reader.TryRead(out var member)) group.Add(member);
-            await WriteGroupAsync(group);
+            // Accounts are locked in one order (by id; a user's own submissions keep theirs), so two groups writing at
+            // once (two nodes on PostgreSQL) can never wait on each other's balance rows in a cycle: no deadlock.
+            await WriteGroupAsync([.. group.OrderBy(m => m.Submission.UserId)]);
         }
     }
 

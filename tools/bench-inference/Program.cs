@@ -1,13 +1,14 @@
 // Benchmark of the banana-nano ONNX pipeline on this machine; prints a markdown table.
 //
 //   dotnet run -c Release --project tools/bench-inference -- [--models DIR] [--runs 5] [--steps 20]
-//       [--pytorch-ckpt /work/nano-run/diff_ckpt.pt] [--save DIR] [--only tiers] [--aspect 1:1]
+//       [--pytorch] [--save DIR] [--only tiers|stages] [--aspect 1:1]
 //
 // Rows: the pipeline at 1K/2K/4K (denoise + decode + x4 super-resolution + encode), the pipeline's
 // native-resolution stage alone (64x64, no upscaling), the same ONNX graphs in a bare loop, and
 // optionally PyTorch eager (tools/bench-inference/pytorch_baseline.py). Medians of warm runs. `--only tiers` times just
 // the 1K/2K/4K rows, the figures the model's description quotes; `--aspect W:H` sizes those rows as the product does for
-// that aspect ratio (without it: 1024x1024, 2048x1152, 4096x2304, the sizes of the earlier runs). The load average is printed before and after, since
+// that aspect ratio (without it: 1024x1024, 2048x1152, 4096x2304, the sizes of the earlier runs). `--only stages` times the
+// finishing step of each tier stage by stage (StageProfile.cs). The load average is printed before and after, since
 // a shared machine's other jobs show up in every figure.
 using System.Diagnostics;
 using System.Globalization;
@@ -56,6 +57,12 @@ double? peakWorkingSet = null, peakManaged = null;
 
 GenerationRequest Request(int width, int height, long seed) => new(Guid.NewGuid(), model, "red apple", null, width, height, 1, seed,
     steps, Guidance, OutputFormat.Png, null, 0);
+if (arguments.GetOptional("only") == "stages")
+{
+    await StageProfile.RunAsync(generator, width => Request(width.Width, width.Height, 1), tierSizes, runs, saveDir);
+    return 0;
+}
+
 if (!tiersOnly)
 {
     // The native stage and the bare loop alternate run by run, so background load hits both alike.

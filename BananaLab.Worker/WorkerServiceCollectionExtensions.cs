@@ -26,6 +26,7 @@ public static class WorkerServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
         builder.Services.AddSingleton<NodeMetrics>();
+        builder.Services.AddSingleton<BatchMetrics>();
         var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         if (!options.Enabled) return builder;
 

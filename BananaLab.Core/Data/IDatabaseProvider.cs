@@ -30,12 +30,13 @@ public interface IDatabaseProvider
     Task<IAsyncDisposable> LockAsync(ClusterLock which, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Atomically moves the oldest claimable queued task to running under a lease for this worker,
-    /// and returns it as claimed (in the same statement), or null when nothing is claimable. With <paramref name="modelIds"/>, only tasks
-    /// for those models are claimable (a worker serves the models it has); null means any model.
+    /// In one atomic statement, moves the oldest claimable queued task to running under a lease for this worker, together
+    /// with the queued tasks that may share its run under <paramref name="batch"/> (<see cref="BatchClaim"/>), and returns
+    /// them as claimed, oldest first; empty when nothing is claimable. With <paramref name="modelIds"/>, only tasks for
+    /// those models are claimable (a worker serves the models it has); null means any model.
     /// </summary>
-    Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
-        IReadOnlyList<string>? modelIds, CancellationToken cancellationToken);
+    Task<IReadOnlyList<GenerationTask>> ClaimNextTasksAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
+        IReadOnlyList<string>? modelIds, BatchClaim batch, CancellationToken cancellationToken);
 
     bool IsUniqueViolation(DbUpdateException exception);
 }

@@ -71,26 +71,41 @@ public sealed class SqliteDatabaseProvider(IOptions<StorageOptions> storage) : I
         }
     }
 
-    public async Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now,
-        DateTime leaseUntil, IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GenerationTask>> ClaimNextTasksAsync(BananaLabDbContext db, string workerName, DateTime now,
+        DateTime leaseUntil, IReadOnlyList<string>? modelIds, BatchClaim batch, CancellationToken cancellationToken)
     {
         // One statement under SQLite's single write lock is atomic: no two workers get the same task.
         var anyModel = modelIds is null;
         // Any model (the single-machine case) is every claim of a default install: no JSON to build for it.
         var models = anyModel ? "[]" : JsonSerializer.Serialize(modelIds);
+        var batchable = batch.MaxImages > 1 && batch.BatchableModels.Count > 0 ? JsonSerializer.Serialize(batch.BatchableModels) : "[]";
+        // "head" is the oldest claimable task; "joiners" are the tasks that may share its run (BatchClaim), oldest first,
+        // each with the images taken up to and including it; those within the limit are claimed with the head.
         var claimed = await db.Tasks.FromSql($"""
-            UPDATE "Tasks"
-            SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},
-                "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {now})
-            WHERE "Id" = (
-                SELECT "Id" FROM "Tasks"
+            WITH "head" AS (
+                SELECT "Id", "ModelId", "Steps", "Guidance", "ImageCount", "ReferenceImagePath" FROM "Tasks"
                 WHERE "Status" = 0 AND ("NotBefore" IS NULL OR "NotBefore" <= {now})
                   AND ({anyModel} OR "ModelId" IN (SELECT "value" FROM json_each({models})))
                 ORDER BY "CreatedAt", "Id"
-                LIMIT 1)
+                LIMIT 1),
+            "joiners" AS (
+                SELECT "Id", (SELECT "ImageCount" FROM "head") + SUM("ImageCount") OVER (ORDER BY "CreatedAt", "Id") AS "Images"
+                FROM (
+                    SELECT t."Id", t."ImageCount", t."CreatedAt" FROM "Tasks" AS t, "head" AS h
+                    WHERE t."Status" = 0 AND t."Id" <> h."Id" AND (t."NotBefore" IS NULL OR t."NotBefore" <= {now})
+                      AND h."ModelId" IN (SELECT "value" FROM json_each({batchable}))
+                      AND t."ModelId" = h."ModelId" AND t."Steps" = h."Steps" AND (t."Guidance" > 1.0) = (h."Guidance" > 1.0)
+                      AND t."ReferenceImagePath" IS NULL AND h."ReferenceImagePath" IS NULL
+                    ORDER BY t."CreatedAt", t."Id"
+                    LIMIT {batch.MaxImages}))
+            UPDATE "Tasks"
+            SET "Status" = 1, "WorkerName" = {workerName}, "LeaseExpiresAt" = {leaseUntil},
+                "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {now})
+            WHERE "Id" IN (SELECT "Id" FROM "head")
+               OR "Id" IN (SELECT "Id" FROM "joiners" WHERE "Images" <= {batch.MaxImages})
             RETURNING *
             """).AsNoTracking().ToListAsync(cancellationToken);
-        return claimed.Count == 0 ? null : claimed[0];
+        return claimed.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id).ToList();
     }
 
     public bool IsUniqueViolation(DbUpdateException exception) =>

@@ -48,6 +48,32 @@ public interface IImageGenerator
         IGenerationOutput output, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A provider that can run the requests of several tasks in shared model calls (adaptive batching across tasks, issue 17;
+/// BentoML's adaptive batching). The worker claims compatible tasks together (<see cref="Tasks.BatchClaim"/>) and hands
+/// them to <see cref="GenerateBatch"/>; each task keeps its own seed, progress, cancellation, failure and settlement.
+/// </summary>
+public interface IBatchingImageGenerator : IImageGenerator
+{
+    /// <summary>
+    /// Whether tasks of <paramref name="model"/> may share calls: false where the model's graph has a fixed batch axis or
+    /// cannot be read (its tasks then run one at a time, and fail with the model's own error).
+    /// </summary>
+    bool SharesRuns(ModelDefinition model);
+
+    /// <summary>
+    /// Runs <paramref name="members"/> together. They have the same model and step count (<see cref="Tasks.BatchClaim"/>);
+    /// each member's images are byte-identical to a run of its request alone. Returns one task per member, in order, each
+    /// completing as soon as that member's images are written: with its result, with its own failure, or canceled when its
+    /// token fired (it then leaves at the next denoising step and the others go on).
+    /// </summary>
+    IReadOnlyList<Task<GenerationResult>> GenerateBatch(IReadOnlyList<BatchMember> members);
+}
+
+/// <summary>One task's part of a shared run: its request, where its progress and images go, and its own cancellation.</summary>
+public sealed record BatchMember(GenerationRequest Request, IGenerationProgress Progress, IGenerationOutput Output,
+    CancellationToken CancellationToken);
+
 public sealed record GenerationRequest(
     Guid TaskId,
     ModelDefinition Model,

@@ -24,6 +24,17 @@ public sealed class TaskQueue(
         return await transitions.ClaimAsync(db, workerName, lease, modelIds, cancellationToken);
     }
 
+    /// <summary>
+    /// Claims the oldest claimable task and the queued tasks that may share its run (<see cref="BatchClaim"/>), oldest
+    /// first, in one statement; empty when nothing is claimable.
+    /// </summary>
+    public async Task<IReadOnlyList<GenerationTask>> ClaimBatchAsync(string workerName, TimeSpan lease, BatchClaim batch,
+        CancellationToken cancellationToken, IReadOnlyList<string>? modelIds = null)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await transitions.ClaimBatchAsync(db, workerName, lease, modelIds, batch, cancellationToken);
+    }
+
     /// <summary>Extends the lease; returns false when this worker no longer owns the task, and whether a cancel was asked.</summary>
     public async Task<(bool Owned, bool CancelRequested)> RenewLeaseAsync(Guid taskId, string workerName, TimeSpan lease,
         CancellationToken cancellationToken)

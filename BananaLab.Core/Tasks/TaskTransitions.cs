@@ -20,7 +20,7 @@ namespace BananaLab.Core.Tasks;
 /// (and, for a running task, still held by the caller's worker), in one statement inside one transaction with
 /// its side effects. Of two racing callers exactly one wins, and the other changes nothing and gets false.
 /// Callers pass a fresh context per transition; the engine-specific claim statement is
-/// <see cref="IDatabaseProvider.ClaimNextTaskAsync"/>.
+/// <see cref="IDatabaseProvider.ClaimNextTasksAsync"/>.
 /// </summary>
 public sealed class TaskTransitions(
     IDatabaseProvider database,
@@ -51,17 +51,28 @@ public sealed class TaskTransitions(
     /// nothing is claimable. Publishes <see cref="TaskEventKind.Started"/>.
     /// </summary>
     public async Task<GenerationTask?> ClaimAsync(BananaLabDbContext db, string workerName, TimeSpan lease,
-        IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
+        IReadOnlyList<string>? modelIds, CancellationToken cancellationToken) =>
+        (await ClaimBatchAsync(db, workerName, lease, modelIds, BatchClaim.Single, cancellationToken)).FirstOrDefault();
+
+    /// <summary>
+    /// Queued → Running for the oldest claimable task and the tasks that may share its run (<see cref="BatchClaim"/>),
+    /// oldest first, each under a lease until now + <paramref name="lease"/> with its run recorded, in one transaction.
+    /// Empty when nothing is claimable. Publishes <see cref="TaskEventKind.Started"/> for each.
+    /// </summary>
+    public async Task<IReadOnlyList<GenerationTask>> ClaimBatchAsync(BananaLabDbContext db, string workerName, TimeSpan lease,
+        IReadOnlyList<string>? modelIds, BatchClaim batch, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var task = await database.ClaimNextTaskAsync(db, workerName, now, now + lease, modelIds, cancellationToken);
-        if (task is null) return null;
-        db.TaskAttempts.Add(new TaskAttempt { TaskId = task.Id, Number = task.Attempts, WorkerName = workerName, StartedAt = now });
+        var tasks = await database.ClaimNextTasksAsync(db, workerName, now, now + lease, modelIds, batch, cancellationToken);
+        if (tasks.Count == 0) return tasks;
+        foreach (var task in tasks)
+            db.TaskAttempts.Add(new TaskAttempt { TaskId = task.Id, Number = task.Attempts, WorkerName = workerName, StartedAt = now });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0, ModelId: task.ModelId, WorkerName: workerName));
-        return task;
+        foreach (var task in tasks)
+            notifier.Publish(new TaskEvent(task.Id, task.UserId, TaskEventKind.Started, task.Status, 0, ModelId: task.ModelId, WorkerName: workerName));
+        return tasks;
     }
 
     /// <summary>

@@ -5,6 +5,8 @@ using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
+using Tasks_ = BananaLab.Tests.Tasks;
+
 namespace BananaLab.Tests.ScaleOut;
 
 /// <summary>The queue and the reports on PostgreSQL, driven by hand (no worker running).</summary>
@@ -43,6 +45,20 @@ public sealed class PostgresQueueTests(PostgresQueueTests.Factory factory) : ICl
             Assert.Equal(1, t.Attempts);
             Assert.Equal(claims.Single(c => c.Id == t.Id).Worker, t.WorkerName);
         });
+    }
+
+    [Fact]
+    public async Task Batched_claim_takes_the_oldest_task_and_only_compatible_ones_within_the_limit()
+    {
+        var (user, _) = await factory.CreateUserAsync(credits: 1000);
+        await Tasks_.BatchClaimScenarios.Takes_the_oldest_task_and_only_compatible_ones_within_the_limit(factory.Services, user.Id);
+    }
+
+    [Fact]
+    public async Task Concurrent_batched_claims_take_every_task_exactly_once()
+    {
+        var (user, _) = await factory.CreateUserAsync(credits: 10_000);
+        await Tasks_.BatchClaimScenarios.Concurrent_batched_claims_take_every_task_exactly_once(factory.Services, user.Id);
     }
 
     [Fact]

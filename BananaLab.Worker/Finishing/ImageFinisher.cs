@@ -19,6 +19,15 @@ public sealed class ImageFinisher(SuperResolutionUpscaler upscaler)
         IImageOutput files, CancellationToken cancellationToken) =>
         generator.GenerateAsync(request, progress, new Output(this, request, progress, files), cancellationToken);
 
+    /// <summary>
+    /// Runs <paramref name="generator"/> for several tasks' requests in shared calls (<see cref="IBatchingImageGenerator.GenerateBatch"/>),
+    /// finishing each member's images into its own files; one task per member, in order.
+    /// </summary>
+    public IReadOnlyList<Task<GenerationResult>> GenerateBatch(IBatchingImageGenerator generator,
+        IReadOnlyList<(GenerationRequest Request, IGenerationProgress Progress, IImageOutput Files, CancellationToken CancellationToken)> members) =>
+        generator.GenerateBatch(members.Select(m =>
+            new BatchMember(m.Request, m.Progress, new Output(this, m.Request, m.Progress, m.Files), m.CancellationToken)).ToList());
+
     private GeneratedImage Finish(GenerationRequest request, IGenerationProgress progress, IImageOutput files, int index,
         Func<ProducedImage> produce, CancellationToken cancellationToken)
     {

@@ -35,6 +35,11 @@ public sealed class LocalGeneration : IDisposable
         CancellationToken cancellationToken) =>
         Finisher.GenerateAsync(Generator, request, progress, output, cancellationToken);
 
+    /// <summary>Several requests in shared UNet calls (<see cref="ImageFinisher.GenerateBatch"/>); one task per member, in order.</summary>
+    public IReadOnlyList<Task<GenerationResult>> GenerateBatch(
+        IReadOnlyList<(GenerationRequest Request, IGenerationProgress Progress, IImageOutput Files, CancellationToken CancellationToken)> members) =>
+        Finisher.GenerateBatch(Generator, members);
+
     public void Dispose()
     {
         Models.Dispose();

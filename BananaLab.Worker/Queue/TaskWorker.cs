@@ -8,6 +8,7 @@ using BananaLab.Core.Storage;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Workers;
 using BananaLab.Worker.Finishing;
+using BananaLab.Worker.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,10 @@ namespace BananaLab.Worker.Queue;
 /// <summary>
 /// Claims queued tasks of the models it serves and runs them with the generator of their provider: local models
 /// <c>Worker:Concurrency</c> at a time, each remote model in its own pool (<see cref="ClaimPool"/>), skipping models whose
-/// circuit is open (<see cref="ModelCircuits"/>). A failure of one task never stops the loop. On shutdown it stops
+/// circuit is open (<see cref="ModelCircuits"/>). Local models whose generator shares runs are claimed in batches: the
+/// oldest task with the queued tasks that can share its UNet calls (<see cref="BatchClaim"/>), after a wait that adapts
+/// to the traffic (<see cref="AdaptiveBatchWindow"/>); each task of a batch still runs, settles and fails on its own
+/// (<see cref="SharedRun"/>). A failure of one task never stops the loop. On shutdown it stops
 /// claiming, gives running tasks <c>Worker:ShutdownGraceSeconds</c> to finish, then stops them and hands them back to
 /// the queue.
 /// </summary>
@@ -36,6 +40,8 @@ public sealed class TaskWorker(
     LocalWorkerModels served,
     ModelCircuits circuits,
     Readiness readiness,
+    BatchMetrics batchMetrics,
+    TimeProvider clock,
     IOptions<WorkerOptions> options,
     ILogger<TaskWorker> logger) : BackgroundService
 {
@@ -87,6 +93,7 @@ public sealed class TaskWorker(
     private async Task PoolLoopAsync(ClaimPool pool, CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromMilliseconds(_options.PollIntervalMs);
+        var window = new AdaptiveBatchWindow(pool.Batch.MaxImages, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), clock);
         using var slots = new SemaphoreSlim(pool.Slots);
         var running = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
@@ -102,17 +109,21 @@ public sealed class TaskWorker(
             try
             {
                 var claimable = pool.ModelIds.Where(circuits.AllowsClaim).ToArray();
-                var task = claimable.Length == 0 ? null
-                    : await queue.ClaimAsync(_options.Name, _options.Lease, stoppingToken,
+                var waited = claimable.Length == 0 ? TimeSpan.Zero : window.NextDelay();
+                if (waited > TimeSpan.Zero) await Task.Delay(waited, stoppingToken);
+                var tasks = claimable.Length == 0 ? []
+                    : await queue.ClaimBatchAsync(_options.Name, _options.Lease, pool.Batch, stoppingToken,
                         _claimsAnyModel && claimable.Length == pool.ModelIds.Count ? null : claimable);
-                if (task is null)
+                if (claimable.Length > 0) window.Observe(tasks);
+                if (tasks.Count == 0)
                 {
                     slots.Release();
                     await signal.WaitAsync(poll, stoppingToken);
                     continue;
                 }
+                if (pool.IsLocal) batchMetrics.Observe(tasks[0].ModelId, tasks.Sum(t => t.ImageCount), waited);
                 running.RemoveAll(t => t.IsCompleted);
-                running.Add(RunInSlotAsync(task, slots));
+                running.Add(RunInSlotAsync(tasks, slots));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -129,16 +140,21 @@ public sealed class TaskWorker(
         await Task.WhenAll(running);
     }
 
-    private async Task RunInSlotAsync(GenerationTask task, SemaphoreSlim slots)
+    /// <summary>Runs one claim: one task alone, or a batch whose tasks share their generation (<see cref="SharedRun"/>).</summary>
+    private async Task RunInSlotAsync(IReadOnlyList<GenerationTask> tasks, SemaphoreSlim slots)
     {
         try
         {
             await Task.Yield(); // the claim loop goes on to its next claim at once
-            await RunAsync(task, _abort.Token);
+            // A batch is claimed only for models whose generator shares runs (ClaimPool.Batch).
+            var shared = tasks.Count > 1 && providers.Find(tasks[0].Provider) is IBatchingImageGenerator generator
+                ? new SharedRun(finisher, generator, tasks.Select(t => t.Id).ToList())
+                : null;
+            await Task.WhenAll(tasks.Select(task => RunAsync(task, _abort.Token, shared)));
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Task {TaskId}: the run failed outside its own error handling", task.Id);
+            logger.LogError(e, "Tasks {TaskIds}: the run failed outside its own error handling", string.Join(", ", tasks.Select(t => t.Id)));
         }
         finally
         {
@@ -168,8 +184,11 @@ public sealed class TaskWorker(
         }
     }
 
-    /// <summary>Runs one claimed task; <paramref name="abortToken"/> fires when the shutdown grace period is over.</summary>
-    private async Task RunAsync(GenerationTask task, CancellationToken abortToken)
+    /// <summary>
+    /// Runs one claimed task, alone or as a member of <paramref name="shared"/>; <paramref name="abortToken"/> fires when the
+    /// shutdown grace period is over.
+    /// </summary>
+    private async Task RunAsync(GenerationTask task, CancellationToken abortToken, SharedRun? shared)
     {
         var retryDelay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs);
         circuits.Started(task.ModelId);
@@ -185,6 +204,7 @@ public sealed class TaskWorker(
         var generator = providers.Find(task.Provider);
         if (model is null || generator is null)
         {
+            shared?.Leave(task.Id);
             await Fail(TaskErrors.GeneratorUnavailable,
                 model is null ? $"The model '{task.ModelId}' is no longer offered." : $"No generator is installed for provider '{task.Provider}'.",
                 transient: false);
@@ -210,7 +230,9 @@ public sealed class TaskWorker(
                     ? imageStore.FullPath(ImageStore.MaskPathOf(reference)) : null,
                 ReferenceFit = task.ReferenceFit,
             };
-            var result = await finisher.GenerateAsync(generator, request, progress, output, linked.Token);
+            var result = shared is null
+                ? await finisher.GenerateAsync(generator, request, progress, output, linked.Token)
+                : await shared.JoinAsync(task.Id, request, progress, output, linked.Token);
             var computeMs = clock.ElapsedMilliseconds;
             await StopHeartbeatAsync();
 
@@ -281,6 +303,7 @@ public sealed class TaskWorker(
         }
         finally
         {
+            shared?.Leave(task.Id);
             runningTasks.Unregister(task.Id);
             // Handed back at shutdown, or its lease lost: no verdict on the provider.
             if (!reported) circuits.Left(task.ModelId);

@@ -23,6 +23,21 @@ public sealed class WorkerOptions
     [Range(1, 64, ErrorMessage = "Worker:Concurrency must be between 1 and 64.")]
     public int Concurrency { get; set; } = 1;
 
+    /// <summary>
+    /// Most images one denoising run of a local model takes, from one task or several (adaptive batching across tasks):
+    /// queued tasks of the same model and step count, text-to-image, join the oldest one's UNet calls up to this many
+    /// images. 1 runs each task alone. A task with more images than this still runs, alone.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "Worker:MaxBatchSize must be between 1 and 64.")]
+    public int MaxBatchSize { get; set; } = 8;
+
+    /// <summary>
+    /// The longest a worker with a free slot waits for more tasks to join a batch. The wait adapts to the traffic: none when
+    /// tasks arrive further apart than this, none while a full batch is already queued; up to this while they stream in.
+    /// </summary>
+    [Range(0, 10_000, ErrorMessage = "Worker:MaxBatchDelayMs must be between 0 and 10000.")]
+    public int MaxBatchDelayMs { get; set; } = 20;
+
     /// <summary>Provider failures in a row (5xx, unreachable, 429, timeout) that open a model's circuit.</summary>
     [Range(1, 1000, ErrorMessage = "Worker:CircuitFailures must be between 1 and 1000.")]
     public int CircuitFailures { get; set; } = 5;

@@ -63,9 +63,9 @@ double bareClaimRate;
     await using var connection = new NpgsqlConnection(connectionString);
     await connection.OpenAsync();
     // The provider's statement with its {n} placeholders as PostgreSQL's positional parameters.
-    await using var claim = new NpgsqlCommand(string.Format(PostgresDatabaseProvider.ClaimSql, "$1", "$2", "$3", "$4", "$5"), connection)
+    await using var claim = new NpgsqlCommand(string.Format(PostgresDatabaseProvider.ClaimSql, "$1", "$2", "$3", "$4", "$5", "$6", "$7"), connection)
     {
-        Parameters = { new() { Value = "bench-bare" }, new() { Value = DateTime.UtcNow.AddHours(1) }, new() { Value = DateTime.UtcNow }, new() { Value = true }, new() { Value = Array.Empty<string>() } },
+        Parameters = { new() { Value = "bench-bare" }, new() { Value = DateTime.UtcNow.AddHours(1) }, new() { Value = DateTime.UtcNow }, new() { Value = true }, new() { Value = Array.Empty<string>() }, new() { Value = 1 }, new() { Value = Array.Empty<string>() } },
     };
     await claim.PrepareAsync();
     var claimed = 0;

@@ -39,36 +39,52 @@ public sealed class PostgresDatabaseProvider(DatabaseOptions options, ILogger<Po
     public async Task<IAsyncDisposable> LockAsync(ClusterLock which, CancellationToken cancellationToken) =>
         await PostgresAdvisoryLock.AcquireAsync(ConnectionString, which, logger, cancellationToken);
 
-    public async Task<GenerationTask?> ClaimNextTaskAsync(BananaLabDbContext db, string workerName, DateTime now, DateTime leaseUntil,
-        IReadOnlyList<string>? modelIds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GenerationTask>> ClaimNextTasksAsync(BananaLabDbContext db, string workerName, DateTime now,
+        DateTime leaseUntil, IReadOnlyList<string>? modelIds, BatchClaim batch, CancellationToken cancellationToken)
     {
-        // One round trip that claims and returns the row. The statement is a constant (EF Core turns
+        // One round trip that claims and returns the rows. The statement is a constant (EF Core turns
         // its {n} into parameters), so that tools/bench-scaleout can also time exactly this statement bare.
+        var batchable = batch.MaxImages > 1 ? batch.BatchableModels as string[] ?? batch.BatchableModels.ToArray() : [];
         var claimed = await db.Tasks.FromSqlRaw(ClaimSql, workerName, leaseUntil, now, modelIds is null,
-                modelIds as string[] ?? modelIds?.ToArray() ?? [])
+                modelIds as string[] ?? modelIds?.ToArray() ?? [], batch.MaxImages, batchable)
             .AsNoTracking().ToListAsync(cancellationToken);
-        return claimed.Count == 0 ? null : claimed[0];
+        return claimed.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id).ToList();
     }
 
     /// <summary>
-    /// The claim: {0} worker name, {1} lease end, {2} now, {3} any model, {4} the models served;
-    /// returns the claimed task's row (its id first), or no row. SKIP LOCKED: a row another worker is
-    /// claiming right now is passed over instead of waited for, so N workers claim N different tasks
-    /// in parallel. The outer "Status" = 0 re-check makes the update a no-op if the row changed
-    /// between the lock and the update. The subquery reads the head of the partial index of queued
-    /// tasks (IX_Tasks_Claimable).
+    /// The claim: {0} worker name, {1} lease end, {2} now, {3} any model, {4} the models served, {5} the most images one
+    /// claim takes, {6} the models whose tasks may share a run (<see cref="BatchClaim"/>); returns the claimed tasks' rows
+    /// (the id first), or no row. "head" is the oldest claimable task, "joiners" the younger ones that may share its run,
+    /// oldest first, each with the images taken up to and including it. SKIP LOCKED: a row another worker is claiming
+    /// right now is passed over instead of waited for, so N workers claim N different tasks in parallel. The outer
+    /// "Status" = 0 re-check makes the update a no-op for a row that changed between the lock and the update. The
+    /// subqueries read the head of the partial index of queued tasks (IX_Tasks_Claimable).
     /// </summary>
     public const string ClaimSql = """
-        UPDATE "Tasks"
-        SET "Status" = 1, "WorkerName" = {0}, "LeaseExpiresAt" = {1},
-            "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {2})
-        WHERE "Status" = 0 AND "Id" = (
-            SELECT "Id" FROM "Tasks"
+        WITH "head" AS (
+            SELECT "Id", "ModelId", "Steps", "Guidance", "ImageCount", "ReferenceImagePath" FROM "Tasks"
             WHERE "Status" = 0 AND ("NotBefore" IS NULL OR "NotBefore" <= {2})
               AND ({3} OR "ModelId" = ANY({4}))
             ORDER BY "CreatedAt", "Id"
             LIMIT 1
-            FOR UPDATE SKIP LOCKED)
+            FOR UPDATE SKIP LOCKED),
+        "candidates" AS (
+            SELECT t."Id", t."ImageCount", t."CreatedAt" FROM "Tasks" AS t, "head" AS h
+            WHERE t."Status" = 0 AND t."Id" <> h."Id" AND (t."NotBefore" IS NULL OR t."NotBefore" <= {2})
+              AND h."ModelId" = ANY({6})
+              AND t."ModelId" = h."ModelId" AND t."Steps" = h."Steps" AND (t."Guidance" > 1.0) = (h."Guidance" > 1.0)
+              AND t."ReferenceImagePath" IS NULL AND h."ReferenceImagePath" IS NULL
+            ORDER BY t."CreatedAt", t."Id"
+            LIMIT {5}
+            FOR UPDATE OF t SKIP LOCKED),
+        "joiners" AS (
+            SELECT "Id", (SELECT "ImageCount" FROM "head") + SUM("ImageCount") OVER (ORDER BY "CreatedAt", "Id") AS "Images"
+            FROM "candidates")
+        UPDATE "Tasks"
+        SET "Status" = 1, "WorkerName" = {0}, "LeaseExpiresAt" = {1},
+            "Attempts" = "Attempts" + 1, "StartedAt" = COALESCE("StartedAt", {2})
+        WHERE "Status" = 0 AND ("Id" IN (SELECT "Id" FROM "head")
+            OR "Id" IN (SELECT "Id" FROM "joiners" WHERE "Images" <= {5}))
         RETURNING *
         """;
 

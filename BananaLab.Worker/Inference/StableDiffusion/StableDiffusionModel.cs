@@ -37,6 +37,7 @@ public sealed class StableDiffusionModel : IDisposable
         _vaeDecoder = new LazyGraph(() => Open("vae_decoder/model.onnx"));
         _vaeEncoder = new LazyGraph(() => Open("vae_encoder/model.onnx"));
         _promptTokenLimit = new Lazy<int?>(ReadPromptTokenLimit);
+        _hasDynamicBatch = new Lazy<bool>(ReadHasDynamicBatch);
 
         OnnxModel Open(string relative) => sessions.Open(Path.Combine(folder, relative), $"{DisplayFolder}/{relative}");
     }
@@ -68,7 +69,23 @@ public sealed class StableDiffusionModel : IDisposable
     public OnnxModel VaeDecoder => _vaeDecoder.Value;
     public OnnxModel VaeEncoder => _vaeEncoder.Value;
 
-    private int? ReadPromptTokenLimit()
+    /// <summary>
+    /// Whether the UNet's batch axis is open, so that the rows of several tasks can share its calls; false for a graph
+    /// exported with a fixed batch. Read from the file's input shapes, without loading its weights.
+    /// </summary>
+    public bool HasDynamicBatch => _hasDynamicBatch.Value;
+
+    private readonly Lazy<bool> _hasDynamicBatch;
+
+    private bool ReadHasDynamicBatch()
+    {
+        // The pipeline's rule (UnetPorts): the input named sample, else the first.
+        var inputs = ReadUnetInputs();
+        var sample = inputs.TryGetValue("sample", out var named) ? named : inputs.Values.FirstOrDefault();
+        return sample is { Length: > 0 } && sample[0] <= 0;
+    }
+
+    private IReadOnlyDictionary<string, long[]> ReadUnetInputs()
     {
         const string unet = "unet/model.onnx";
         var path = Path.Combine(Folder, unet);
@@ -82,6 +99,12 @@ public sealed class StableDiffusionModel : IDisposable
         {
             throw new GenerationException(GenerationErrors.ModelUnavailable, $"{DisplayFolder}/{unet} is corrupt or unreadable: {e.Message}", false, e);
         }
+        return inputs;
+    }
+
+    private int? ReadPromptTokenLimit()
+    {
+        var inputs = ReadUnetInputs();
         // The pipeline's rule (NoisePredictor): the input named encoder_hidden_states, else the third.
         var context = inputs.TryGetValue("encoder_hidden_states", out var named) ? named : inputs.Values.ElementAtOrDefault(2);
         if (context is not { Length: > 1 } || context[1] <= 0) return null;

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Images;
 using BananaLab.Worker.Inference.Imaging;
@@ -14,59 +15,219 @@ namespace BananaLab.Worker.Inference.StableDiffusion;
 /// Text-to-image and image-to-image with classifier-free guidance over a <see cref="StableDiffusionModel"/>: denoise
 /// at the model's native size, then decode each image and hand it to the worker's finishing step
 /// (<see cref="IGenerationOutput.Finish"/>), which frames, enlarges and encodes it. Progress: each denoising step here,
-/// then per image the finishing step's upscaling (which includes the decode) and encoding phases.
+/// then per image the finishing step's upscaling (which includes the decode) and encoding phases. Several requests can
+/// share the UNet calls (<see cref="GenerateBatch"/>); a request alone is a run of one member, through the same code.
 /// </summary>
 public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, ILogger logger)
 {
+    /// <summary>Runs one request; throws its failure (<see cref="OperationCanceledException"/> when canceled).</summary>
     public GenerationResult Generate(GenerationRequest request, IGenerationProgress progress, IGenerationOutput output,
         CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var model = models.Get(request.Model);
-        var latents = Denoise(model, request, progress, cancellationToken);
-
-        var images = new List<GeneratedImage>(request.ImageCount);
-        for (var i = 0; i < request.ImageCount; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var image = i;
-            images.Add(output.Finish(i, () => Decode(model, latents, image), cancellationToken));
-        }
-        return new GenerationResult(images);
+        GenerationResult? result = null;
+        Exception? failure = null;
+        Run([new BatchMember(request, progress, output, cancellationToken)], (_, r, e) => (result, failure) = (r, e));
+        if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+        return result!;
     }
 
     /// <summary>
-    /// The denoised latents of all images, in the stages of a diffusers pipeline: prepare latents, encode the prompts, then
-    /// per step one batched UNet call for every row (<see cref="NoisePredictor"/>, its buffers allocated once), the guidance
-    /// step and the scheduler step.
+    /// Runs requests of one model with the same step count together, on the calling thread: per denoising step one UNet
+    /// call for the rows of every member at that step (members whose prompts encode to different context lengths, or that
+    /// differ in guidance or starting step, are grouped into calls of their own). A member whose token fires leaves
+    /// before the next step; a member that fails fails alone. <paramref name="complete"/> gets each member's index and
+    /// its result or failure as soon as it is known. Each member's images are byte-identical to its run alone: its noise
+    /// comes from its own seeds, its prompts are encoded by themselves, and every operation of the graph is per row.
     /// </summary>
-    internal LatentBatch Denoise(StableDiffusionModel model, GenerationRequest request, IGenerationProgress? progress,
-        CancellationToken cancellationToken)
+    public void Run(IReadOnlyList<BatchMember> members, Action<int, GenerationResult?, Exception?> complete)
     {
+        var done = new bool[members.Count];
+        void Complete(int index, GenerationResult? result, Exception? failure)
+        {
+            if (done[index]) return;
+            done[index] = true;
+            complete(index, result, failure);
+        }
+        void Fail(int index, Exception failure) =>
+            Complete(index, null, failure is OperationCanceledException && members[index].CancellationToken.IsCancellationRequested
+                ? new OperationCanceledException(members[index].CancellationToken) : failure);
+
+        if (members.Select(m => (m.Request.Model.Id, m.Request.Steps)).Distinct().Count() > 1)
+            throw new ArgumentException("The members of a shared run have one model and one step count.", nameof(members));
+        var prepared = new List<MemberRun>();
+        StableDiffusionModel? model = null;
+        for (var i = 0; i < members.Count; i++)
+        {
+            try
+            {
+                members[i].CancellationToken.ThrowIfCancellationRequested();
+                model ??= models.Get(members[i].Request.Model);
+                prepared.Add(Prepare(model, i, members[i]));
+            }
+            catch (Exception e)
+            {
+                Fail(i, e);
+            }
+        }
+        if (model is null) return;
+
+        Denoise(model, prepared, Fail);
+        foreach (var run in prepared.Where(r => !done[r.Index]))
+        {
+            try
+            {
+                var request = run.Member.Request;
+                var images = new List<GeneratedImage>(request.ImageCount);
+                for (var i = 0; i < request.ImageCount; i++)
+                {
+                    run.Member.CancellationToken.ThrowIfCancellationRequested();
+                    var image = i;
+                    images.Add(run.Member.Output.Finish(i, () => Decode(model, run.Latents, image), run.Member.CancellationToken));
+                }
+                Complete(run.Index, new GenerationResult(images), null);
+            }
+            catch (Exception e)
+            {
+                Fail(run.Index, e);
+            }
+        }
+    }
+
+    /// <summary>One member of a run, ready to denoise: its scheduler, latents, random sources and encoded prompts.</summary>
+    private sealed class MemberRun(int index, BatchMember member, DiffusionScheduler scheduler, LatentBatch latents, int start,
+        NoiseRandom[] randoms, LatentInpainting? inpainting, TextContext? text)
+    {
+        public int Index { get; } = index;
+        public BatchMember Member { get; } = member;
+        public DiffusionScheduler Scheduler { get; } = scheduler;
+        public LatentBatch Latents { get; } = latents;
+        public int Start { get; } = start;
+        public NoiseRandom[] Randoms { get; } = randoms;
+        public LatentInpainting? Inpainting { get; } = inpainting;
+        /// <summary>The encoded prompts; null when no step is left to run (image-to-image at strength 0).</summary>
+        public TextContext? Text { get; } = text;
+        /// <summary>This member's noise prediction of a step, its rows laid out as a run of its own ([uncond × N; cond × N]).</summary>
+        public float[] Prediction { get; } = new float[(text is { Guided: true } ? 2 : 1) * latents.Data.Length];
+        public float[] Fresh { get; } = new float[latents.ImageSize];
+        /// <summary>Which of this member's rows share a call: guidance, starting step and context length decide.</summary>
+        public (bool Guided, int Start, int ContextLength) CallKey => (Text?.Guided ?? false, Start, Text?.Length ?? 0);
+    }
+
+    private MemberRun Prepare(StableDiffusionModel model, int index, BatchMember member)
+    {
+        var request = member.Request;
         var scheduler = SchedulerFactory.Create(model.Scheduler, request.Model.Scheduler, Math.Max(1, request.Steps));
-        var guided = request.Guidance > 1.0;
         var unet = new UnetPorts(model.Unet);
         var (latents, start, randoms, known) = PrepareLatents(model, request, scheduler, unet.Sample);
-        var total = scheduler.Steps - start;
-        if (total == 0) return latents;
         var inpainting = request.MaskImagePath is { } maskPath && known is not null
             ? new LatentInpainting(known, InpaintMask.Weights(maskPath, latents.Width, latents.Height, request.ReferenceFit))
             : null;
+        var text = start < scheduler.Steps ? EncodePrompts(model, request, unet.Context, request.Guidance > 1.0, member.CancellationToken) : null;
+        return new MemberRun(index, member, scheduler, latents, start, randoms, inpainting, text);
+    }
 
-        var context = EncodePrompts(model, request, unet.Context, guided, cancellationToken);
-        using var predictor = new NoisePredictor(model.Unet, unet, latents, context, cancellationToken);
-        var fresh = new float[latents.ImageSize];
-        for (var step = start; step < scheduler.Steps; step++)
+    /// <summary>
+    /// Denoises every member's latents in place, in the stages of a diffusers pipeline: per step one batched UNet call per
+    /// group of members at that step (<see cref="NoisePredictor"/>, its buffers allocated once per membership), then each
+    /// member's guidance step and scheduler step. A member that is canceled or fails is handed to <paramref name="fail"/>
+    /// and leaves; the calls are rebuilt for those left.
+    /// </summary>
+    private static void Denoise(StableDiffusionModel model, List<MemberRun> members, Action<int, Exception> fail)
+    {
+        if (members.Count == 0) return;
+        var steps = members[0].Scheduler.Steps;
+        var unet = new UnetPorts(model.Unet);
+        var left = new HashSet<MemberRun>();
+        var calls = new List<SharedCall>();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var prediction = predictor.Predict(latents, scheduler.Timesteps[step], scheduler.ModelInputScale(step));
-            if (guided) GuidanceStep(prediction, latents.Count, latents.ImageSize, (float)request.Guidance);
-            SchedulerStep(latents, prediction, guided, scheduler.Coefficients(step), randoms, fresh);
-            inpainting?.KeepUnmasked(latents, step + 1 < scheduler.Steps ? scheduler.NoiseLevel(step + 1) : (1.0, 0.0));
-            progress?.Report(new GenerationProgress(step - start + 1, total,
-                LatentPreview.Render(latents.Image(0), latents.Channels, latents.Height, latents.Width, model.PreviewMap, model.DownsampleFactor)));
+            for (var step = 0; step < steps; step++)
+            {
+                foreach (var member in members.Where(m => !left.Contains(m) && m.Member.CancellationToken.IsCancellationRequested))
+                {
+                    left.Add(member);
+                    fail(member.Index, new OperationCanceledException(member.Member.CancellationToken));
+                }
+                var active = members.Where(m => !left.Contains(m) && m.Text is not null && m.Start <= step).ToList();
+                if (!calls.SelectMany(c => c.Members).SequenceEqual(active))
+                {
+                    foreach (var call in calls) call.Dispose();
+                    calls = active.GroupBy(m => m.CallKey).Select(g => new SharedCall(model, unet, g.ToList())).ToList();
+                }
+                foreach (var call in calls)
+                {
+                    try
+                    {
+                        call.Step(model, step);
+                    }
+                    catch (Exception e)
+                    {
+                        foreach (var member in call.Members.Where(left.Add)) fail(member.Index, e);
+                    }
+                }
+            }
         }
-        return latents;
+        finally
+        {
+            foreach (var call in calls) call.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The UNet call that some members share at each step: their latents side by side ([uncond × N; cond × N] over all their
+    /// images), their encoded prompts likewise. With one member the call is stopped mid-run by its token; with several, a
+    /// canceled member leaves at the next step so that the others are not disturbed.
+    /// </summary>
+    private sealed class SharedCall : IDisposable
+    {
+        private readonly LatentBatch _latents;
+        private readonly NoisePredictor _predictor;
+
+        public SharedCall(StableDiffusionModel model, UnetPorts unet, List<MemberRun> members)
+        {
+            Members = members;
+            var first = members[0].Latents;
+            _latents = new LatentBatch(members.Sum(m => m.Latents.Count), first.Channels, first.Height, first.Width);
+            var text = TextContext.Concat(members.Select(m => m.Text!).ToList());
+            _predictor = new NoisePredictor(model.Unet, unet, _latents, text,
+                members.Count == 1 ? members[0].Member.CancellationToken : CancellationToken.None);
+        }
+
+        public List<MemberRun> Members { get; }
+
+        public void Step(StableDiffusionModel model, int step)
+        {
+            var offset = 0;
+            foreach (var member in Members)
+            {
+                member.Latents.Data.CopyTo(_latents.Data, offset);
+                offset += member.Latents.Data.Length;
+            }
+            var scheduler = Members[0].Scheduler;
+            var prediction = _predictor.Predict(_latents, scheduler.Timesteps[step], scheduler.ModelInputScale(step));
+            var imageSize = _latents.ImageSize;
+            var firstImage = 0;
+            foreach (var member in Members)
+            {
+                var (latents, count) = (member.Latents, member.Latents.Count);
+                var guided = member.Text!.Guided;
+                var conditioned = guided ? _latents.Count : 0;
+                prediction.AsSpan((conditioned + firstImage) * imageSize, count * imageSize).CopyTo(member.Prediction.AsSpan(guided ? count * imageSize : 0));
+                if (guided)
+                {
+                    prediction.AsSpan(firstImage * imageSize, count * imageSize).CopyTo(member.Prediction);
+                    GuidanceStep(member.Prediction, count, imageSize, (float)member.Member.Request.Guidance);
+                }
+                firstImage += count;
+                var schedule = member.Scheduler;
+                SchedulerStep(latents, member.Prediction, guided, schedule.Coefficients(step), member.Randoms, member.Fresh);
+                member.Inpainting?.KeepUnmasked(latents, step + 1 < schedule.Steps ? schedule.NoiseLevel(step + 1) : (1.0, 0.0));
+                member.Member.Progress.Report(new GenerationProgress(step - member.Start + 1, schedule.Steps - member.Start,
+                    LatentPreview.Render(latents.Image(0), latents.Channels, latents.Height, latents.Width, model.PreviewMap, model.DownsampleFactor)));
+            }
+        }
+
+        public void Dispose() => _predictor.Dispose();
     }
 
     /// <summary>
@@ -314,22 +475,43 @@ internal sealed class LatentBatch(int count, int channels, int height, int width
     public Span<float> Image(int index) => Data.AsSpan(index * ImageSize, ImageSize);
 }
 
-/// <summary>Encoded prompts, laid out per UNet row: rows [0, N) unconditional, [N, 2N) conditional; without guidance, conditional rows only.</summary>
-internal sealed class TextContext(float[] conditioned, float[]? unconditioned, int count, int length)
+/// <summary>
+/// Encoded prompts, laid out per UNet row: rows [0, N) unconditional, [N, 2N) conditional; without guidance, conditional
+/// rows only. Several members' contexts side by side (<see cref="Concat"/>) keep that layout over all their images.
+/// </summary>
+internal sealed class TextContext
 {
-    public int Length { get; } = length;
-    public int Width { get; } = conditioned.Length / length;
+    /// <summary>The encoded prompt each row reads (rows share arrays: every image of a request has the same prompt).</summary>
+    private readonly float[][] _rows;
+
+    public TextContext(float[] conditioned, float[]? unconditioned, int count, int length)
+        : this([.. Enumerable.Repeat(unconditioned, unconditioned is null ? 0 : count).Select(r => r!), .. Enumerable.Repeat(conditioned, count)],
+            length, conditioned.Length / length, unconditioned is not null)
+    {
+    }
+
+    private TextContext(float[][] rows, int length, int width, bool guided) => (_rows, Length, Width, Guided) = (rows, length, width, guided);
+
+    public int Length { get; }
+    public int Width { get; }
     public int RowSize => Length * Width;
-    public bool Guided => unconditioned is not null;
+    public bool Guided { get; }
+
+    /// <summary>The contexts of several members with one context length and guidance, their images side by side.</summary>
+    public static TextContext Concat(IReadOnlyList<TextContext> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var (first, guided) = (parts[0], parts[0].Guided);
+        if (parts.Any(p => p.Length != first.Length || p.Width != first.Width || p.Guided != guided))
+            throw new ArgumentException("Contexts that share a call have one length, width and guidance.", nameof(parts));
+        var half = (TextContext p) => guided ? p._rows.Length / 2 : 0;
+        var rows = guided ? parts.SelectMany(p => p._rows.Take(half(p))) : [];
+        return new TextContext([.. rows, .. parts.SelectMany(p => p._rows.Skip(half(p)))], first.Length, first.Width, guided);
+    }
 
     public void CopyRows(int first, int rowCount, float[] target)
     {
-        var rows = unconditioned is null ? count : 2 * count;
         for (var r = 0; r < rowCount; r++)
-        {
-            var row = Math.Min(first + r, rows - 1);
-            var source = unconditioned is not null && row < count ? unconditioned : conditioned;
-            source.AsSpan(0, RowSize).CopyTo(target.AsSpan(r * RowSize, RowSize));
-        }
+            _rows[Math.Min(first + r, _rows.Length - 1)].AsSpan(0, RowSize).CopyTo(target.AsSpan(r * RowSize, RowSize));
     }
 }

@@ -3,7 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using BananaLab.Core.Moderation;
 using BananaLab.Core.Reporting;
+using BananaLab.Core.Users;
 using BananaLab.Tests.Infrastructure;
+using BananaLab.Tests.Studio;
+using BananaLab.Web.Pages.Admin;
+using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace BananaLab.Tests.Moderation;
 
@@ -185,5 +189,48 @@ public sealed class ModerationReviewTests(NoWorkerFactory factory) : IClassFixtu
         Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
         Assert.Equal("'pending' is not a review state; use unreviewed, requested, wrong, correct.",
             (await badState.ReadJsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task The_moderation_pages_download_is_for_a_signed_in_admin_and_is_the_same_export()
+    {
+        var users = factory.Services.GetRequiredService<UserService>();
+        var admin = await users.CreateAsync($"{Guid.NewGuid():N}@example.test", "Admin", UserRole.Admin, "password123");
+        var member = await users.CreateAsync($"{Guid.NewGuid():N}@example.test", "Member", UserRole.User, "password123");
+
+        using var anonymous = Browser();
+        Assert.NotEqual(HttpStatusCode.OK, (await anonymous.GetAsync(ModerationReviewsDownload.Path)).StatusCode);
+        using var memberBrowser = await SignedInBrowserAsync(member.Email);
+        Assert.NotEqual(HttpStatusCode.OK, (await memberBrowser.GetAsync(ModerationReviewsDownload.Path)).StatusCode);
+
+        using var adminBrowser = await SignedInBrowserAsync(admin.Email);
+        var download = await adminBrowser.GetAsync(ModerationReviewsDownload.Path);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("moderation-reviews.tsv", download.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        using var api = Admin();
+        Assert.Equal(await api.GetStringAsync("/api/v1/admin/moderation/reviews.tsv"), await download.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_refused_comparison_carries_the_decision_to_ask_about()
+    {
+        var (_, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        var response = await client.PostAsJsonAsync("/api/v1/comparisons",
+            new { models = new[] { BananaLabFactory.TestModel, BananaLabFactory.TextOnlyModel }, prompt = "g.o.r.e for two models" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var decisionId = (await response.ReadJsonAsync()).GetProperty("decisionId").GetInt64();
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/v1/moderation/reviews", new { decisionId })).StatusCode);
+    }
+
+    private HttpClient Browser() => factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    private async Task<HttpClient> SignedInBrowserAsync(string email)
+    {
+        var browser = Browser();
+        var signedIn = await AccountTests.PostFormAsync(browser, "/account/login", "login",
+            new() { ["Form.Email"] = email, ["Form.Password"] = "password123" });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return browser;
     }
 }

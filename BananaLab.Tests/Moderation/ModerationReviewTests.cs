@@ -234,3 +234,28 @@ public sealed class ModerationReviewTests(NoWorkerFactory factory) : IClassFixtu
         return browser;
     }
 }
+
+/// <summary>The same loop on a real PostgreSQL server: its migration, the guarded update and the review-state filters.</summary>
+public sealed class PostgresModerationReviewTests(PostgresFactory factory) : IClassFixture<PostgresFactory>
+{
+    [Fact]
+    public async Task A_request_and_a_mark_work_on_postgres_and_the_export_labels_it()
+    {
+        var (user, key) = await factory.CreateUserAsync();
+        using var client = factory.CreateClient(key);
+        var blocked = await client.PostAsJsonAsync("/api/v1/tasks", new { model = BananaLabFactory.TestModel, prompt = "g.o.r.e in the garden" });
+        var decisionId = (await blocked.ReadJsonAsync()).GetProperty("decisionId").GetInt64();
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/v1/moderation/reviews", new { decisionId })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsJsonAsync("/api/v1/moderation/reviews", new { decisionId })).StatusCode);
+        var reports = factory.Services.GetRequiredService<AdminReports>();
+        Assert.Equal(1, (await reports.ModerationAsync(new ModerationLogQuery { UserEmail = user.Email, Review = ModerationReviewState.Requested }, default)).Total);
+
+        using var admin = factory.CreateClient(BananaLabFactory.AdminApiKey);
+        var mark = await admin.PutAsJsonAsync($"/api/v1/admin/moderation/decisions/{decisionId}/review", new { verdict = "should_have_passed" });
+        Assert.Equal(HttpStatusCode.OK, mark.StatusCode);
+
+        Assert.Equal(0, (await reports.ModerationAsync(new ModerationLogQuery { UserEmail = user.Email, Review = ModerationReviewState.Requested }, default)).Total);
+        Assert.Equal(1, (await reports.ModerationAsync(new ModerationLogQuery { UserEmail = user.Email, Review = ModerationReviewState.MarkedWrong }, default)).Total);
+        Assert.Contains("allow\tviolence\ten\tg.o.r.e in the garden\n", await admin.GetStringAsync("/api/v1/admin/moderation/reviews.tsv"));
+    }
+}

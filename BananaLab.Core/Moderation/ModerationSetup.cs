@@ -19,6 +19,7 @@ public static class ModerationSetup
         builder.Services.TryAddSingleton<IImageModerator, NoImageClassifier>();
         builder.Services.AddSingleton<ModerationTermsService>();
         builder.Services.AddSingleton<ModerationLog>();
+        builder.Services.AddSingleton<ModerationReviews>();
         return builder;
     }
 }

@@ -15,7 +15,7 @@ public sealed class PromptModerator : IPromptModerator
 {
     /// <summary>Broadcast topic: an admin changed a term, so every node rebuilds its rules.</summary>
     public const string TermsChangedTopic = "moderation:terms-changed";
-    private static readonly Lazy<IReadOnlyList<ModerationTermEntry>> BuiltIn = new(BuiltInTerms.Load);
+    private static readonly Lazy<IReadOnlyList<ModerationTermEntry>> BuiltIn = new(() => [.. BuiltInTerms.Load(), .. BuiltInTerms.LoadWordNet()]);
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile ModerationRuleSet? _rules;
     private DateTime _loadedAt;

@@ -55,7 +55,7 @@ public sealed class PromptClassifierTests(PromptClassifierTests.Shipped shipped,
             var text = vector.GetProperty("text").GetString()!;
             Assert.Equal(vector.GetProperty("normalized").GetString(), PromptFeatures.Normalize(text));
             var expected = vector.GetProperty("features").EnumerateArray().Select(p => (p[0].GetInt32(), p[1].GetInt32())).ToList();
-            Assert.Equal(expected, features.Sparse(text));
+            Assert.Equal(expected, features.Counts(text));
             var expectedProbabilities = vector.GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle()).ToList();
             var scores = shipped.Classifier.Classify(text).Scores;
             Assert.Equal(expectedProbabilities.Count, scores.Count);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BananaLab.Core.Moderation;
@@ -43,17 +42,18 @@ internal sealed record PromptClassifierSpec(
 /// <summary>A loaded model: its session, spec and feature extractor. Loading checks that they fit each other.</summary>
 internal sealed class PromptClassifierModel : IDisposable
 {
-    private PromptClassifierModel(InferenceSession session, PromptClassifierSpec spec, string inputName)
+    public const string IndicesInput = "indices";
+    public const string CountsInput = "counts";
+
+    private PromptClassifierModel(InferenceSession session, PromptClassifierSpec spec)
     {
         Session = session;
         Spec = spec;
-        InputName = inputName;
         Features = new PromptFeatures(spec.Features.Ngrams[0], spec.Features.Ngrams[1], spec.Features.Buckets);
     }
 
     public InferenceSession Session { get; }
     public PromptClassifierSpec Spec { get; }
-    public string InputName { get; }
     public PromptFeatures Features { get; }
 
     /// <summary>Loads the model and its spec; throws <see cref="InvalidDataException"/> saying what is wrong with which file.</summary>
@@ -82,21 +82,29 @@ internal sealed class PromptClassifierModel : IDisposable
         InferenceSession session;
         try
         {
-            session = new InferenceSession(modelPath, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
+            // One thread a call, no spinning: a 4 MB model gains nothing from a thread pool, and its spinning threads
+            // would only compete with requests and inference for the cores (ORT's "session.intra_op.allow_spinning").
+            var sessionOptions = new SessionOptions
+            {
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1, InterOpNumThreads = 1,
+            };
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            session = new InferenceSession(modelPath, sessionOptions);
         }
         catch (OnnxRuntimeException e)
         {
             throw new InvalidDataException($"{modelPath} is not a model ONNX Runtime can load: {e.Message}");
         }
-        var input = session.InputMetadata.First();
         var output = session.OutputMetadata.Values.First();
-        if (input.Value.Dimensions[^1] != spec.Features.Buckets || output.Dimensions[^1] != spec.Categories.Count)
+        if (!session.InputMetadata.ContainsKey(IndicesInput) || !session.InputMetadata.ContainsKey(CountsInput)
+            || output.Dimensions[^1] != spec.Categories.Count)
         {
+            var inputs = string.Join(", ", session.InputMetadata.Keys);
             session.Dispose();
-            throw new InvalidDataException($"{modelPath} takes {input.Value.Dimensions[^1]} features and gives {output.Dimensions[^1]} scores; " +
-                                           $"its spec says {spec.Features.Buckets} and {spec.Categories.Count}");
+            throw new InvalidDataException($"{modelPath} takes ({inputs}) and gives {output.Dimensions[^1]} scores; a prompt classifier " +
+                                           $"takes ({IndicesInput}, {CountsInput}) and gives one score per category of its spec ({spec.Categories.Count})");
         }
-        return new PromptClassifierModel(session, spec, input.Key);
+        return new PromptClassifierModel(session, spec);
     }
 
     public void Dispose() => Session.Dispose();
@@ -134,8 +142,8 @@ public sealed class PromptClassifierOptionsValidator(IHostEnvironment environmen
 }
 
 /// <summary>
-/// Runs the prompt classifier in process with ONNX Runtime: features (<see cref="PromptFeatures"/>) into a
-/// [1, buckets] float tensor, one session created once and shared (InferenceSession.Run is thread-safe:
+/// Runs the prompt classifier in process with ONNX Runtime: features (<see cref="PromptFeatures"/>) in as the text's
+/// non-zero buckets (int64 [n]) and their counts (float [n]), one session created once and shared (InferenceSession.Run is thread-safe:
 /// https://onnxruntime.ai/docs/api/csharp/api/Microsoft.ML.OnnxRuntime.InferenceSession.html), probabilities out.
 /// Without a model file it is not loaded and scores nothing.
 /// </summary>
@@ -168,25 +176,23 @@ public sealed class OnnxPromptClassifier : IPromptClassifier, IDisposable
     {
         ArgumentNullException.ThrowIfNull(text);
         if (_model is null) return PromptClassification.None;
-        var buckets = _model.Features.Buckets;
-        var buffer = ArrayPool<float>.Shared.Rent(buckets);
-        try
+        var counts = _model.Features.Counts(text);
+        var indices = new DenseTensor<long>([counts.Count]);
+        var values = new DenseTensor<float>([counts.Count]);
+        for (var i = 0; i < counts.Count; i++)
         {
-            Array.Clear(buffer, 0, buckets);
-            _model.Features.Count(text, buffer.AsSpan(0, buckets));
-            var tensor = new DenseTensor<float>(buffer.AsMemory(0, buckets), [1, buckets]);
-            using var results = _model.Session.Run([NamedOnnxValue.CreateFromTensor(_model.InputName, tensor)]);
-            var probabilities = results[0].AsTensor<float>();
-            var categories = _model.Spec.Categories;
-            var scores = new CategoryScore[categories.Count];
-            for (var i = 0; i < scores.Length; i++)
-                scores[i] = new CategoryScore(categories[i], probabilities[0, i], Thresholds[categories[i]]);
-            return new PromptClassification(scores);
+            indices[i] = counts[i].Bucket;
+            values[i] = counts[i].Count;
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
+        using var results = _model.Session.Run([
+            NamedOnnxValue.CreateFromTensor(PromptClassifierModel.IndicesInput, indices),
+            NamedOnnxValue.CreateFromTensor(PromptClassifierModel.CountsInput, values)]);
+        var probabilities = results[0].AsTensor<float>();
+        var categories = _model.Spec.Categories;
+        var scores = new CategoryScore[categories.Count];
+        for (var i = 0; i < scores.Length; i++)
+            scores[i] = new CategoryScore(categories[i], probabilities[0, i], Thresholds[categories[i]]);
+        return new PromptClassification(scores);
     }
 
     public void Dispose() => _model?.Dispose();

@@ -45,40 +45,37 @@ public sealed class PromptFeatures(int ngramMin, int ngramMax, int buckets)
         return builder.ToString();
     }
 
-    /// <summary>Adds the text's n-gram counts to <paramref name="counts"/> (length <see cref="Buckets"/>).</summary>
-    public void Count(string text, Span<float> counts)
+    /// <summary>The text's non-zero buckets and their n-gram counts, by bucket (the model's inputs; what test_vectors.json lists).</summary>
+    public IReadOnlyList<(int Bucket, int Count)> Counts(string text)
     {
-        if (counts.Length != Buckets) throw new ArgumentException($"counts needs {Buckets} buckets, not {counts.Length}.", nameof(counts));
         var padded = " " + Normalize(text) + " ";
-        Span<byte> utf8 = stackalloc byte[4];
-        var points = new List<(int Start, int Length)>(padded.Length);
-        var bytes = new List<byte>(padded.Length * 2);
-        foreach (var rune in padded.EnumerateRunes())
-        {
-            var length = rune.EncodeToUtf8(utf8);
-            points.Add((bytes.Count, length));
-            for (var i = 0; i < length; i++) bytes.Add(utf8[i]);
-        }
+        var bytes = Encoding.UTF8.GetBytes(padded);
+        // Where each code point's bytes start, and one past the last.
+        var starts = new List<int>(padded.Length + 1);
+        for (var i = 0; i < bytes.Length; i++)
+            if ((bytes[i] & 0xC0) != 0x80) starts.Add(i);
+        var points = starts.Count;
+        starts.Add(bytes.Length);
+
+        var buckets = new List<int>(points * (NgramMax - NgramMin + 1));
         for (var n = NgramMin; n <= NgramMax; n++)
-            for (var start = 0; start + n <= points.Count; start++)
+            for (var start = 0; start + n <= points; start++)
             {
                 var hash = FnvOffset;
-                var end = points[start + n - 1].Start + points[start + n - 1].Length;
-                for (var b = points[start].Start; b < end; b++)
+                for (var b = starts[start]; b < starts[start + n]; b++)
                     hash = unchecked((hash ^ bytes[b]) * FnvPrime);
-                counts[(int)(hash % (uint)Buckets)] += 1;
+                buckets.Add((int)(hash % (uint)Buckets));
             }
-    }
-
-    /// <summary>The text's non-zero buckets and their counts, by bucket (what test_vectors.json lists).</summary>
-    public IReadOnlyList<(int Bucket, int Count)> Sparse(string text)
-    {
-        var counts = new float[Buckets];
-        Count(text, counts);
-        var result = new List<(int, int)>();
-        for (var i = 0; i < counts.Length; i++)
-            if (counts[i] != 0) result.Add((i, (int)counts[i]));
-        return result;
+        buckets.Sort();
+        var counts = new List<(int, int)>(buckets.Count);
+        for (var i = 0; i < buckets.Count;)
+        {
+            var j = i;
+            while (j < buckets.Count && buckets[j] == buckets[i]) j++;
+            counts.Add((buckets[i], j - i));
+            i = j;
+        }
+        return counts;
     }
 
     private static string WellFormed(string text)

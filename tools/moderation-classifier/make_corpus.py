@@ -9,6 +9,7 @@ Deterministic: the same lexicon gives the same files. Run: /usr/bin/python3 tool
 import hashlib
 import os
 import random
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +22,8 @@ BLOCK = ["sexual", "minors_sexual", "violence", "hate", "self_harm", "illegal"]
 BENIGN = ["medical", "art", "news", "history", "cooking", "sport", "gaming", "idiom", "everyday", "children_benign"]
 VALIDATION_PERCENT = 15
 OBFUSCATE_RATE = 0.12
-FILLER_SLOT = {"violence": "v", "illegal": "d", "hate": "h", "self_harm": "m"}
+COMPOSED = ("violence", "illegal", "hate", "self_harm")
+SLOT = re.compile(r"\{([a-z])\}")
 
 HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
 LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
@@ -128,11 +130,14 @@ class Generator:
             i = rng.randrange(len(lex[acts]))
             subject_template, subject = self.child() if category in ("minors_sexual", "children_benign") else self.adult()
             return (lang, acts, i, subject_template), self.subject_phrase(subject, lex[acts][i])
-        if category in FILLER_SLOT and rng.random() < 0.5:
-            slot = FILLER_SLOT[category]
-            frame, filler = rng.randrange(len(self.compose[category])), rng.randrange(len(self.compose[slot]))
-            core = self.compose[category][frame].replace("{" + slot + "}", self.compose[slot][filler])
-            return (lang, category, "compose", frame, filler), self.fill(core)
+        if category in COMPOSED and rng.random() < 0.55:
+            frame = rng.randrange(len(self.compose[category]))
+            core, key = self.compose[category][frame], [lang, category, "compose", frame]
+            for slot in sorted(set(SLOT.findall(core)) & set(self.compose)):
+                filler = rng.randrange(len(self.compose[slot]))
+                core = core.replace("{" + slot + "}", self.compose[slot][filler])
+                key.append(filler)
+            return tuple(key), self.fill(core)
         i = rng.randrange(len(lex[category]))
         return (lang, category, i), self.fill(lex[category][i])
 
@@ -145,7 +150,7 @@ def generate():
         scale = 1.5 if lang == "en" else 1.0
         for category in BLOCK + BENIGN:
             label = "block" if category in BLOCK else "allow"
-            target = int((90 if category in FILLER_SLOT else 70 if label == "block" else 45) * scale)
+            target = int((100 if category in COMPOSED else 70 if label == "block" else 45) * scale)
             made, attempts = 0, 0
             while made < target and attempts < target * 30:
                 attempts += 1

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Trains the prompt classifier: hashed character n-grams (features.py) -> L2 normalisation -> linear -> ReLU -> linear ->
-one sigmoid per block category. Reads corpus.tsv (+ any extra labelled TSVs, same format) for training and
+one sigmoid per block category (the shipped graph takes the non-zero buckets and their counts). Reads corpus.tsv (+ any extra labelled TSVs, same format) for training and
 validation.tsv for thresholds and figures; writes models/moderation/prompt-classifier.onnx, its JSON spec and
 tools/moderation-classifier/test_vectors.json. Deterministic: fixed seeds, one thread.
 
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MODEL_DIR = os.path.join(ROOT, "models", "moderation")
 CATEGORIES = ["sexual", "minors_sexual", "violence", "hate", "self_harm", "illegal"]
-HIDDEN, EPOCHS, BATCH, LR, SEED = 32, 8, 32, 3e-3, 1130
+HIDDEN, EPOCHS, BATCH, LR, SEED = 32, 12, 32, 3e-3, 1130
 ALLOW_FP_BUDGET = 0.002  # per category: at most this share of validation allow rows may reach its threshold
 THRESHOLD_FLOOR = 0.5
 OPSET = 17
@@ -87,18 +87,19 @@ class Trainable(nn.Module):
 
 
 class Exported(nn.Module):
-    """The shipped graph: counts [batch, BUCKETS] -> probabilities [batch, categories]."""
+    """The shipped graph: one text's non-zero buckets (indices [n] int64) and their counts ([n] float32) ->
+    probabilities [1, categories]. A gather of n rows instead of a [buckets x hidden] product: tens of microseconds."""
 
     def __init__(self, trained):
         super().__init__()
-        self.first = nn.Linear(fx.BUCKETS, HIDDEN)
-        self.first.weight.data = trained.embed.weight.data.t().contiguous()
-        self.first.bias.data = trained.bias.data.clone()
+        self.rows = nn.Parameter(trained.embed.weight.data.clone())
+        self.bias = nn.Parameter(trained.bias.data.clone())
         self.out = trained.out
 
-    def forward(self, counts):
-        norm = torch.sqrt(torch.sum(counts * counts, dim=1, keepdim=True)).clamp(min=1e-12)
-        return torch.sigmoid(self.out(torch.relu(self.first(counts / norm))))
+    def forward(self, indices, counts):
+        weights = counts / torch.sqrt(torch.sum(counts * counts)).clamp(min=1e-12)
+        hidden = torch.relu(torch.sum(self.rows[indices] * weights.unsqueeze(1), dim=0, keepdim=True) + self.bias)
+        return torch.sigmoid(self.out(hidden))
 
 
 def train(rows):
@@ -216,13 +217,14 @@ def main(extra_paths):
     exported = Exported(model).eval()
     os.makedirs(MODEL_DIR, exist_ok=True)
     onnx_path = os.path.join(MODEL_DIR, "prompt-classifier.onnx")
-    torch.onnx.export(exported, torch.zeros(1, fx.BUCKETS), onnx_path, input_names=["features"], output_names=["probabilities"],
-                      dynamic_axes={"features": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=OPSET)
+    example = (torch.tensor([1, 2, 3], dtype=torch.long), torch.tensor([1.0, 2.0, 1.0]))
+    torch.onnx.export(exported, example, onnx_path, input_names=["indices", "counts"], output_names=["probabilities"],
+                      dynamic_axes={"indices": {0: "n"}, "counts": {0: "n"}}, opset_version=OPSET)
     spec = {
         "model": "prompt-classifier.onnx",
-        "input": {"name": "features", "shape": ["batch", fx.BUCKETS], "type": "float32",
-                  "meaning": "n-gram counts per bucket; the graph L2-normalises them"},
-        "output": {"name": "probabilities", "shape": ["batch", len(CATEGORIES)], "type": "float32"},
+        "inputs": [{"name": "indices", "shape": ["n"], "type": "int64", "meaning": "the text's non-zero buckets"},
+                   {"name": "counts", "shape": ["n"], "type": "float32", "meaning": "their n-gram counts; the graph L2-normalises them"}],
+        "output": {"name": "probabilities", "shape": [1, len(CATEGORIES)], "type": "float32"},
         "categories": CATEGORIES,
         "thresholds": thresholds,
         "features": {
@@ -245,10 +247,8 @@ def main(extra_paths):
         vectors = []
         for text in VECTOR_TEXTS:
             pairs = fx.features(text)
-            dense = torch.zeros(1, fx.BUCKETS)
-            for bucket, count in pairs:
-                dense[0, bucket] = count
-            probabilities = exported(dense)[0].tolist()
+            indices = torch.tensor([b for b, _ in pairs], dtype=torch.long)
+            probabilities = exported(indices, torch.tensor([float(c) for _, c in pairs]))[0].tolist()
             vectors.append({"text": text, "normalized": fx.normalize(text), "features": [[b, c] for b, c in pairs],
                             "probabilities": [round(p, 6) for p in probabilities]})
     with open(os.path.join(HERE, "test_vectors.json"), "w", encoding="utf-8") as f:

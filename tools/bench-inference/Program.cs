@@ -1,13 +1,15 @@
 // Benchmark of the banana-nano ONNX pipeline on this machine; prints a markdown table.
 //
 //   dotnet run -c Release --project tools/bench-inference -- [--models DIR] [--runs 5] [--steps 20]
-//       [--pytorch-ckpt /work/nano-run/diff_ckpt.pt] [--save DIR] [--only tiers] [--aspect 1:1]
+//       [--pytorch /usr/bin/python3] [--save DIR] [--only tiers|stages] [--aspect 1:1]
 //
 // Rows: the pipeline at 1K/2K/4K (denoise + decode + x4 super-resolution + encode), the pipeline's
 // native-resolution stage alone (64x64, no upscaling), the same ONNX graphs in a bare loop, and
-// optionally PyTorch eager (tools/bench-inference/pytorch_baseline.py). Medians of warm runs. `--only tiers` times just
+// optionally PyTorch eager (tools/bench-inference/pytorch_baseline.py, run by the given Python on the weights of the
+// committed ONNX files). Medians of warm runs. `--only tiers` times just
 // the 1K/2K/4K rows, the figures the model's description quotes; `--aspect W:H` sizes those rows as the product does for
-// that aspect ratio (without it: 1024x1024, 2048x1152, 4096x2304, the sizes of the earlier runs). The load average is printed before and after, since
+// that aspect ratio (without it: 1024x1024, 2048x1152, 4096x2304, the sizes of the earlier runs). `--only stages` times the
+// finishing step of each tier stage by stage (StageProfile.cs). The load average is printed before and after, since
 // a shared machine's other jobs show up in every figure.
 using System.Diagnostics;
 using System.Globalization;
@@ -56,6 +58,12 @@ double? peakWorkingSet = null, peakManaged = null;
 
 GenerationRequest Request(int width, int height, long seed) => new(Guid.NewGuid(), model, "red apple", null, width, height, 1, seed,
     steps, Guidance, OutputFormat.Png, null, 0);
+if (arguments.GetOptional("only") == "stages")
+{
+    await StageProfile.RunAsync(generator, width => Request(width.Width, width.Height, 1), tierSizes, runs, saveDir);
+    return 0;
+}
+
 if (!tiersOnly)
 {
     // The native stage and the bare loop alternate run by run, so background load hits both alike.
@@ -102,17 +110,19 @@ foreach (var (size, width, height) in tierSizes)
     rows.Add(($"pipeline {label}", Median(times), Median(cpuTimes).ToString("F1", CultureInfo.InvariantCulture)));
 }
 
-if (arguments.GetOptional("pytorch-ckpt") is { } checkpoint)
+if (arguments.GetOptional("pytorch") is { } python3)
 {
     var script = Path.Combine(root, "tools", "bench-inference", "pytorch_baseline.py");
-    var pythonArgs = $"{script} --ckpt {checkpoint} --steps {steps} --guidance {Guidance} --runs {runs} --threads {Environment.ProcessorCount}";
-    Console.Error.WriteLine($"running: /usr/bin/python3 {pythonArgs}");
-    var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", pythonArgs) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+    var pythonArgs = $"{script} --models {Path.Combine(modelsRoot, "banana-nano")} --steps {steps} --guidance {Guidance} --runs {runs} " +
+                     $"--threads {Environment.ProcessorCount}";
+    Console.Error.WriteLine($"running: {python3} {pythonArgs}");
+    var python = Process.Start(new ProcessStartInfo(python3, pythonArgs) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+    var errors = python.StandardError.ReadToEndAsync();
     var text = await python.StandardOutput.ReadToEndAsync();
     await python.WaitForExitAsync();
     var median = text.Split(' ', '\n').FirstOrDefault(t => t.StartsWith("median_ms=", StringComparison.Ordinal));
-    if (median is not null) rows.Add(("PyTorch eager 64x64 (sample.py NanoPipeline)", double.Parse(median[10..], CultureInfo.InvariantCulture), ""));
-    else Console.Error.WriteLine($"PyTorch baseline failed: {await python.StandardError.ReadToEndAsync()}");
+    if (median is not null) rows.Add(("PyTorch eager 64x64 (sample.py NanoPipeline, the ONNX files' weights)", double.Parse(median[10..], CultureInfo.InvariantCulture), ""));
+    else Console.Error.WriteLine($"PyTorch baseline failed: {await errors}");
 }
 
 Console.WriteLine("| Run | Median latency per image (ms) | Images/s | Median process CPU time per image (ms) |");
@@ -125,9 +135,9 @@ if (!tiersOnly)
     Console.WriteLine($"Pipeline native stage vs bare loop: {(rows[1].MedianMs / rows[0].MedianMs).ToString("F2", CultureInfo.InvariantCulture)} of the bare rate (target >= 0.90).");
 if (peakWorkingSet is not null)
     Console.WriteLine($"Peak during 4K runs: working set {peakWorkingSet:F0} MiB (process, GC + native), managed heap {peakManaged:F0} MiB.");
-if (arguments.GetOptional("pytorch-ckpt") is null)
-    Console.WriteLine($"PyTorch eager baseline: /usr/bin/python3 tools/bench-inference/pytorch_baseline.py --ckpt /work/nano-run/diff_ckpt.pt --steps {steps} --runs {runs} " +
-                      "(or pass --pytorch-ckpt to run it here).");
+if (arguments.GetOptional("pytorch") is null && !tiersOnly)
+    Console.WriteLine($"PyTorch eager baseline: /usr/bin/python3 tools/bench-inference/pytorch_baseline.py --steps {steps} --runs {runs} " +
+                      "(or pass --pytorch /usr/bin/python3 to run it here).");
 return 0;
 
 // The 1, 5 and 15 minute load averages (Linux); "unknown" elsewhere.

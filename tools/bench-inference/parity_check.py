@@ -1,14 +1,17 @@
-"""Checks the C# pipeline against tools/train-nano/sample.py (PyTorch eager) with identical noise.
+"""Checks the C# pipeline (ONNX Runtime) against tools/train-nano/sample.py (PyTorch eager) with identical noise and
+the same weights, read from the committed ONNX files into the PyTorch modules (onnx_weights.py).
 
 The C# side draws noise from xoshiro256** + Box-Muller (NoiseRandom.cs); this re-implements that
 generator, runs sample.py's DDIM + CFG loop from the same noise and compares the 64x64 result with
 an image the bench saved (`--save DIR` writes DIR/64x64-0.png: prompt "red apple", seed 1).
 
-    /usr/bin/python3 tools/bench-inference/parity_check.py --ckpt /work/nano-run/diff_ckpt.pt \
-        --image /tmp/bench-save/64x64-0.png --seed 1 --steps 20 --guidance 5
+    dotnet run -c Release --project tools/bench-inference -- --runs 1 --save /tmp/bench-save
+    /usr/bin/python3 tools/bench-inference/parity_check.py --image /tmp/bench-save/64x64-0.png --seed 1 --steps 20 --guidance 5
 """
-import argparse, math, sys
+import argparse, math, os, sys
 import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 M = (1 << 64) - 1
 
@@ -53,22 +56,21 @@ class NoiseRandom:
 
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--train-nano", default="/work/main/tools/train-nano")
-ap.add_argument("--ckpt", default="/work/nano-run/diff_ckpt.pt")
-ap.add_argument("--vae", default="/work/nano-run/vae.pt")
-ap.add_argument("--tokenizer", default="/work/main/models/banana-nano/tokenizer")
+ap.add_argument("--models", default=os.path.join(HERE, "..", "..", "models", "banana-nano"),
+                help="a banana-nano ONNX folder (default: the repository's models/banana-nano)")
 ap.add_argument("--image", required=True)
 ap.add_argument("--prompt", default="red apple")
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--steps", type=int, default=20)
 ap.add_argument("--guidance", type=float, default=5.0)
 a = ap.parse_args()
-sys.path.insert(0, a.train_nano)
+sys.path.insert(0, HERE)
 import torch
 from PIL import Image
-from sample import NanoPipeline, ddim_timesteps, ddim_step
+from onnx_weights import OnnxNanoPipeline
+from sample import ddim_timesteps, ddim_step
 
-pipe = NanoPipeline(a.ckpt, a.vae, a.tokenizer)
+pipe = OnnxNanoPipeline(a.models)
 rng = NoiseRandom(a.seed)
 x = torch.tensor([rng.gaussian() for _ in range(4 * 16 * 16)], dtype=torch.float32).reshape(1, 4, 16, 16)
 with torch.no_grad():

@@ -1,28 +1,28 @@
 """PyTorch eager baseline for banana-nano, timed like the C# bench (warm runs, median).
 
-    /usr/bin/python3 tools/bench-inference/pytorch_baseline.py --ckpt /work/nano-run/diff_ckpt.pt \
-        --steps 20 --guidance 5 --runs 5 --threads 2
+    /usr/bin/python3 tools/bench-inference/pytorch_baseline.py --steps 20 --guidance 5 --runs 5 --threads 2
 
-Uses tools/train-nano/sample.py's NanoPipeline (DDIM, CFG, VAE decode at 64x64, no upscaling).
+Runs tools/train-nano/sample.py's NanoPipeline (DDIM, CFG, VAE decode at 64x64, no upscaling) on the very weights the
+product runs: read from the committed ONNX files (models/banana-nano) into the same PyTorch modules by onnx_weights.py.
+Needs only Debian's python3-torch and python3-onnx; no training checkpoint.
 """
 import argparse, os, statistics, sys, time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
-ap.add_argument("--train-nano", default="/work/main/tools/train-nano")
-ap.add_argument("--ckpt", default="/work/nano-run/diff_ckpt.pt")
-ap.add_argument("--vae", default="/work/nano-run/vae.pt")
-ap.add_argument("--tokenizer", default="/work/main/models/banana-nano/tokenizer")
+ap.add_argument("--models", default=os.path.join(HERE, "..", "..", "models", "banana-nano"),
+                help="a banana-nano ONNX folder (default: the repository's models/banana-nano)")
 ap.add_argument("--steps", type=int, default=20)
 ap.add_argument("--guidance", type=float, default=5.0)
 ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--threads", type=int, default=os.cpu_count())
 a = ap.parse_args()
-sys.path.insert(0, a.train_nano)
+sys.path.insert(0, HERE)
 import torch
-from sample import NanoPipeline
+from onnx_weights import OnnxNanoPipeline
 
 torch.set_num_threads(a.threads)
-pipe = NanoPipeline(a.ckpt, a.vae, a.tokenizer)
+pipe = OnnxNanoPipeline(a.models)
 pipe(["red apple"], [0], a.steps, a.guidance)  # warm-up
 times = []
 for i in range(a.runs):

@@ -4,11 +4,17 @@
 //   term lists       the built-in lists alone (the moderator before issue 18)
 //   + structure      with StructuralRules (ages, combinations, abuse-material phrases, dehumanisation, atrocities, self-harm)
 //   + WordNet        with the WordNet expansion of the categories' concepts: the product's rule layer
+//   classifier       the learned prompt classifier (models/moderation/prompt-classifier.onnx) on its own
+//   all layers       the rule layer and the classifier together: what the product decides
 // Sets: tools/moderation-eval/corpus.tsv (ours, tuned on), holdout.tsv (40 prompts written apart from the lists) and
 // heldout-2026-11-30.tsv (324 prompts in ten languages by a helper who never saw the lists, the corpus or the classifier;
 // frozen before tuning). Misses are listed for the corpus only: held-out sets are reported, never tuned on.
 //   dotnet run -c Release --project tools/moderation-eval [-- --misses] [-- extra.tsv ...]
 using BananaLab.Core.Moderation;
+using BananaLab.Worker.Moderation;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 var showMisses = args.Contains("--misses");
 var folder = AppContext.BaseDirectory;
@@ -22,11 +28,17 @@ sets.AddRange(args.Where(a => !a.StartsWith("--")).Select(a => (Path.GetFileName
 
 var builtIn = BuiltInTerms.Load();
 var wordNet = BuiltInTerms.LoadWordNet();
+var ruleLayer = new ModerationRuleSet([.. builtIn, .. wordNet]);
+using var classifier = new OnnxPromptClassifier(Options.Create(new PromptClassifierOptions()), new RepositoryRoot());
+if (!classifier.IsLoaded) throw new InvalidOperationException($"No classifier at {PromptClassifierOptions.DefaultPath}; run tools/moderation-classifier/train.sh.");
 var layers = new List<(string Name, Func<string, IReadOnlyList<string>> Screen)>
 {
     ("term lists", Screen(new ModerationRuleSet(builtIn, structural: false))),
     ("+ structure", Screen(new ModerationRuleSet(builtIn))),
-    ("+ WordNet (rule layer)", Screen(new ModerationRuleSet([.. builtIn, .. wordNet]))),
+    ("+ WordNet (rule layer)", Screen(ruleLayer)),
+    ("classifier", prompt => classifier.Classify(prompt).Flagged),
+    // As PromptModerator decides: the rules over prompt and negative prompt, the classifier over the prompt; the most severe wins.
+    ("all layers", prompt => ruleLayer.Screen(prompt).Categories.Union(classifier.Classify(prompt).Flagged).ToList()),
 };
 
 Console.WriteLine($"BananaLab moderation evaluation — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
@@ -70,3 +82,19 @@ foreach (var set in sets)
 }
 
 static Func<string, IReadOnlyList<string>> Screen(ModerationRuleSet rules) => prompt => rules.Screen(prompt).Categories;
+
+/// <summary>The repository as the content root, so the classifier is found where the product finds it.</summary>
+sealed class RepositoryRoot : IHostEnvironment
+{
+    public string EnvironmentName { get; set; } = "Production";
+    public string ApplicationName { get; set; } = "moderation-eval";
+    public string ContentRootPath { get; set; } = Find();
+    public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "BananaLab.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Run the evaluation from inside the repository.");
+    }
+}

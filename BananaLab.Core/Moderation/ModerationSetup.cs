@@ -17,6 +17,7 @@ public static class ModerationSetup
         builder.Services.AddSingleton<PromptModerator>();
         builder.Services.TryAddSingleton<IPromptModerator>(provider => provider.GetRequiredService<PromptModerator>());
         builder.Services.TryAddSingleton<IImageModerator, NoImageClassifier>();
+        builder.Services.TryAddSingleton<IPromptClassifier, NoPromptClassifier>();
         builder.Services.AddSingleton<ModerationTermsService>();
         builder.Services.AddSingleton<ModerationLog>();
         builder.Services.AddSingleton<ModerationReviews>();

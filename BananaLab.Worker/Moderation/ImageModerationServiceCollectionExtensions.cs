@@ -9,7 +9,10 @@ namespace BananaLab.Worker.Moderation;
 
 public static class ImageModerationServiceCollectionExtensions
 {
-    /// <summary>Replaces the no-classifier default with the ONNX classifier when <c>Moderation:ImageClassifier:Path</c> is set.</summary>
+    /// <summary>
+    /// Replaces the no-classifier default with the ONNX image classifier when <c>Moderation:ImageClassifier:Path</c> is set,
+    /// and the prompt classifier's with the ONNX one of <c>Moderation:PromptClassifier:Path</c>.
+    /// </summary>
     public static IHostApplicationBuilder AddBananaLabImageModeration(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ImageClassifierOptions>().Bind(builder.Configuration.GetSection(ImageClassifierOptions.Section))
@@ -21,6 +24,11 @@ public static class ImageModerationServiceCollectionExtensions
             .ValidateOnStart();
         if (!string.IsNullOrEmpty(builder.Configuration[$"{ImageClassifierOptions.Section}:Path"]))
             builder.Services.Replace(ServiceDescriptor.Singleton<IImageModerator, OnnxImageClassifier>());
+
+        // The learned prompt classifier (models/moderation by default): off without its file, refused at start when unreadable.
+        builder.Services.AddOptions<PromptClassifierOptions>().Bind(builder.Configuration.GetSection(PromptClassifierOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PromptClassifierOptions>, PromptClassifierOptionsValidator>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IPromptClassifier, OnnxPromptClassifier>());
         return builder;
     }
 }

@@ -155,27 +155,64 @@ public sealed class TaskReader(
 
     /// <summary>A queued task's place in line (1 = next) and its <see cref="TaskEta.ForQueued"/> ETA; (0, null) otherwise.</summary>
     internal async Task<(int Position, int? EtaSeconds)> StandingAsync(BananaLabDbContext db, GenerationTask task,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) => (await StandingsAsync(db, [task], cancellationToken))[0];
+
+    /// <summary>
+    /// Several tasks' places in line (1 = next) and <see cref="TaskEta.ForQueued"/> ETAs, in the order given; (0, null) for
+    /// a task that is not queued. Two reads whatever their number (three with an ETA to give): everything queued before the
+    /// earliest of them, summed in the database, and the few queued from the earliest to the latest (these tasks and any
+    /// submitted in the same moments), row by row. A place counts every task queued no later than it, as one task's read does.
+    /// </summary>
+    internal async Task<IReadOnlyList<(int Position, int? EtaSeconds)>> StandingsAsync(BananaLabDbContext db,
+        IReadOnlyList<GenerationTask> tasks, CancellationToken cancellationToken)
     {
-        if (task.Status != GenerationTaskStatus.Queued) return (0, null);
-        var queuedUpTo = db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued && t.CreatedAt <= task.CreatedAt);
-        var own = timings.Estimate(task.ModelId, RunShape.Of(task));
-        // Before the model's first measured run there is no ETA to give: only count.
-        if (own is null) return (await queuedUpTo.CountAsync(cancellationToken), null);
-
-        var ahead = await queuedUpTo.Where(t => t.Id != task.Id)
-            .GroupBy(t => new { t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height, HasReference = t.ReferenceImagePath != null, t.ReferenceStrength })
-            .Select(g => new { g.Key, Count = g.Count() })
+        var standings = new (int Position, int? EtaSeconds)[tasks.Count];
+        var queued = tasks.Where(t => t.Status == GenerationTaskStatus.Queued).ToList();
+        if (queued.Count == 0) return standings;
+        var (first, last) = (queued.Min(t => t.CreatedAt), queued.Max(t => t.CreatedAt));
+        var window = await db.Tasks.AsNoTracking()
+            .Where(t => t.Status == GenerationTaskStatus.Queued && t.CreatedAt >= first && t.CreatedAt <= last)
+            .Select(t => new { t.Id, t.CreatedAt, t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height,
+                HasReference = t.ReferenceImagePath != null, t.ReferenceStrength })
             .ToListAsync(cancellationToken);
-        var running = await db.Tasks.AsNoTracking().Where(t => t.Status == GenerationTaskStatus.Running)
-            .Select(t => new { t.Id, t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height, HasReference = t.ReferenceImagePath != null,
-                t.ReferenceStrength, t.ProgressPercent })
-            .ToListAsync(cancellationToken);
+        var earlier = db.Tasks.Where(t => t.Status == GenerationTaskStatus.Queued && t.CreatedAt < first);
+        var own = queued.ToDictionary(t => t.Id, t => timings.Estimate(t.ModelId, RunShape.Of(t)));
 
-        var aheadEstimates = ahead.SelectMany(g => Enumerable.Repeat(timings.Estimate(g.Key.ModelId,
-            RunShape.Of(g.Key.Steps, g.Key.ImageCount, g.Key.Width, g.Key.Height, g.Key.HasReference, g.Key.ReferenceStrength)), g.Count));
-        var runningLeft = running.Select(r => RunningSecondsLeft(r.Id, r.ModelId,
-            RunShape.Of(r.Steps, r.ImageCount, r.Width, r.Height, r.HasReference, r.ReferenceStrength), r.ProgressPercent)).ToList();
-        return (ahead.Sum(g => g.Count) + 1, TaskEta.ForQueued(own, aheadEstimates, runningLeft));
+        // Before a model's first measured run there is no ETA to give: only count.
+        int earlierCount;
+        var earlierEstimates = new List<RunEstimate?>();
+        var runningLeft = new List<double?>();
+        if (own.Values.All(e => e is null))
+        {
+            earlierCount = await earlier.CountAsync(cancellationToken);
+        }
+        else
+        {
+            var groups = await earlier
+                .GroupBy(t => new { t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height, HasReference = t.ReferenceImagePath != null, t.ReferenceStrength })
+                .Select(g => new { g.Key, Count = g.Count() })
+                .ToListAsync(cancellationToken);
+            earlierCount = groups.Sum(g => g.Count);
+            earlierEstimates.AddRange(groups.SelectMany(g => Enumerable.Repeat(timings.Estimate(g.Key.ModelId,
+                RunShape.Of(g.Key.Steps, g.Key.ImageCount, g.Key.Width, g.Key.Height, g.Key.HasReference, g.Key.ReferenceStrength)), g.Count)));
+            var running = await db.Tasks.AsNoTracking().Where(t => t.Status == GenerationTaskStatus.Running)
+                .Select(t => new { t.Id, t.ModelId, t.Steps, t.ImageCount, t.Width, t.Height, HasReference = t.ReferenceImagePath != null,
+                    t.ReferenceStrength, t.ProgressPercent })
+                .ToListAsync(cancellationToken);
+            runningLeft.AddRange(running.Select(r => RunningSecondsLeft(r.Id, r.ModelId,
+                RunShape.Of(r.Steps, r.ImageCount, r.Width, r.Height, r.HasReference, r.ReferenceStrength), r.ProgressPercent)));
+        }
+
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var task = tasks[i];
+            if (task.Status != GenerationTaskStatus.Queued) continue;
+            var ahead = window.Where(w => w.CreatedAt <= task.CreatedAt && w.Id != task.Id).ToList();
+            var estimate = own[task.Id];
+            standings[i] = (earlierCount + ahead.Count + 1, estimate is null ? null : TaskEta.ForQueued(estimate,
+                earlierEstimates.Concat(ahead.Select(a => timings.Estimate(a.ModelId,
+                    RunShape.Of(a.Steps, a.ImageCount, a.Width, a.Height, a.HasReference, a.ReferenceStrength)))), runningLeft));
+        }
+        return standings;
     }
 }

@@ -13,7 +13,7 @@ namespace BananaLab.Core.Tasks;
 /// <summary>
 /// The one submission path behind every entry point: validate (<see cref="SubmissionValidator"/>) → check that a worker
 /// can run the model → moderate the prompt and the reference image → reserve credits and insert the tasks in one
-/// transaction → wake the worker. A batch is all or nothing; a synchronous call's retry attaches to its first task.
+/// transaction, grouped with concurrent submissions (<see cref="SubmitGroupCommit"/>) → wake the worker. A batch is all or nothing; a synchronous call's retry attaches to its first task.
 /// </summary>
 public sealed class TaskSubmission(
     IDbContextFactory<BananaLabDbContext> dbFactory,
@@ -21,10 +21,8 @@ public sealed class TaskSubmission(
     GenerationOffers offers,
     IPromptModerator moderator,
     IImageModerator imageModerator,
-    CreditLedger ledger,
+    SubmitGroupCommit groupCommit,
     ImageStore imageStore,
-    TaskNotifier notifier,
-    TaskQueueSignal queueSignal,
     TaskReader reader,
     IdempotencyStore idempotency,
     ISubmissionOrigin origin,
@@ -62,25 +60,19 @@ public sealed class TaskSubmission(
             prepared.Add(item.Value!);
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var blockedAt = prepared.FindIndex(p => p.Blocked);
         if (blockedAt >= 0)
         {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             if (!await RecordBlockedAsync(db, userId, prepared, cancellationToken)) return TaskErrors.UserDisabled();
             return ForItem(blockedAt, TaskErrors.ModerationBlocked());
         }
 
-        var charged = await ReserveAndInsertAsync(db, userId, prepared, batchId, idempotencyRecordId, cancellationToken);
-        if (charged is not null) return charged;
+        var committed = await ReserveAndInsertAsync(userId, prepared, batchId, idempotencyRecordId, cancellationToken);
+        if (committed.Refused is { } refused) return refused;
 
-        queueSignal.Notify();
-        foreach (var item in prepared) notifier.Publish(new TaskEvent(item.Task.Id, userId, TaskEventKind.Queued, item.Task.Status, 0));
-        var views = new List<TaskView>(prepared.Count);
-        foreach (var item in prepared)
-        {
-            var (position, eta) = await reader.StandingAsync(db, item.Task, CancellationToken.None);
-            views.Add(new TaskView(TaskSnapshot.Of(item.Task), position, eta));
-        }
+        var views = prepared.Select((item, i) =>
+            new TaskView(TaskSnapshot.Of(item.Task), committed.Standings[i].Position, committed.Standings[i].EtaSeconds)).ToList();
         return new SubmittedBatch(batchId, views);
     }
 
@@ -163,11 +155,13 @@ public sealed class TaskSubmission(
     }
 
     /// <summary>
-    /// Saves the reference files, then in one transaction reserves every item's credits and inserts the tasks, their
-    /// moderation decisions and the idempotency link. Null when committed; otherwise the error, with nothing written and
-    /// the reference files removed again.
+    /// Saves the reference files, then has <see cref="SubmitGroupCommit"/> reserve every item's credits and insert the
+    /// tasks, their moderation decisions and the idempotency link, all or nothing, in the next group's transaction. The
+    /// places in line when committed; otherwise the refusal, or the exception, with nothing written and the reference
+    /// files removed again. A cancel after the commit does not undo it, so a retry with the same <c>Idempotency-Key</c>
+    /// finds the task instead of charging a second one.
     /// </summary>
-    private async Task<TaskError?> ReserveAndInsertAsync(BananaLabDbContext db, Guid userId, IReadOnlyList<PreparedTask> prepared,
+    private async Task<SubmissionCommit> ReserveAndInsertAsync(Guid userId, IReadOnlyList<PreparedTask> prepared,
         Guid? batchId, long? idempotencyRecordId, CancellationToken cancellationToken)
     {
         var savedReferences = new List<string>();
@@ -182,27 +176,10 @@ public sealed class TaskSubmission(
                         savedReferences.Add(await imageStore.SaveMaskAsync(item.Task.ReferenceImagePath, mask, cancellationToken));
                 }
 
-            // From here the request is decided: a client that drops the connection must not cancel (roll back) it half
-            // way, nor make it throw after the commit, or a retry with the same Idempotency-Key would charge a second task.
-            var decided = CancellationToken.None;
-            await using var transaction = await db.Database.BeginTransactionAsync(decided);
-            foreach (var item in prepared)
-            {
-                if (await ledger.ReserveAsync(db, userId, item.Task.Id, item.Task.CreditsReserved, decided)) continue;
-                await transaction.RollbackAsync(decided);
-                savedReferences.ForEach(imageStore.DeleteQuietly);
-                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, decided);
-                return user is null || user.Disabled
-                    ? TaskErrors.UserDisabled()
-                    : TaskErrors.InsufficientCredits(prepared.Sum(p => p.Task.CreditsReserved), user.CreditBalance);
-            }
-            db.Tasks.AddRange(prepared.Select(p => p.Task));
-            db.AddRange(prepared.SelectMany(p => p.Decisions));
-            await db.SaveChangesAsync(decided);
-            if (idempotencyRecordId is { } recordId)
-                await IdempotencyStore.LinkTaskAsync(db, recordId, batchId ?? prepared[0].Task.Id, decided);
-            await transaction.CommitAsync(decided);
-            return null;
+            var committed = await groupCommit.CommitAsync(new PendingSubmission(userId, [.. prepared.Select(p => p.Task)],
+                [.. prepared.SelectMany(p => p.Decisions)], idempotencyRecordId, batchId ?? prepared[0].Task.Id, cancellationToken));
+            if (committed.Refused is not null) savedReferences.ForEach(imageStore.DeleteQuietly);
+            return committed;
         }
         catch
         {

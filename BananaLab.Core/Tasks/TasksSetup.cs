@@ -1,5 +1,6 @@
 using BananaLab.Core.Generation;
 using BananaLab.Core.Idempotency;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -14,6 +15,8 @@ public static class TasksSetup
     public static IHostApplicationBuilder AddBananaLabTasks(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddOptions<TasksOptions>().Bind(builder.Configuration.GetSection(TasksOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TaskNotifier>();
         services.AddSingleton<GenerationTimings>(provider => new GenerationTimings(provider.GetRequiredService<TaskNotifier>()));
         services.AddSingleton<ActiveTaskSnapshots>();
@@ -24,6 +27,7 @@ public static class TasksSetup
         services.AddSingleton<FinishedTaskCache>();
         services.AddSingleton<SubmissionValidator>();
         services.AddSingleton<TaskReader>();
+        services.AddSingleton<SubmitGroupCommit>();
         services.AddSingleton<TaskSubmission>();
         services.AddSingleton<TaskCancellation>();
         services.AddSingleton<TaskService>();

@@ -1,5 +1,6 @@
 // Foundation benchmark: task-engine rates beside the raw SQLite commit rate measured in the same run.
-//   dotnet run -c Release --project tools/bench-foundation [-- --tasks 2000 --samples 300]
+//   dotnet run -c Release --project tools/bench-foundation [-- --tasks 2000 --samples 300 --clients 1,16]
+// --clients: the submit phase is run once per count of concurrent callers (each its own loop of SubmitAsync calls).
 using System.Diagnostics;
 using BananaLab.Bench;
 using BananaLab.Core;
@@ -14,6 +15,7 @@ using Microsoft.Extensions.Hosting;
 
 var taskCount = ArgValue("--tasks", 2000);
 var latencySamples = ArgValue("--samples", 300);
+var clientCounts = ArgList("--clients", [1, 16]);
 var root = BenchSupport.RepositoryRoot();
 var dataDirectory = Path.Combine(Path.GetTempPath(), "bananalab-bench", Guid.NewGuid().ToString("N"));
 
@@ -22,16 +24,18 @@ Console.WriteLine($"tasks per phase: {taskCount}, latency samples: {latencySampl
 
 var rawRate = RawSqliteCommitRate(Path.Combine(dataDirectory, "raw.db"), taskCount);
 
-// Phase 1: submit throughput, worker off so only the submit path is timed.
-double submitRate;
-using (var host = BuildHost(workerEnabled: false))
+// Phase 1: submit throughput and per-call latency, worker off so only the submit path is timed; a fresh database for
+// each count of concurrent callers.
+var submitRuns = new List<(int Clients, double Rate, double P50, double P99)>();
+foreach (var clients in clientCounts)
 {
+    using var host = BuildHost(workerEnabled: false);
     await host.StartAsync();
-    var (tasks, userId) = await PrepareAsync(host, credits: taskCount * 2);
-    await SubmitAsync(tasks, userId, 50); // warm-up
+    var (tasks, userId) = await PrepareAsync(host, credits: taskCount * 2 + 1000);
+    await SubmitConcurrentlyAsync(tasks, userId, 50, clients); // warm-up
     var clock = Stopwatch.StartNew();
-    await SubmitAsync(tasks, userId, taskCount);
-    submitRate = taskCount / clock.Elapsed.TotalSeconds;
+    var calls = await SubmitConcurrentlyAsync(tasks, userId, taskCount, clients);
+    submitRuns.Add((clients, taskCount / clock.Elapsed.TotalSeconds, BenchSupport.Percentile(calls, 0.50), BenchSupport.Percentile(calls, 0.99)));
     await host.StopAsync();
 }
 
@@ -85,7 +89,11 @@ latencies.Sort();
 
 Console.WriteLine("| measure | value | raw SQLite baseline (same run) | ratio |");
 Console.WriteLine("|---|---|---|---|");
-Console.WriteLine($"| submit throughput (TaskService.SubmitAsync) | {submitRate:F0} tasks/s | {rawRate:F0} commits/s | {submitRate / rawRate:P0} |");
+foreach (var run in submitRuns)
+{
+    Console.WriteLine($"| submit throughput (TaskService.SubmitAsync), {run.Clients} concurrent caller(s) | {run.Rate:F0} tasks/s | {rawRate:F0} commits/s | {run.Rate / rawRate:P1} |");
+    Console.WriteLine($"| submit call latency p50 / p99, {run.Clients} concurrent caller(s) | {run.P50:F2} / {run.P99:F2} ms | | |");
+}
 Console.WriteLine($"| claim → complete throughput (instant generator, 1 worker loop) | {completeRate:F0} tasks/s | {rawRate:F0} commits/s | {completeRate / rawRate:P0} |");
 Console.WriteLine($"| submit → claimed latency p50 (idle worker) | {BenchSupport.Percentile(latencies, 0.50):F2} ms | | |");
 Console.WriteLine($"| submit → claimed latency p99 (idle worker) | {BenchSupport.Percentile(latencies, 0.99):F2} ms | | |");
@@ -134,6 +142,25 @@ async Task<(TaskService Tasks, Guid UserId)> PrepareAsync(IHost host, int credit
     return (host.Services.GetRequiredService<TaskService>(), user.Id);
 }
 
+// count submits shared out over clients concurrent loops; each call's latency in milliseconds, sorted.
+static async Task<List<double>> SubmitConcurrentlyAsync(TaskService tasks, Guid userId, int count, int clients)
+{
+    var latencies = new double[count];
+    var next = -1;
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+    {
+        for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+        {
+            var start = Stopwatch.GetTimestamp();
+            var outcome = await tasks.SubmitAsync(userId, new SubmitTaskRequest { ModelId = "bench-model", Prompt = "throughput" }, default);
+            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (!outcome.Succeeded) throw new InvalidOperationException(outcome.Error!.ToString());
+        }
+    })));
+    Array.Sort(latencies);
+    return [.. latencies];
+}
+
 static async Task SubmitAsync(TaskService tasks, Guid userId, int count, string prompt = "throughput")
 {
     for (var i = 0; i < count; i++)
@@ -180,4 +207,10 @@ int ArgValue(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) ? value : fallback;
+}
+
+int[] ArgList(string name, int[] fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? [.. args[index + 1].Split(',').Select(int.Parse)] : fallback;
 }

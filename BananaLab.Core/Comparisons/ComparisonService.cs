@@ -57,7 +57,8 @@ public sealed class ComparisonService(TaskService tasks, SubmissionValidator val
 
         var submitted = await tasks.SubmitBatchAsync(userId, requests, cancellationToken, idempotencyRecordId: idempotencyRecordId, comparison: true);
         // The models share the prompt, so a refusal is the comparison's, not one item's: the neutral message as it is.
-        if (submitted.Error is { Kind: ErrorKind.RefusedByPolicy }) return TaskErrors.ModerationBlocked();
+        if (submitted.Error is { Kind: ErrorKind.RefusedByPolicy } refused)
+            return TaskErrors.ModerationBlocked() with { ModerationDecisionId = refused.ModerationDecisionId };
         if (!submitted.Succeeded) return submitted.Error!;
         return new Comparison(submitted.Value!.BatchId!.Value, submitted.Value.Tasks);
     }

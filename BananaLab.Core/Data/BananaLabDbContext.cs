@@ -174,6 +174,12 @@ public class BananaLabDbContext : DbContext, IDataProtectionKeyContext
             record.Property(r => r.NormalizedText).HasMaxLength(2000);
             record.Property(r => r.Note).HasMaxLength(500);
             record.Property(r => r.Source).HasMaxLength(32);
+            record.Property(r => r.Prompt).HasMaxLength(4000);
+            record.Property(r => r.ReviewVerdict).HasConversion<string>().HasMaxLength(32);
+            record.Property(r => r.ReviewCategory).HasMaxLength(32);
+            record.Property(r => r.ReviewNote).HasMaxLength(500);
+            // The admins' open review items (the badge and the "review requested" filter).
+            record.HasIndex(r => new { r.ReviewVerdict, r.ReviewRequestedAt });
         });
 
         model.Entity<CreditEntry>(entry =>

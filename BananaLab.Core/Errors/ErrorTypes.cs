@@ -61,6 +61,9 @@ public static class ErrorTypes
     public static readonly ErrorType KeyNotFound = new("key_not_found", ErrorKind.NotFound, "Not found");
     public static readonly ErrorType InvalidTerm = new("invalid_term", ErrorKind.InvalidField, InvalidRequestTitle);
     public static readonly ErrorType TermNotFound = new("term_not_found", ErrorKind.NotFound, "Not found");
+    public static readonly ErrorType DecisionNotFound = new("decision_not_found", ErrorKind.NotFound, "Not found");
+    public static readonly ErrorType ReviewAlreadyRequested = new("review_already_requested", ErrorKind.Conflict, "Conflict");
+    public static readonly ErrorType InvalidReview = new("invalid_review", ErrorKind.InvalidField, InvalidRequestTitle);
     public static readonly ErrorType LinkExpired = new("link_expired", ErrorKind.NotFound, "Not found");
     /// <summary>The studio's sign-out form came without a valid antiforgery token.</summary>
     public static readonly ErrorType Antiforgery = new("antiforgery", ErrorKind.InvalidRequest, InvalidRequestTitle);
@@ -89,7 +92,8 @@ public static class ErrorTypes
         NegativePromptNotAccepted, ReferenceImageMissing, ReferenceImageUnreadable, ModelUnavailable, ModerationBlocked, InsufficientCredits, UserDisabled,
         TaskNotFound, ImageNotFound, NotCancelable, NotDeletable, StillRunning,
         InvalidRequest, BodyTooLarge, UnsupportedMediaType, NotAcceptable, NotFound, MethodNotAllowed, Unauthorized, Forbidden, RateLimited,
-        InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInProgress, KeyNotFound, InvalidTerm, TermNotFound, LinkExpired,
+        InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInProgress, KeyNotFound, InvalidTerm, TermNotFound, DecisionNotFound,
+        ReviewAlreadyRequested, InvalidReview, LinkExpired,
         Antiforgery, SharedStateUnavailable, Unexpected,
     ];
 

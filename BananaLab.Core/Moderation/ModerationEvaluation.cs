@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace BananaLab.Core.Moderation;
 
 /// <summary>
-/// Runs a labelled corpus (<c>label	category	lang	prompt</c>, label block or allow) through a rule set and
-/// reports recall on what must be blocked, false positives on what must pass, per category, and latency.
-/// Used by the corpus test (with thresholds) and by <c>tools/moderation-eval</c> (which prints it).
+/// Runs a labelled corpus (<c>label	category	lang	prompt</c>, label block or allow) through a screen (a rule set, one
+/// layer, or every layer together) and reports recall on what must be blocked, false positives on what must pass, per
+/// category and per language, and latency. Used by the corpus test (with thresholds) and by <c>tools/moderation-eval</c>
+/// (which prints it).
 /// </summary>
 public static class ModerationEvaluation
 {
@@ -21,7 +22,17 @@ public static class ModerationEvaluation
     }
 
     public sealed record Report(IReadOnlyList<Outcome> Outcomes, IReadOnlyList<CategoryScore> ByCategory, CategoryScore Overall,
-        double P50Microseconds, double P99Microseconds);
+        double P50Microseconds, double P99Microseconds)
+    {
+        /// <summary>Per language: its must-block prompts' recall and its must-pass prompts' false positives.</summary>
+        public IReadOnlyList<CategoryScore> ByLanguage => Outcomes.GroupBy(o => o.Sample.Language).OrderBy(g => g.Key).Select(g =>
+        {
+            var block = g.Where(o => o.Sample.MustBlock).ToList();
+            var pass = g.Where(o => !o.Sample.MustBlock).ToList();
+            return new CategoryScore(g.Key, g.Count(), block.Count(o => o.Blocked), block.Count(o => !o.Blocked), pass.Count(o => o.Blocked),
+                pass.Count(o => !o.Blocked));
+        }).ToList();
+    }
 
     public static IReadOnlyList<Sample> ReadCorpus(string path) =>
         File.ReadLines(path).Skip(1).Where(l => l.Trim().Length > 0 && !l.StartsWith('#')).Select((line, i) =>
@@ -32,13 +43,16 @@ public static class ModerationEvaluation
             return new Sample(parts[0] == "block", parts[1], parts[2], parts[3]);
         }).ToList();
 
-    public static Report Run(ModerationRuleSet rules, IReadOnlyList<Sample> corpus)
+    public static Report Run(ModerationRuleSet rules, IReadOnlyList<Sample> corpus) => Run(prompt => rules.Screen(prompt).Categories, corpus);
+
+    /// <summary>Runs <paramref name="screen"/> (a prompt in, the categories that block it out; none when it passes) over <paramref name="corpus"/>.</summary>
+    public static Report Run(Func<string, IReadOnlyList<string>> screen, IReadOnlyList<Sample> corpus)
     {
-        foreach (var sample in corpus.Take(20)) rules.Screen(sample.Prompt); // warm-up
+        foreach (var sample in corpus.Take(20)) screen(sample.Prompt); // warm-up
         var outcomes = corpus.Select(sample =>
         {
             var started = Stopwatch.GetTimestamp();
-            var (categories, _, _) = rules.Screen(sample.Prompt);
+            var categories = screen(sample.Prompt);
             return new Outcome(sample, categories.Count > 0, categories, Stopwatch.GetElapsedTime(started).TotalMicroseconds);
         }).ToList();
 

@@ -15,6 +15,29 @@ public sealed class ModerationTerm
     public DateTime? WithdrawnAt { get; set; }
 }
 
+/// <summary>An admin's mark on a screening decision, which the labelled export turns into a training label.</summary>
+public enum ModerationReviewVerdict
+{
+    /// <summary>The decision was right: exported with the label it got.</summary>
+    Correct,
+    /// <summary>It blocked, wrongly: exported as <c>allow</c>.</summary>
+    ShouldHavePassed,
+    /// <summary>It allowed, wrongly: exported as <c>block</c> with the admin's category.</summary>
+    ShouldHaveBlocked,
+}
+
+/// <summary>Where a decision stands in the review loop; each decision is in exactly one state.</summary>
+public enum ModerationReviewState
+{
+    /// <summary>No mark, and its user did not ask.</summary>
+    Unreviewed,
+    /// <summary>Its user asked for a review and no admin has marked it yet.</summary>
+    Requested,
+    /// <summary>Marked "should have passed" or "should have blocked".</summary>
+    MarkedWrong,
+    MarkedCorrect,
+}
+
 /// <summary>The audit record of one screening (a prompt, a reference image or an output image).</summary>
 public sealed class ModerationDecisionRecord
 {
@@ -33,6 +56,18 @@ public sealed class ModerationDecisionRecord
     public long LatencyMicroseconds { get; set; }
     public string Source { get; set; } = "api";
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>The prompt as its user typed it, kept only for a review asked from the studio's live check, which makes no task (a task keeps its own prompt).</summary>
+    public string? Prompt { get; set; }
+    /// <summary>When the user asked for a review of this refusal (at most once); null when nobody asked.</summary>
+    public DateTime? ReviewRequestedAt { get; set; }
+    /// <summary>An admin's mark; null while unreviewed. A later mark replaces it.</summary>
+    public ModerationReviewVerdict? ReviewVerdict { get; set; }
+    /// <summary>For <see cref="ModerationReviewVerdict.ShouldHaveBlocked"/>: the category the admin says it belongs to.</summary>
+    public string? ReviewCategory { get; set; }
+    public string? ReviewNote { get; set; }
+    public Guid? ReviewedBy { get; set; }
+    public DateTime? ReviewedAt { get; set; }
 
     public static ModerationDecisionRecord From(ModerationDecision decision, Guid userId, Guid? taskId, string subject, string source, DateTime now) => new()
     {

@@ -6,9 +6,11 @@ namespace BananaLab.Core.Moderation;
 public sealed record ModerationTermEntry(string Category, string Term, string RuleId);
 
 /// <summary>
-/// The compiled rules: one whole-word matcher per category over the normalised prompt, allow-listed
-/// phrases removed first, and the combination rule that a minor term together with any sexual term
-/// blocks even where each alone is allowed.
+/// The compiled rules: one whole-word matcher per category over the normalised prompt (a term in a script written
+/// without spaces, such as Japanese, matches anywhere), allow-listed phrases removed first, and the combination rules
+/// over the context categories that never block alone: a minor (a term, or a stated age under 18 found by
+/// <see cref="StructuralRules"/>) together with anything sexual, suggestive or explicit blocks as
+/// <see cref="MinorsSexual"/>; a suggestive term together with an explicitness marker ("nude" + "explicit") blocks as sexual.
 /// </summary>
 public sealed class ModerationRuleSet
 {
@@ -16,6 +18,8 @@ public sealed class ModerationRuleSet
     public const string SexualSoft = "sexual_soft";
     public const string Allow = "allow";
     public const string MinorsSexual = "minors_sexual";
+    public const string Explicit = "explicit";
+    public const string Sexual = "sexual";
 
     /// <summary>Categories that block on their own.</summary>
     public static readonly string[] BlockingCategories = ["sexual", "violence", "hate", "self_harm", "illegal", "custom"];
@@ -25,8 +29,13 @@ public sealed class ModerationRuleSet
 
     private sealed record Matcher(Regex Pattern, Dictionary<string, string> RuleByTerm);
 
-    public ModerationRuleSet(IEnumerable<ModerationTermEntry> entries)
+    private readonly bool _structural;
+
+    /// <param name="entries">The terms, by category.</param>
+    /// <param name="structural">Whether <see cref="StructuralRules"/> run too (off only to measure the term lists alone).</param>
+    public ModerationRuleSet(IEnumerable<ModerationTermEntry> entries, bool structural = true)
     {
+        _structural = structural;
         var byCategory = entries
             .Select(e => e with { Term = TextNormalizer.Term(e.Term.TrimEnd('*')) + (e.Term.EndsWith('*') ? "*" : "") })
             .Where(e => e.Term.TrimEnd('*').Length > 0)
@@ -49,7 +58,7 @@ public sealed class ModerationRuleSet
     {
         var categories = new SortedSet<string>(StringComparer.Ordinal);
         var rules = new SortedSet<string>(StringComparer.Ordinal);
-        var contextRules = new Dictionary<string, SortedSet<string>> { [Minors] = [], [SexualSoft] = [] };
+        var contextRules = new Dictionary<string, SortedSet<string>> { [Minors] = [], [SexualSoft] = [], [Explicit] = [] };
         var variants = TextNormalizer.Variants(text);
         foreach (var raw in variants)
         {
@@ -67,12 +76,29 @@ public sealed class ModerationRuleSet
                 }
             }
         }
+        foreach (var (category, rule) in _structural ? StructuralRules.Find(text, variants) : [])
+        {
+            if (contextRules.TryGetValue(category, out var context)) context.Add(rule);
+            else
+            {
+                categories.Add(category);
+                rules.Add(rule);
+            }
+        }
+        // Suggestive and explicit together are sexual, even where each alone is allowed (nude; explicit).
+        if (contextRules[SexualSoft].Count > 0 && contextRules[Explicit].Count > 0)
+        {
+            categories.Add(Sexual);
+            rules.UnionWith(contextRules[SexualSoft]);
+            rules.UnionWith(contextRules[Explicit]);
+        }
         // A minor together with anything sexual blocks, even where each alone is allowed (a child; lingerie).
-        if (contextRules[Minors].Count > 0 && (contextRules[SexualSoft].Count > 0 || categories.Contains("sexual")))
+        if (contextRules[Minors].Count > 0 && (contextRules[SexualSoft].Count > 0 || contextRules[Explicit].Count > 0 || categories.Contains(Sexual)))
         {
             categories.Add(MinorsSexual);
             rules.UnionWith(contextRules[Minors]);
             rules.UnionWith(contextRules[SexualSoft]);
+            rules.UnionWith(contextRules[Explicit]);
         }
         return (categories.ToList(), rules.ToList(), variants[0]);
     }
@@ -87,16 +113,28 @@ public sealed class ModerationRuleSet
         return phrase is null ? "unknown" : matcher.RuleByTerm[phrase];
     }
 
-    /// <summary>Terms as whole words (letters or digits never touch a match on either side); "stem*" takes any ending.</summary>
+    /// <summary>
+    /// Terms as whole words (letters or digits never touch a match on either side); "stem*" takes any ending. A term in a
+    /// script written without spaces between words (Japanese kana, Han ideographs) matches anywhere: there are no word
+    /// boundaries to respect.
+    /// </summary>
     private static Regex WholeWords(IEnumerable<string> terms)
     {
-        var alternatives = terms.OrderByDescending(t => t.Length).Select(t =>
+        static string Alternative(string t)
         {
             var stem = t.EndsWith('*');
             var escaped = Regex.Escape(stem ? t[..^1] : t).Replace("\\ ", "\\s+");
             return stem ? escaped + @"\p{L}*" : escaped;
-        });
-        return new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{string.Join('|', alternatives)})(?![\p{{L}}\p{{N}}])",
-            RegexOptions.Compiled | RegexOptions.CultureInvariant);
+        }
+        var ordered = terms.OrderByDescending(t => t.Length).ToList();
+        var spaced = ordered.Where(t => !IsUnspacedScript(t)).Select(Alternative).ToList();
+        var unspaced = ordered.Where(IsUnspacedScript).Select(Alternative).ToList();
+        var pattern = spaced.Count == 0 ? "(?!)" : $@"(?<![\p{{L}}\p{{N}}])(?:{string.Join('|', spaced)})(?![\p{{L}}\p{{N}}])";
+        if (unspaced.Count > 0) pattern += $"|(?:{string.Join('|', unspaced)})";
+        return new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
     }
+
+    /// <summary>Whether a term is written in a script without spaces between words: hiragana, katakana or Han.</summary>
+    public static bool IsUnspacedScript(string term) =>
+        term.Any(c => c is >= '\u3040' and <= '\u30ff' or >= '\u3400' and <= '\u9fff' or >= '\uf900' and <= '\ufaff' or >= '\uff66' and <= '\uff9f');
 }

@@ -20,6 +20,7 @@ public static class ModerationSetup
         builder.Services.TryAddSingleton<IPromptClassifier, NoPromptClassifier>();
         builder.Services.AddSingleton<ModerationTermsService>();
         builder.Services.AddSingleton<ModerationLog>();
+        builder.Services.AddSingleton<ModerationReviews>();
         return builder;
     }
 }

@@ -7,7 +7,16 @@ using Microsoft.Extensions.Options;
 namespace BananaLab.Core.Moderation;
 
 /// <summary>
-/// Prompt screening over the built-in term lists, configured terms and the admins' terms in the database.
+/// Prompt screening in two layers, and the decision is the most severe of them (issue 18):
+/// <list type="bullet">
+/// <item>the rule layer (<see cref="ModerationRuleSet"/>): the built-in term lists in ten languages, their WordNet
+///   expansion, configured terms and the admins' terms in the database, with <see cref="StructuralRules"/>; its rule ids
+///   go in <see cref="ModerationDecision.MatchedRules"/> (<c>en/sexual:porn</c>, <c>wordnet:…</c>, <c>structure:…</c>,
+///   <c>config:…</c>, <c>admin#…</c>);</item>
+/// <item>the learned classifier (<see cref="IPromptClassifier"/>), over the prompt (a negative prompt steers away from
+///   what it names, so it is left to the rules): each flagged category adds <c>classifier:&lt;category&gt;</c> to the rule
+///   ids, and every score goes in the decision's note (<c>classifier sexual=0.93 hate=0.01 …</c>), blocked or not.</item>
+/// </list>
 /// The compiled rules are rebuilt when an admin changes a term (at once on every node told through
 /// <see cref="IClusterBroadcast"/>, within <see cref="ModerationOptions.ReloadSeconds"/> elsewhere).
 /// </summary>
@@ -15,7 +24,7 @@ public sealed class PromptModerator : IPromptModerator
 {
     /// <summary>Broadcast topic: an admin changed a term, so every node rebuilds its rules.</summary>
     public const string TermsChangedTopic = "moderation:terms-changed";
-    private static readonly Lazy<IReadOnlyList<ModerationTermEntry>> BuiltIn = new(BuiltInTerms.Load);
+    private static readonly Lazy<IReadOnlyList<ModerationTermEntry>> BuiltIn = new(() => [.. BuiltInTerms.Load(), .. BuiltInTerms.LoadWordNet()]);
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile ModerationRuleSet? _rules;
     private DateTime _loadedAt;
@@ -24,10 +33,12 @@ public sealed class PromptModerator : IPromptModerator
     private readonly IOptions<ModerationOptions> _options;
     private readonly IClusterBroadcast _broadcast;
     private readonly TimeProvider _clock;
+    private readonly IPromptClassifier _classifier;
 
     public PromptModerator(IDbContextFactory<BananaLabDbContext> dbFactory, IOptions<ModerationOptions> options,
-        IClusterBroadcast broadcast, TimeProvider clock)
+        IClusterBroadcast broadcast, TimeProvider clock, IPromptClassifier classifier)
     {
+        _classifier = classifier;
         _dbFactory = dbFactory;
         _options = options;
         _broadcast = broadcast;
@@ -39,9 +50,14 @@ public sealed class PromptModerator : IPromptModerator
     {
         var rules = await RulesAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
-        var (categories, matched, normalized) = rules.Screen(request.Prompt + "\n" + request.NegativePrompt);
+        var (ruleCategories, ruleIds, normalized) = rules.Screen(request.Prompt + "\n" + request.NegativePrompt);
+        var classification = _classifier.IsLoaded ? _classifier.Classify(request.Prompt) : PromptClassification.None;
+        var flagged = classification.Flagged;
+        var categories = ruleCategories.Union(flagged).Order(StringComparer.Ordinal).ToList();
+        var matched = ruleIds.Concat(flagged.Select(c => $"classifier:{c}")).ToList();
         var latency = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-        return new ModerationDecision(categories.Count == 0, categories, matched, normalized, LatencyMicroseconds: latency);
+        return new ModerationDecision(categories.Count == 0, categories, matched, normalized,
+            Note: classification.Scores.Count == 0 ? null : classification.Note, LatencyMicroseconds: latency);
     }
 
     /// <summary>Marks every node's rules for rebuilding (an admin changed a term).</summary>

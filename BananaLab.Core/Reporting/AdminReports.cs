@@ -62,6 +62,8 @@ public sealed record ModerationLogQuery
     /// <summary>prompt, reference_image or output_image.</summary>
     public string? Subject { get; init; }
     public string? UserEmail { get; init; }
+    /// <summary>One state of the review loop (unreviewed, review requested, marked wrong, marked correct).</summary>
+    public ModerationReviewState? Review { get; init; }
     public int Page { get; init; } = 1;
     public int PageSize { get; init; } = 25;
 }
@@ -210,7 +212,7 @@ public sealed class AdminReports(IDbContextFactory<BananaLabDbContext> dbFactory
         var page = Math.Max(1, query.Page);
         var pageSize = Math.Clamp(query.PageSize, 1, 100);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var rows = from d in db.Set<ModerationDecisionRecord>().AsNoTracking()
+        var rows = from d in db.Set<ModerationDecisionRecord>().AsNoTracking().InReviewState(query.Review)
                    join u in db.Users.AsNoTracking() on d.UserId equals u.Id into owners
                    from u in owners.DefaultIfEmpty()
                    select new { Decision = d, Email = u == null ? "" : u.Email };

@@ -18,6 +18,9 @@ public sealed record TaskError(ErrorType Type, string Message)
     /// <summary>The field the error concerns; the type's own field unless set.</summary>
     public string? Field { get; init; } = Type.Field;
 
+    /// <summary>For <c>moderation_blocked</c>: the stored decision its user may ask to have reviewed (native API only).</summary>
+    public long? ModerationDecisionId { get; init; }
+
     public override string ToString() => $"{Code}: {Message}";
 }
 

@@ -64,8 +64,9 @@ public sealed class TaskSubmission(
         if (blockedAt >= 0)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            if (!await RecordBlockedAsync(db, userId, prepared, cancellationToken)) return TaskErrors.UserDisabled();
-            return ForItem(blockedAt, TaskErrors.ModerationBlocked());
+            if (await RecordBlockedAsync(db, userId, prepared[blockedAt], prepared, cancellationToken) is not { } decisionId)
+                return TaskErrors.UserDisabled();
+            return ForItem(blockedAt, TaskErrors.ModerationBlocked() with { ModerationDecisionId = decisionId });
         }
 
         var committed = await ReserveAndInsertAsync(userId, prepared, batchId, idempotencyRecordId, cancellationToken);
@@ -141,17 +142,18 @@ public sealed class TaskSubmission(
 
     /// <summary>
     /// Stores the blocked items with their decisions, for the admin's moderation review; the rest of the batch is not
-    /// submitted. False (nothing stored) when the account is disabled or gone.
+    /// submitted. The id of <paramref name="first"/>'s refusing decision (the one its user may ask to have reviewed); null
+    /// (nothing stored) when the account is disabled or gone.
     /// </summary>
-    private static async Task<bool> RecordBlockedAsync(BananaLabDbContext db, Guid userId, IReadOnlyList<PreparedTask> prepared,
-        CancellationToken cancellationToken)
+    private static async Task<long?> RecordBlockedAsync(BananaLabDbContext db, Guid userId, PreparedTask first,
+        IReadOnlyList<PreparedTask> prepared, CancellationToken cancellationToken)
     {
-        if (!await db.Users.AnyAsync(u => u.Id == userId && !u.Disabled, cancellationToken)) return false;
+        if (!await db.Users.AnyAsync(u => u.Id == userId && !u.Disabled, cancellationToken)) return null;
         var blocked = prepared.Where(p => p.Blocked).ToList();
         db.Tasks.AddRange(blocked.Select(p => p.Task));
         db.AddRange(blocked.SelectMany(p => p.Decisions));
         await db.SaveChangesAsync(cancellationToken);
-        return true;
+        return first.Decisions.Last(d => !d.Allowed).Id;
     }
 
     /// <summary>

@@ -3,9 +3,11 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using BananaLab.Core.Credits;
 using BananaLab.Core.Moderation;
+using BananaLab.Core.Data;
 using BananaLab.Core.Tasks;
 using BananaLab.Core.Users;
 using BananaLab.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
@@ -87,6 +89,19 @@ public sealed class StudioBrowserTests(BrowserFixture browser, ITestOutputHelper
         await Expect(StudioSteps.Prompt(page)).ToHaveValueAsync(prompt);
         await Expect(page.GetByTestId("balance")).ToContainTextAsync(WholeNumber(100));
         await Expect(AccountSteps.BalanceChip(page, 100)).ToBeVisibleAsync();
+
+        // One click asks an admin for a review; the button says so and the message stays neutral.
+        var askReview = page.GetByTestId("ask-review");
+        await askReview.ClickAsync();
+        await Expect(askReview).ToHaveTextAsync("Review requested");
+        await Expect(askReview).ToBeDisabledAsync();
+        await Expect(StudioSteps.ModerationMessage(page)).ToHaveTextAsync(ModerationDecision.NeutralMessage);
+        await using (var db = await Get<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync())
+        {
+            var requested = await db.Set<ModerationDecisionRecord>().InReviewState(ModerationReviewState.Requested)
+                .Where(d => d.UserId == user.Id).ToListAsync();
+            Assert.Equal(prompt, Assert.Single(requested).Prompt);
+        }
 
         // Revising the prompt clears the message and lets the user generate again.
         await StudioSteps.EnterPromptAsync(page, "a calm blue lake", StudioSteps.ModerationOk(page));

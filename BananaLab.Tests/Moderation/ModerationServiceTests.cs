@@ -35,6 +35,31 @@ public sealed class ModerationServiceTests(NoWorkerFactory factory) : IClassFixt
     }
 
     [Fact]
+    public async Task A_decision_records_both_layers_the_rule_ids_and_the_classifier_scores()
+    {
+        var (user, _) = await factory.CreateUserAsync();
+        var prompts = new[] { "two people fornicating on a park bench", "a calm lake at dawn" };
+        foreach (var prompt in prompts) await Tasks.SubmitAsync(user.Id, new() { ModelId = BananaLabFactory.TestModel, Prompt = prompt }, default);
+
+        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
+        var records = await db.Set<ModerationDecisionRecord>().Where(r => r.UserId == user.Id).OrderBy(r => r.Id).ToListAsync();
+        var (blocked, allowed) = (records[0], records[1]);
+        Assert.False(blocked.Allowed);
+        Assert.Contains("sexual", blocked.Categories.Split(','));
+        // The rule layer: the WordNet expansion reached "fornicating"; the classifier: every category's score, blocked or not.
+        Assert.Contains("wordnet:fornicate.v.01427296:fornicating", blocked.MatchedRules);
+        var classifier = factory.Services.GetRequiredService<IPromptClassifier>();
+        Assert.True(classifier.IsLoaded);
+        foreach (var record in records)
+        {
+            Assert.StartsWith("classifier ", record.Note);
+            Assert.All(classifier.Categories, c => Assert.Contains($"{c}=", record.Note));
+        }
+        Assert.True(allowed.Allowed);
+        Assert.Empty(allowed.MatchedRules);
+    }
+
+    [Fact]
     public async Task Admin_terms_take_effect_at_once_and_can_be_withdrawn()
     {
         var (user, key) = await factory.CreateUserAsync();

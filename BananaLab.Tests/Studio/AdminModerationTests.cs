@@ -81,4 +81,41 @@ public sealed class AdminModerationTests(NoWorkerFactory app) : AdminTestContext
         page.WaitForAssertion(() => Assert.Contains("Withdrawn", page.Find("#terms").TextContent));
         Assert.True((await SubmitAsync(user.Id, "a blorptastic scene")).Succeeded);
     }
+
+    [Fact]
+    public async Task A_requested_review_shows_on_the_badge_and_filter_and_an_admin_marks_it_from_the_log()
+    {
+        var admin = await SignInAdminAsync();
+        var user = await CreateUserAsync();
+        await SubmitBlockedAsync(user.Id, "g.o.r.e on the stairs");
+        var decision = Assert.Single((await Get<AdminReports>().ModerationAsync(new ModerationLogQuery { UserEmail = user.Email }, default)).Items).Decision;
+        Assert.True((await Get<ModerationReviews>().RequestAsync(user.Id, decision.Id, default)).Succeeded);
+        var (dialogs, snackbars) = RenderHosts();
+        var page = Render<ModerationPage>();
+
+        var open = await Get<ModerationReviews>().OpenRequestCountAsync(default);
+        page.WaitForAssertion(() => Assert.Equal(open == 1 ? "1 review requested" : $"{open} reviews requested",
+            page.Find("#open-reviews").TextContent.Trim()));
+        page.Find("#open-reviews").Click();
+        page.WaitForAssertion(() =>
+        {
+            var rows = page.FindAll("tbody tr").Where(r => r.TextContent.Contains("@example.test")).ToList();
+            Assert.All(rows, r => Assert.Contains("Review requested", r.TextContent));
+            Assert.Single(rows, r => r.TextContent.Contains(user.Email));
+        });
+
+        page.Find($"button[aria-label='Mark decision {decision.Id}']").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Wrong: should have passed", dialogs.Markup));
+        dialogs.FindAll("input[type=radio]").Single(r => r.ParentElement!.ParentElement!.TextContent.Contains("should have passed")).Click();
+        dialogs.Find("#review-note").Change("stairs, not gore");
+        dialogs.Find("#review-save").Click();
+
+        snackbars.WaitForAssertion(() => Assert.Contains("Marked: wrong: should have passed.", snackbars.Markup));
+        var marked = Assert.Single((await Get<AdminReports>().ModerationAsync(new ModerationLogQuery { UserEmail = user.Email }, default)).Items).Decision;
+        Assert.Equal(ModerationReviewVerdict.ShouldHavePassed, marked.ReviewVerdict);
+        Assert.Equal("stairs, not gore", marked.ReviewNote);
+        Assert.Equal(admin.Id, marked.ReviewedBy);
+        Assert.NotNull(marked.ReviewedAt);
+        Assert.Contains(await Get<ModerationReviews>().LabelledPromptsAsync(default), row => row is { Label: "allow", Prompt: "g.o.r.e on the stairs" });
+    }
 }

@@ -5,6 +5,7 @@ using BananaLab.Core.Errors;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Errors;
+using BananaLab.Web.Api.Moderation;
 using BananaLab.Web.Api.Tasks;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -49,7 +50,7 @@ public static class ComparisonsApi
                 if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
                 var (settings, models) = parsed.Value;
                 var outcome = await comparisons.CreateAsync(caller.UserId(), settings with { Source = "api" }, models, cancellationToken, idempotencyRecordId);
-                if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!);
+                if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!, ModerationReviewsApi.ReviewMembers(outcome.Error!));
                 return Created(ComparisonResponse.From(outcome.Value!));
             },
             async Task<Results<Created<ComparisonResponse>, ProblemHttpResult>> (comparisonId) =>

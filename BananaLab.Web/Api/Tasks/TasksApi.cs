@@ -3,6 +3,7 @@ using BananaLab.Core.Errors;
 using BananaLab.Core.Idempotency;
 using BananaLab.Core.Tasks;
 using BananaLab.Web.Api.Errors;
+using BananaLab.Web.Api.Moderation;
 using BananaLab.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -45,7 +46,7 @@ public static class TasksApi
                 var parsed = await CreateTaskRequests.ParseAsync(request, body, cancellationToken);
                 if (!parsed.Succeeded) return ApiProblems.From(parsed.Error!);
                 var outcome = await tasks.SubmitAsync(caller.UserId(), parsed.Value! with { Source = "api" }, cancellationToken, idempotencyRecordId);
-                if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!);
+                if (!outcome.Succeeded) return ApiProblems.From(outcome.Error!, ModerationReviewsApi.ReviewMembers(outcome.Error!));
                 return Created(TaskResponse.From(outcome.Value!));
             },
             async Task<Results<Created<TaskResponse>, ProblemHttpResult>> (taskId) =>

@@ -1,0 +1,102 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace BananaLab.Core.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class ModerationReviews : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Prompt",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                maxLength: 4000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ReviewCategory",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                maxLength: 32,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ReviewNote",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                maxLength: 500,
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ReviewRequestedAt",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ReviewVerdict",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                maxLength: 32,
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ReviewedAt",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "ReviewedBy",
+                table: "ModerationDecisions",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ModerationDecisions_ReviewVerdict_ReviewRequestedAt",
+                table: "ModerationDecisions",
+                columns: new[] { "ReviewVerdict", "ReviewRequestedAt" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_ModerationDecisions_ReviewVerdict_ReviewRequestedAt",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "Prompt",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "ReviewCategory",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "ReviewNote",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "ReviewRequestedAt",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "ReviewVerdict",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "ReviewedAt",
+                table: "ModerationDecisions");
+
+            migrationBuilder.DropColumn(
+                name: "ReviewedBy",
+                table: "ModerationDecisions");
+        }
+    }
+}

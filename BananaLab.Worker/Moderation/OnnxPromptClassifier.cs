@@ -74,10 +74,12 @@ internal sealed class PromptClassifierModel : IDisposable
         if (spec.Categories is not { Count: > 0 } || spec.Thresholds is null || spec.Features?.Ngrams is not { Length: 2 }
             || spec.Features.Ngrams[0] < 1 || spec.Features.Ngrams[1] < spec.Features.Ngrams[0] || spec.Features.Buckets < 1)
             throw new InvalidDataException($"{specPath} needs categories, thresholds, features.ngrams [min, max] and features.buckets");
-        if (!spec.Features.Hash.StartsWith("FNV-1a 32-bit", StringComparison.Ordinal))
+        if (spec.Features.Hash?.StartsWith("FNV-1a 32-bit", StringComparison.Ordinal) != true)
             throw new InvalidDataException($"{specPath} uses the hash '{spec.Features.Hash}'; this build computes FNV-1a 32-bit");
         var missing = spec.Categories.Where(c => !spec.Thresholds.ContainsKey(c)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"{specPath} has no threshold for {string.Join(", ", missing)}");
+        var outOfRange = spec.Thresholds.Where(t => t.Value is < 0 or > 1 || double.IsNaN(t.Value)).Select(t => t.Key).ToList();
+        if (outOfRange.Count > 0) throw new InvalidDataException($"{specPath} has thresholds outside 0-1 for {string.Join(", ", outOfRange)}");
 
         InferenceSession session;
         try
@@ -124,7 +126,7 @@ public sealed class PromptClassifierOptionsValidator(IHostEnvironment environmen
         var path = options.Resolve(environment.ContentRootPath);
         if (!File.Exists(path))
         {
-            logger.LogWarning("{Key}: {Path} does not exist; the prompt classifier layer is off (term lists only)",
+            logger.LogWarning("{Key}: {Path} does not exist; the prompt classifier layer is off",
                 $"{PromptClassifierOptions.Section}:Path", path);
             return ValidateOptionsResult.Success;
         }

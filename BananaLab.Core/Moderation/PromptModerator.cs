@@ -15,7 +15,8 @@ namespace BananaLab.Core.Moderation;
 ///   <c>config:…</c>, <c>admin#…</c>);</item>
 /// <item>the learned classifier (<see cref="IPromptClassifier"/>), over the prompt (a negative prompt steers away from
 ///   what it names, so it is left to the rules): each flagged category adds <c>classifier:&lt;category&gt;</c> to the rule
-///   ids, and every score goes in the decision's note (<c>classifier sexual=0.93 hate=0.01 …</c>), blocked or not.</item>
+///   ids, and every score goes in the decision's note (<c>classifier sexual=0.93 hate=0.01 …</c>), blocked or not. It
+///   blocks only a prompt of at least <see cref="ClassifierMinimumWords"/> words (<see cref="ClassifierMayBlock"/>).</item>
 /// </list>
 /// The compiled rules are rebuilt when an admin changes a term (at once on every node told through
 /// <see cref="IClusterBroadcast"/>, within <see cref="ModerationOptions.ReloadSeconds"/> elsewhere).
@@ -52,12 +53,35 @@ public sealed class PromptModerator : IPromptModerator
         var started = Stopwatch.GetTimestamp();
         var (ruleCategories, ruleIds, normalized) = rules.Screen(request.Prompt + "\n" + request.NegativePrompt);
         var classification = _classifier.IsLoaded ? _classifier.Classify(request.Prompt) : PromptClassification.None;
-        var flagged = classification.Flagged;
+        var flagged = ClassifierMayBlock(request.Prompt) ? classification.Flagged : [];
         var categories = ruleCategories.Union(flagged).Order(StringComparer.Ordinal).ToList();
         var matched = ruleIds.Concat(flagged.Select(c => $"classifier:{c}")).ToList();
         var latency = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         return new ModerationDecision(categories.Count == 0, categories, matched, normalized,
             Note: classification.Scores.Count == 0 ? null : classification.Note, LatencyMicroseconds: latency);
+    }
+
+    /// <summary>
+    /// The fewest words a prompt needs before the classifier's verdict counts on its own. One or two words give a
+    /// character n-gram model too little to go on: it flagged "mine" as sexual and "hooked" as violence. Such prompts are
+    /// still screened by the rules, and their scores are still recorded.
+    /// </summary>
+    public const int ClassifierMinimumWords = 3;
+
+    /// <summary>
+    /// Whether the classifier may block <paramref name="prompt"/>: at least <see cref="ClassifierMinimumWords"/> words,
+    /// where in a script written without spaces (Japanese) every two characters count as a word.
+    /// </summary>
+    public static bool ClassifierMayBlock(string prompt)
+    {
+        var words = 0;
+        foreach (var word in prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!word.Any(char.IsLetterOrDigit)) continue;
+            var unspaced = word.Count(c => ModerationRuleSet.IsUnspacedScript(c.ToString()));
+            words += unspaced >= 2 ? (unspaced + 1) / 2 : 1;
+        }
+        return words >= ClassifierMinimumWords;
     }
 
     /// <summary>Marks every node's rules for rebuilding (an admin changed a term).</summary>

@@ -59,6 +59,29 @@ public sealed class ModerationServiceTests(NoWorkerFactory factory) : IClassFixt
         Assert.Empty(allowed.MatchedRules);
     }
 
+    [Theory]
+    [InlineData("mine", false)]
+    [InlineData("hooked", false)]
+    [InlineData("still waiting", false)]
+    [InlineData("a red apple on a table", true)]
+    [InlineData("児童の写真", true)] // five characters of a script without spaces: about three words
+    public void The_classifier_blocks_on_its_own_only_a_prompt_of_three_words_or_more(string prompt, bool mayBlock)
+    {
+        Assert.Equal(mayBlock, PromptModerator.ClassifierMayBlock(prompt));
+    }
+
+    [Fact]
+    public async Task One_word_prompts_the_classifier_misreads_pass_and_their_scores_are_still_recorded()
+    {
+        var (user, _) = await factory.CreateUserAsync();
+        var outcome = await Tasks.SubmitAsync(user.Id, new() { ModelId = BananaLabFactory.TestModel, Prompt = "mine" }, default);
+
+        Assert.True(outcome.Succeeded);
+        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<BananaLabDbContext>>().CreateDbContextAsync();
+        var record = await db.Set<ModerationDecisionRecord>().SingleAsync(r => r.UserId == user.Id);
+        Assert.StartsWith("classifier ", record.Note);
+    }
+
     [Fact]
     public async Task Admin_terms_take_effect_at_once_and_can_be_withdrawn()
     {

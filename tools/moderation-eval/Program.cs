@@ -31,14 +31,15 @@ var wordNet = BuiltInTerms.LoadWordNet();
 var ruleLayer = new ModerationRuleSet([.. builtIn, .. wordNet]);
 using var classifier = new OnnxPromptClassifier(Options.Create(new PromptClassifierOptions()), new RepositoryRoot());
 if (!classifier.IsLoaded) throw new InvalidOperationException($"No classifier at {PromptClassifierOptions.DefaultPath}; run tools/moderation-classifier/train.sh.");
+IReadOnlyList<string> Classify(string prompt) => PromptModerator.ClassifierMayBlock(prompt) ? classifier.Classify(prompt).Flagged : [];
 var layers = new List<(string Name, Func<string, IReadOnlyList<string>> Screen)>
 {
     ("term lists", Screen(new ModerationRuleSet(builtIn, structural: false))),
     ("+ structure", Screen(new ModerationRuleSet(builtIn))),
     ("+ WordNet (rule layer)", Screen(ruleLayer)),
-    ("classifier", prompt => classifier.Classify(prompt).Flagged),
-    // As PromptModerator decides: the rules over prompt and negative prompt, the classifier over the prompt; the most severe wins.
-    ("all layers", prompt => ruleLayer.Screen(prompt).Categories.Union(classifier.Classify(prompt).Flagged).ToList()),
+    ("classifier", Classify),
+    // As PromptModerator decides: the rules, and the classifier over a prompt of enough words; the most severe wins.
+    ("all layers", prompt => ruleLayer.Screen(prompt).Categories.Union(Classify(prompt)).ToList()),
 };
 
 Console.WriteLine($"BananaLab moderation evaluation — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");

@@ -143,14 +143,14 @@ public sealed class TaskWorker(
     /// <summary>Runs one claim: one task alone, or a batch whose tasks share their generation (<see cref="SharedRun"/>).</summary>
     private async Task RunInSlotAsync(IReadOnlyList<GenerationTask> tasks, SemaphoreSlim slots)
     {
+        // A batch is claimed only for models whose generator shares runs (ClaimPool.Batch).
+        var shared = tasks.Count > 1 && providers.Find(tasks[0].Provider) is IBatchingImageGenerator generator
+            ? new SharedRun(finisher, generator, tasks.Select(t => t.Id).ToList())
+            : null;
         try
         {
             await Task.Yield(); // the claim loop goes on to its next claim at once
-            // A batch is claimed only for models whose generator shares runs (ClaimPool.Batch).
-            var shared = tasks.Count > 1 && providers.Find(tasks[0].Provider) is IBatchingImageGenerator generator
-                ? new SharedRun(finisher, generator, tasks.Select(t => t.Id).ToList())
-                : null;
-            await Task.WhenAll(tasks.Select(task => RunAsync(task, _abort.Token, shared)));
+            await Task.WhenAll(tasks.Select(RunMemberAsync));
         }
         catch (Exception e)
         {
@@ -159,6 +159,19 @@ public sealed class TaskWorker(
         finally
         {
             slots.Release();
+        }
+
+        // A member whose run ends before it joins, even by an exception outside its own handling, must not hold the others.
+        async Task RunMemberAsync(GenerationTask task)
+        {
+            try
+            {
+                await RunAsync(task, _abort.Token, shared);
+            }
+            finally
+            {
+                shared?.Leave(task.Id);
+            }
         }
     }
 
@@ -204,7 +217,6 @@ public sealed class TaskWorker(
         var generator = providers.Find(task.Provider);
         if (model is null || generator is null)
         {
-            shared?.Leave(task.Id);
             await Fail(TaskErrors.GeneratorUnavailable,
                 model is null ? $"The model '{task.ModelId}' is no longer offered." : $"No generator is installed for provider '{task.Provider}'.",
                 transient: false);
@@ -303,7 +315,6 @@ public sealed class TaskWorker(
         }
         finally
         {
-            shared?.Leave(task.Id);
             runningTasks.Unregister(task.Id);
             // Handed back at shutdown, or its lease lost: no verdict on the provider.
             if (!reported) circuits.Left(task.ModelId);

@@ -149,7 +149,7 @@ public sealed class StableDiffusionPipeline(StableDiffusionModelCache models, IL
                     fail(member.Index, new OperationCanceledException(member.Member.CancellationToken));
                 }
                 var active = members.Where(m => !left.Contains(m) && m.Text is not null && m.Start <= step).ToList();
-                if (!calls.SelectMany(c => c.Members).SequenceEqual(active))
+                if (!calls.SelectMany(c => c.Members).ToHashSet().SetEquals(active))
                 {
                     foreach (var call in calls) call.Dispose();
                     calls = active.GroupBy(m => m.CallKey).Select(g => new SharedCall(model, unet, g.ToList())).ToList();

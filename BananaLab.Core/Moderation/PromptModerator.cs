@@ -16,7 +16,8 @@ namespace BananaLab.Core.Moderation;
 /// <item>the learned classifier (<see cref="IPromptClassifier"/>), over the prompt (a negative prompt steers away from
 ///   what it names, so it is left to the rules): each flagged category adds <c>classifier:&lt;category&gt;</c> to the rule
 ///   ids, and every score goes in the decision's note (<c>classifier sexual=0.93 hate=0.01 …</c>), blocked or not. It
-///   blocks only a prompt of at least <see cref="ClassifierMinimumWords"/> words (<see cref="ClassifierMayBlock"/>).</item>
+///   blocks only a prompt of at least <see cref="ClassifierMinimumWords"/> words, and reads it without identifiers
+///   (<see cref="ClassifierInput"/>).</item>
 /// </list>
 /// The compiled rules are rebuilt when an admin changes a term (at once on every node told through
 /// <see cref="IClusterBroadcast"/>, within <see cref="ModerationOptions.ReloadSeconds"/> elsewhere).
@@ -52,8 +53,9 @@ public sealed class PromptModerator : IPromptModerator
         var rules = await RulesAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         var (ruleCategories, ruleIds, normalized) = rules.Screen(request.Prompt + "\n" + request.NegativePrompt);
-        var classification = _classifier.IsLoaded ? _classifier.Classify(request.Prompt) : PromptClassification.None;
-        var flagged = ClassifierMayBlock(request.Prompt) ? classification.Flagged : [];
+        var input = ClassifierInput(request.Prompt);
+        var classification = _classifier.IsLoaded ? _classifier.Classify(input ?? request.Prompt) : PromptClassification.None;
+        var flagged = input is null ? [] : classification.Flagged;
         var categories = ruleCategories.Union(flagged).Order(StringComparer.Ordinal).ToList();
         var matched = ruleIds.Concat(flagged.Select(c => $"classifier:{c}")).ToList();
         var latency = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
@@ -69,19 +71,24 @@ public sealed class PromptModerator : IPromptModerator
     public const int ClassifierMinimumWords = 3;
 
     /// <summary>
-    /// Whether the classifier may block <paramref name="prompt"/>: at least <see cref="ClassifierMinimumWords"/> words,
-    /// where in a script written without spaces (Japanese) every two characters count as a word.
+    /// What the classifier may block on: <paramref name="prompt"/> without identifiers (a token of 12 or more characters
+    /// with a digit in it: a hash, an id, a seed string, whose random character n-grams the model was never trained on),
+    /// or null when fewer than <see cref="ClassifierMinimumWords"/> words are left. A word has two letters or more; in a
+    /// script written without spaces (Japanese) every two characters count as a word.
     /// </summary>
-    public static bool ClassifierMayBlock(string prompt)
+    public static string? ClassifierInput(string prompt)
     {
+        var kept = new List<string>();
         var words = 0;
-        foreach (var word in prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var token in prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
         {
-            if (!word.Any(char.IsLetterOrDigit)) continue;
-            var unspaced = word.Count(c => ModerationRuleSet.IsUnspacedScript(c.ToString()));
-            words += unspaced >= 2 ? (unspaced + 1) / 2 : 1;
+            if (token.Length >= 12 && token.Any(char.IsDigit)) continue;
+            kept.Add(token);
+            var unspaced = token.Count(c => ModerationRuleSet.IsUnspacedScript(c.ToString()));
+            if (unspaced >= 2) words += (unspaced + 1) / 2;
+            else if (token.Count(char.IsLetter) >= 2) words++;
         }
-        return words >= ClassifierMinimumWords;
+        return words >= ClassifierMinimumWords ? string.Join(' ', kept) : null;
     }
 
     /// <summary>Marks every node's rules for rebuilding (an admin changed a term).</summary>

@@ -60,14 +60,16 @@ public sealed class ModerationServiceTests(NoWorkerFactory factory) : IClassFixt
     }
 
     [Theory]
-    [InlineData("mine", false)]
-    [InlineData("hooked", false)]
-    [InlineData("still waiting", false)]
-    [InlineData("a red apple on a table", true)]
-    [InlineData("児童の写真", true)] // five characters of a script without spaces: about three words
-    public void The_classifier_blocks_on_its_own_only_a_prompt_of_three_words_or_more(string prompt, bool mayBlock)
+    [InlineData("mine", null)]
+    [InlineData("hooked", null)]
+    [InlineData("still waiting", null)]
+    [InlineData("[slow:600] sdk 3 9f2c41d0b7e84a6c9d3e5f1a2b4c6d8e", null)] // a test's id: no words to judge
+    [InlineData("a red apple on a table", "a red apple on a table")]
+    [InlineData("red apple, seed 0123456789abcdef, on a table", "red apple, seed on a table")]
+    [InlineData("児童の写真", "児童の写真")] // five characters of a script without spaces: about three words
+    public void The_classifier_judges_only_a_prompt_of_three_words_or_more_read_without_identifiers(string prompt, string? input)
     {
-        Assert.Equal(mayBlock, PromptModerator.ClassifierMayBlock(prompt));
+        Assert.Equal(input, PromptModerator.ClassifierInput(prompt));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public sealed record ModerationTermEntry(string Category, string Term, string Ru
 /// The compiled rules: one whole-word matcher per category over the normalised prompt (a term in a script written
 /// without spaces, such as Japanese, matches anywhere), allow-listed phrases removed first, and the combination rules
 /// over the context categories that never block alone: a minor (a term, or a stated age under 18 found by
-/// <see cref="StructuralRules"/>) together with anything sexual, suggestive or explicit blocks as
+/// <see cref="StructuralRules"/>) together with anything sexual or suggestive blocks as
 /// <see cref="MinorsSexual"/>; a suggestive term together with an explicitness marker ("nude" + "explicit") blocks as sexual.
 /// </summary>
 public sealed class ModerationRuleSet
@@ -92,8 +92,9 @@ public sealed class ModerationRuleSet
             rules.UnionWith(contextRules[SexualSoft]);
             rules.UnionWith(contextRules[Explicit]);
         }
-        // A minor together with anything sexual blocks, even where each alone is allowed (a child; lingerie).
-        if (contextRules[Minors].Count > 0 && (contextRules[SexualSoft].Count > 0 || contextRules[Explicit].Count > 0 || categories.Contains(Sexual)))
+        // A minor together with anything sexual or suggestive blocks, even where each alone is allowed (a child; lingerie).
+        // An explicitness marker alone is neither ("explicit instructions for a child's car seat").
+        if (contextRules[Minors].Count > 0 && (contextRules[SexualSoft].Count > 0 || categories.Contains(Sexual)))
         {
             categories.Add(MinorsSexual);
             rules.UnionWith(contextRules[Minors]);

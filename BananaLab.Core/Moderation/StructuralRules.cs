@@ -8,7 +8,7 @@ namespace BananaLab.Core.Moderation;
 /// What a term list cannot express, in the ten languages BananaLab screens (en, de, es, fr, it, pt, nl, pl, ru, ja):
 /// <list type="bullet">
 /// <item>a stated age under 18 ("15 year old", "14yo", "12 y/o", "15-jährige", "de 13 años", "14歳"): a minor, the
-///   <see cref="ModerationRuleSet.Minors"/> context, which blocks together with anything sexual, suggestive or explicit;</item>
+///   <see cref="ModerationRuleSet.Minors"/> context, which blocks together with anything sexual or suggestive;</item>
 /// <item>phrases for child sexual abuse material, in plain words as well as acronyms: <c>minors_sexual</c>;</item>
 /// <item>a call to exterminate a group, or a group called vermin, parasites or subhuman: <c>hate</c>;</item>
 /// <item>a named atrocity with words that glorify or deny it, unless the prompt is about remembering or teaching it: <c>hate</c>;</item>

@@ -66,6 +66,8 @@ public sealed class StructuralRulesTests
     [InlineData("classical nude sculpture in a museum")]
     [InlineData("explicit instructions for assembling a bookshelf")]
     [InlineData("an explicit warning sign on a fence")]
+    [InlineData("explicit instructions for installing a child's car seat")]
+    [InlineData("少年のパンツとシャツ、子供服のカタログ")] // a boy's trousers and shirt, a children's clothing catalogue
     public void Suggestive_or_explicit_alone_does_not_block(string prompt)
     {
         Assert.Empty(Screen(prompt).Categories);

@@ -31,7 +31,7 @@ public sealed class BatchedWorkerTests(BatchedWorkerTests.BatchingFactory factor
     private async Task<List<Guid>> SubmitWhileBusyAsync(HttpClient client, params object[] bodies)
     {
         var gate = $"busy{Guid.NewGuid():N}";
-        var blocker = (await client.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = $"hold the slot [gate:{gate}]" })).Id;
+        var blocker = (await client.SubmitAsync(new { model = BananaLabFactory.TestModel, prompt = $"a calm lake at dawn [gate:{gate}]" })).Id;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while ((await client.GetTaskAsync(blocker)).Status != "running" && DateTime.UtcNow < deadline) await Task.Delay(20);
         var ids = new List<Guid>();

@@ -136,6 +136,9 @@ public sealed class ModerationRuleSet
     }
 
     /// <summary>Whether a term is written in a script without spaces between words: hiragana, katakana or Han.</summary>
-    public static bool IsUnspacedScript(string term) =>
-        term.Any(c => c is >= '\u3040' and <= '\u30ff' or >= '\u3400' and <= '\u9fff' or >= '\uf900' and <= '\ufaff' or >= '\uff66' and <= '\uff9f');
+    public static bool IsUnspacedScript(string term) => term.Any(IsUnspacedScript);
+
+    /// <summary>Whether a character belongs to a script without spaces between words: hiragana, katakana or Han.</summary>
+    public static bool IsUnspacedScript(char c) =>
+        c is >= '\u3040' and <= '\u30ff' or >= '\u3400' and <= '\u9fff' or >= '\uf900' and <= '\ufaff' or >= '\uff66' and <= '\uff9f';
 }

@@ -84,7 +84,7 @@ public sealed class PromptModerator : IPromptModerator
         {
             if (token.Length >= 12 && token.Any(char.IsDigit)) continue;
             kept.Add(token);
-            var unspaced = token.Count(c => ModerationRuleSet.IsUnspacedScript(c.ToString()));
+            var unspaced = token.Count(ModerationRuleSet.IsUnspacedScript);
             if (unspaced >= 2) words += (unspaced + 1) / 2;
             else if (token.Count(char.IsLetter) >= 2) words++;
         }

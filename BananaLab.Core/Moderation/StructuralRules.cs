@@ -91,7 +91,7 @@ public static class StructuralRules
         @"rwandan\s+genocide", @"srebrenica", @"nanjing\s+massacre", @"nanking\s+massacre", @"rape\s+of\s+nanking", @"armenian\s+genocide",
         @"holodomor", @"killing\s+fields", @"khmer\s+rouge", @"9\s*/?\s*11\s+attacks?", @"columbine", @"christchurch\s+(?:shooting|mosque|attack)",
         @"utoya", @"oklahoma\s+city\s+bombing", @"isis\s+beheadings?", @"genocide", @"genozid", @"volkermord", @"voelkermord", @"genocidio",
-        @"genocide", @"genocidio", @"genocidium", @"ludobojstwo", @"zaglada\s+zydow", Fold("холокост"), Fold("геноцид"), Fold("освенцим")) + FoldScript("|ホロコースト|アウシュビッツ|アウシュヴィッツ|南京大虐殺|大虐殺|ジェノサイド"),
+        @"genocidium", @"ludobojstwo", @"zaglada\s+zydow", Fold("холокост"), Fold("геноцид"), Fold("освенцим")) + FoldScript("|ホロコースト|アウシュビッツ|アウシュヴィッツ|南京大虐殺|大虐殺|ジェノサイド"),
         Options);
 
     private static readonly Regex Glorification = new(Words(

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from nano_model import TextEncoder, UNet, alphas_cumprod
-from vae import AE
+from vae2 import load_ae
 from clip_bpe import CLIPTokenizer
 
 NUM_TRAIN = 1000
@@ -43,17 +43,25 @@ def ddim_step(v, t, x, steps):
 
 
 class NanoPipeline:
-    def __init__(self, ckpt="/work/nano-run/diff_ckpt.pt", vae="/work/nano-run/vae.pt",
-                 tokenizer="/work/main/models/banana-nano/tokenizer", ema=True):
+    def __init__(self, ckpt="/work/nano-run/diff_ckpt.pt", vae=None, tokenizer=None, ema=True):
+        """banana-nano 1 checkpoints use the BPE tokenizer and vae.AE (64 px); banana-nano 2
+        checkpoints (cfg version 2) the concept lexicon (lexicon2) and vae2.AE8 (128 px).
+        The sampler itself (DDIM, guidance) is the same for both."""
         ck = torch.load(ckpt, map_location="cpu")
         c = ck["cfg"]
+        v2 = c.get("version", 1) == 2
+        vae = vae or ("/work/nano2-run/vae2.pt" if v2 else "/work/nano-run/vae.pt")
+        tokenizer = tokenizer or ("/work/nano2-run/tokenizer2" if v2 else "/work/main/models/banana-nano/tokenizer")
         self.te = TextEncoder(c["vocab_size"], c["d"], layers=c.get("layers", 4)).eval()
         self.unet = UNet(c["d"], c["c1"], c["c2"], attn16=c.get("attn16", "cross")).eval()
         self.te.load_state_dict(ck["ema_te" if ema else "te"])
         self.unet.load_state_dict(ck["ema_unet" if ema else "unet"])
-        self.ae = AE().eval()
-        self.ae.load_state_dict(torch.load(vae, map_location="cpu")["model"])
-        self.tok = CLIPTokenizer.load(tokenizer)
+        self.ae = load_ae(vae)
+        if c.get("tokenizer") == "lexicon2":
+            from lexicon2 import Lexicon
+            self.tok = Lexicon.load(tokenizer)
+        else:
+            self.tok = CLIPTokenizer.load(tokenizer)
         self.sf = ck["scaling_factor"]
         self.step_count = ck["step"]
 
@@ -71,16 +79,16 @@ class NanoPipeline:
             v = vu + guidance * (vc - vu)
             x = ddim_step(v, int(t), x, steps)
         img = self.ae.decoder(x / self.sf)
-        return ((img + 1) / 2).clamp(0, 1)  # [B,3,64,64]
+        return ((img + 1) / 2).clamp(0, 1)  # [B,3,64,64] (banana-nano 2: [B,3,128,128])
 
 
 def to_grid(imgs, ncol):
     a = (imgs.permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
-    n = len(a); nrow = (n + ncol - 1) // ncol
-    g = np.full((nrow * 64, ncol * 64, 3), 255, np.uint8)
+    n = len(a); nrow = (n + ncol - 1) // ncol; S = a.shape[1]
+    g = np.full((nrow * S, ncol * S, 3), 255, np.uint8)
     for i, im in enumerate(a):
         r, c = divmod(i, ncol)
-        g[r * 64:(r + 1) * 64, c * 64:(c + 1) * 64] = im
+        g[r * S:(r + 1) * S, c * S:(c + 1) * S] = im
     return Image.fromarray(g)
 
 
@@ -91,6 +99,8 @@ DEFAULT_PROMPTS = ["grinning face", "red apple", "dog face", "rocket", "red hear
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default="/work/nano-run/diff_ckpt.pt")
+    ap.add_argument("--vae", default=None, help="default: by checkpoint version")
+    ap.add_argument("--tokenizer", default=None, help="default: by checkpoint version")
     ap.add_argument("--prompt", action="append")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--steps", type=int, default=20)
@@ -99,7 +109,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", default="/work/nano-run/samples.png")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    pipe = NanoPipeline(a.ckpt)
+    pipe = NanoPipeline(a.ckpt, a.vae, a.tokenizer)
     prompts = a.prompt or DEFAULT_PROMPTS
     P = [p for s in a.seeds for p in prompts]
     S = [s for s in a.seeds for p in prompts]

@@ -1,47 +1,61 @@
-"""banana-nano 2 lexicon: any word -> a concept id the model was trained on.
+"""banana-nano 2 lexicon: any word -> concept ids the model was trained on.
 
 A text encoder trained from scratch knows only the tokens it was trained on. banana-nano 2
 therefore does not feed words to it: the prompt is first rewritten into CONCEPT ids by a
 fixed lexicon built from Unicode CLDR annotations (all 292 annotation files, every language)
-and WordNet 3.0. Words that mean the same thing, in any language, share one concept id, so a
-word that never occurs in a training caption still reaches an embedding that was trained
+and WordNet 3.0. Words that mean the same thing, in any language, map to the same (or
+overlapping) concept ids, so a word that never occurs in a training caption still reaches an embedding that was trained
 through its synonyms and translations. The lexicon is built from CLDR + WordNet only
 (nothing from the held-out set) and is applied identically in training and at inference.
 
-RUNTIME RULE (what C# must reproduce; `encode()` below):
+RUNTIME RULE (what C# must reproduce; `Lexicon.concept_ids` / `Lexicon.__call__` below):
   1. text = NFKC(text).lower(); delete apostrophes ' (U+0027), U+2019, U+02BC.
   2. words = maximal runs of characters whose Unicode category starts with L, M or N
      (everything else separates words).
   3. Left to right: at word i take the LONGEST n in 6..1 such that the n words joined by one
-     space are a key of lexicon.tsv; emit that key's ids (zero or one id) and skip n words.
-     If no key matches, try the single word with one suffix rewrite, first that is a key:
-     "ies"->"y", "es"->"", "s"->"" (only when the remaining stem has >= 3 characters).
+     space are a key of lexicon.tsv; emit that key's ids (zero or more, in file order) and
+     skip n words. If no key matches, try the single word with one suffix rewrite, the first
+     that gives a key: "ies"->"y", "es"->"", "s"->"" (only if the stem keeps >= 3 characters).
      Otherwise drop the word.
   4. input_ids = [bos] + ids[:75] + [eos], padded with eos to 77 (bos = V, eos = V + 1,
-     V = number of concepts).
+     V = number of concepts = n_concepts in lexicon_config.json).
 
 CONCEPTS (ids, in this order):
-  0..3   grammar: "next to", "in front of", "on", "background"
-  4..14  colours: white red orange yellow green blue purple pink black gray brown ("grey" = gray)
-  15..   meaning clusters. Every CLDR annotation (short name or keyword, any language, either
-         the whole phrase of <= 6 words or each single word of it) and every Unicode emoji name
-         gives a key; E(key) = the set of banana-nano emoji it annotates. Keys annotating more
-         than MAX_EMOJI emoji (function words: "with", "of", "de", ...) are dropped. Keys with
-         the same E form a signature; signatures are visited by (most keys first, smaller E,
-         sorted E) and each joins the existing cluster whose first signature has the highest
-         Jaccard overlap >= TAU with it, else founds a new cluster.
-  "a", "an", "the" are keys with no id (dropped); phrase keys that contain "on",
-  "background", "next to" or "in front of" are removed so the grammar is never swallowed.
+  0..3          grammar: "next to", "in front of", "on", "background"
+  4..14         colours: white red orange yellow green blue purple pink black gray brown
+                ("grey" = gray)
+  15..15+N-1    one id per banana-nano emoji (N = 1,392, data2 order)
+  15+N..V-1     clusters of broad keys (see below)
 
-WORDNET (English words CLDR does not have): for each WordNet lemma that is not yet a key,
-score concepts over its senses: sense k of part of speech p weighs POS_W[p] / (1 + k);
-inside a sense, the synonyms (weight 1.0), related lemmas (derivation, similar-to,
+KEYS. Every CLDR annotation (short name or keyword; all annotation and annotationsDerived
+files, every language) of a banana-nano emoji gives keys: the whole phrase (<= 6 words) and
+each of its words; every Unicode emoji name gives keys the same way (counted as English).
+E(key) = the emoji it annotates: its English annotations if it has any ("English meaning
+first"), otherwise the emoji that at least half as many languages as the best one agree on
+(this removes accidental spellings shared by unrelated languages). Then:
+  * |E| <= BAG_MAX (16): the key's ids are its emoji ids, sorted ("bag of emoji"). Words
+    with the same meaning in different languages annotate (nearly) the same emoji, so an
+    unseen word lands on the same or overlapping emoji ids the model was trained with.
+  * BAG_MAX < |E| <= MAX_EMOJI (250): one cluster id. The emoji sets of these broad keys
+    are visited by (most keys first, smaller set, sorted set) and each joins the existing
+    cluster whose first set has the highest Jaccard overlap >= TAU (0.5), else founds one.
+  * |E| > MAX_EMOJI (function words of some language: "de", "na", "i"): no id.
+  "a", "an", "the" have no id; phrase keys containing "on", "background", "next to" or
+  "in front of" are removed so the grammar is never swallowed.
+
+WORDNET (English words CLDR does not have): each WordNet lemma that is not yet a key gets the
+ids of one English key (a key with English CLDR annotations or a Unicode name word, or a
+colour). Candidate keys are scored over the lemma's senses: sense k of part of speech p
+weighs POS_W[p] / (1 + k), halved for noun senses outside the concrete lexicographer files
+(animal, artifact, body, event, feeling, food, object, person, phenomenon, plant, shape,
+substance); inside a sense the synonyms (1.0), related lemmas (derivation, similar-to,
 pertainym, attribute, also-see: 0.6), hypernyms (0.6), hypernyms of hypernyms (0.35) and
-hyponyms (0.3) each spread their weight evenly over those of their lemmas that are keys.
-The best concept wins if its score is >= MIN_SCORE (ties: lowest id). Relation ids are never
-a WordNet target. Finally WordNet's irregular forms (noun.exc, verb.exc, adj.exc: "mice"
--> "mouse") get their base form's id.
+hyponyms (0.3) spread their weight evenly over those of their lemmas that are English keys.
+The best-scoring ids win if the score is >= MIN_SCORE (0.15; ties: smallest ids); relation
+ids are never a target. WordNet's irregular forms (noun/verb/adj.exc: "mice" -> "mouse")
+then get their base form's ids.
 
+The build is deterministic (same files -> byte-identical output).
 Files written to --out: lexicon.tsv ("key<TAB>id" or "key<TAB>" for no id, sorted by key),
 concepts.tsv (id, size of E, up to 8 example keys), lexicon_config.json.
 

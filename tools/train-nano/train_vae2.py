@@ -39,6 +39,9 @@ ap.add_argument("--world", type=int, default=1)
 ap.add_argument("--rank", type=int, default=0)
 ap.add_argument("--port", type=int, default=29527)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--init", default="", help="start from this AE checkpoint's weights (fresh optimizer, step 0)")
+ap.add_argument("--decoder_only", action="store_true",
+                help="freeze the encoder: improves decoding without changing the latents the diffusion model trains on")
 ap.add_argument("--sched", default="wall", help="wall: cosine over --minutes of wall clock; steps: over --sched_steps (tests)")
 ap.add_argument("--sched_steps", type=int, default=1000)
 args = ap.parse_args()
@@ -97,14 +100,19 @@ def evaluate(m):
 
 
 model = AE8()
-opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+if args.init:
+    model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
+if args.decoder_only:
+    for p in model.encoder.parameters():
+        p.requires_grad_(False)
+opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
 step, elapsed = 0, 0.0
 if args.resume and os.path.exists(args.out):
     ck = torch.load(args.out)
     model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"])
     step, elapsed = ck["step"], ck["elapsed"]
     print(f"resumed step {step} elapsed {elapsed:.0f}s", flush=True)
-params = list(model.parameters())
+params = [p for p in model.parameters() if p.requires_grad]
 if args.world > 1:
     for p in params:
         dist.broadcast(p.data, 0)

@@ -101,8 +101,15 @@ class Lexicon:
 
     @classmethod
     def load(cls, folder):
+        """A lexicon folder: lexicon.tsv (as built) or lexicon.tsv.gz (as exported into a model's tokenizer/)."""
         table = {}
-        with open(os.path.join(folder, "lexicon.tsv"), encoding="utf-8") as f:
+        path = os.path.join(folder, "lexicon.tsv")
+        if not os.path.exists(path):
+            import gzip
+            opener = lambda: gzip.open(path + ".gz", "rt", encoding="utf-8")
+        else:
+            opener = lambda: open(path, encoding="utf-8")
+        with opener() as f:
             for line in f:
                 k, v = line.rstrip("\n").split("\t")
                 table[k] = tuple(int(x) for x in v.split()) if v else ()

@@ -14,7 +14,9 @@ namespace BananaLab.Worker.Inference.Tokenization;
 /// <item><c>tokenizer/vocab.json</c> and <c>merges.txt</c> (Hugging Face Optimum): Microsoft.ML.Tokenizers' byte-level
 /// <see cref="BpeTokenizer"/> with CLIP's <c>&lt;/w&gt;</c> end-of-word suffix, lower-casing and CLIP's pre-tokenizer;</item>
 /// <item>a tokenizer graph, <c>tokenizer/model.onnx</c> (OnnxStack, Amuse) or <c>cliptokenizer.onnx</c> (Microsoft's C#
-/// Stable Diffusion sample): ONNX Runtime Extensions' <c>CLIPTokenizer</c> operator (<see cref="ClipTokenizerGraph"/>).</item>
+/// Stable Diffusion sample): ONNX Runtime Extensions' <c>CLIPTokenizer</c> operator (<see cref="ClipTokenizerGraph"/>);</item>
+/// <item>a concept lexicon, <c>tokenizer/lexicon.tsv.gz</c> (banana-nano 2, <see cref="ConceptLexicon"/>): concept ids in
+/// place of BPE ids, framed and chunked the same way.</item>
 /// </list>
 /// </summary>
 public sealed class ClipTokenizer : IDisposable
@@ -65,15 +67,18 @@ public sealed class ClipTokenizer : IDisposable
     }
 
     /// <summary>
-    /// The tokenizer of a model folder: its tokenizer graph when it has one (<see cref="GraphPaths"/>), else
-    /// <c>tokenizer/vocab.json</c> and <c>merges.txt</c>. Throws <c>model_unavailable</c> naming the file when neither loads.
+    /// The tokenizer of a model folder: its tokenizer graph when it has one (<see cref="GraphPaths"/>), else its concept
+    /// lexicon (<see cref="ConceptLexicon"/>), else <c>tokenizer/vocab.json</c> and <c>merges.txt</c>. Throws
+    /// <c>model_unavailable</c> naming the file when none loads.
     /// </summary>
     /// <param name="modelFolder">The model folder (absolute).</param>
     /// <param name="displayFolder">The folder as a user should read it in an error message.</param>
     public static ClipTokenizer ForModel(string modelFolder, string displayFolder, OnnxSessionFactory sessions)
     {
         var graph = GraphPaths.FirstOrDefault(relative => File.Exists(Path.Combine(modelFolder, relative)));
-        if (graph is null) return Load(Path.Combine(modelFolder, "tokenizer"), $"{displayFolder}/tokenizer");
+        var tokenizerFolder = Path.Combine(modelFolder, "tokenizer");
+        if (graph is null && ConceptLexicon.IsIn(tokenizerFolder)) return LoadLexicon(tokenizerFolder, $"{displayFolder}/tokenizer");
+        if (graph is null) return Load(tokenizerFolder, $"{displayFolder}/tokenizer");
         int maxLength;
         int? padId;
         try
@@ -120,6 +125,21 @@ public sealed class ClipTokenizer : IDisposable
         {
             throw new GenerationException(GenerationErrors.ModelUnavailable,
                 $"{displayFolder} is corrupt or unreadable: {e.Message}", transient: false, e);
+        }
+    }
+
+    /// <summary>A concept-lexicon tokenizer (<see cref="ConceptLexicon"/>) from a tokenizer folder; pads with eos.</summary>
+    public static ClipTokenizer LoadLexicon(string folder, string displayFolder)
+    {
+        try
+        {
+            var lexicon = ConceptLexicon.Load(folder);
+            return new ClipTokenizer(lexicon.ConceptIds, lexicon.BosId, lexicon.EosId, lexicon.EosId, lexicon.MaxLength);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
+        {
+            throw new GenerationException(GenerationErrors.ModelUnavailable,
+                $"{displayFolder} has a corrupt or unreadable concept lexicon: {e.Message}", transient: false, e);
         }
     }
 

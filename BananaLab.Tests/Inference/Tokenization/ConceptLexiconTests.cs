@@ -1,0 +1,81 @@
+using System.Text.Json;
+using BananaLab.Worker.Inference.Tokenization;
+
+namespace BananaLab.Tests.Inference.Tokenization;
+
+/// <summary>
+/// The C# concept lexicon against the Python rule (<c>tools/train-nano/lexicon2.py</c>): words, concept ids and model
+/// input ids of the texts in <c>tools/train-nano/lexicon_test_vectors.json</c> (written by <c>make_lexicon_vectors.py</c>),
+/// read through the shipped model folder as the pipeline reads it.
+/// </summary>
+public class ConceptLexiconTests
+{
+    private static readonly string TokenizerFolder = Path.Combine(InferenceTestModels.NanoFolder, "tokenizer");
+
+    private static readonly Lazy<ConceptLexicon> Lexicon = new(() => ConceptLexicon.Load(TokenizerFolder));
+
+    private static readonly JsonElement Vectors = JsonDocument.Parse(File.ReadAllText(
+        Path.Combine(InferenceTestModels.RepositoryRoot, "tools", "train-nano", "lexicon_test_vectors.json"))).RootElement;
+
+    public static TheoryData<int> Cases()
+    {
+        var data = new TheoryData<int>();
+        for (var i = 0; i < Vectors.GetProperty("cases").GetArrayLength(); i++) data.Add(i);
+        return data;
+    }
+
+    private static JsonElement Case(int index) => Vectors.GetProperty("cases")[index];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Words_match_the_python_rule(int index)
+    {
+        var expected = Case(index).GetProperty("words").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(expected, ConceptLexicon.Words(Case(index).GetProperty("text").GetString()!));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Concept_ids_match_the_python_rule(int index)
+    {
+        var expected = Case(index).GetProperty("concept_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.Equal(expected, Lexicon.Value.ConceptIds(Case(index).GetProperty("text").GetString()!));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_model_folder_tokenizer_gives_the_python_input_ids(int index)
+    {
+        using var tokenizer = ClipTokenizer.LoadLexicon(TokenizerFolder, "models/banana-nano/tokenizer");
+        var expected = Case(index).GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        Assert.Equal(expected, tokenizer.EncodeForModel(Case(index).GetProperty("text").GetString()!));
+    }
+
+    [Fact]
+    public void Bos_and_eos_are_the_last_two_ids_after_the_concepts()
+    {
+        Assert.Equal(Vectors.GetProperty("bos").GetInt32(), Lexicon.Value.BosId);
+        Assert.Equal(Vectors.GetProperty("eos").GetInt32(), Lexicon.Value.EosId);
+        Assert.Equal(Vectors.GetProperty("n_concepts").GetInt32(), Lexicon.Value.BosId);
+    }
+
+    [Fact]
+    public void A_corrupt_table_line_is_named()
+    {
+        var folder = Directory.CreateTempSubdirectory("lexicon-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(TokenizerFolder, ConceptLexicon.ConfigFile), Path.Combine(folder, ConceptLexicon.ConfigFile));
+            using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(folder, ConceptLexicon.TableFile)),
+                       System.IO.Compression.CompressionLevel.Fastest))
+            using (var writer = new StreamWriter(gz))
+                writer.Write("cat\t497\ndog\tnot-an-id\n");
+            var e = Assert.Throws<InvalidDataException>(() => ConceptLexicon.Load(folder));
+            Assert.Contains("line 2", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+}

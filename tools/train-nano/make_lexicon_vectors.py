@@ -12,7 +12,7 @@ CASES = [
     "Katze", "gâteau", "Ölkanne", "l’orange", "man's shoe", "hot dog", "hot  dogs",
     "thumbs-up", "smiley!!!", "mice", "berries", "boxes", "crimson heart", "grey cat",
     "zyxqv", "the the the", "🍌 banana", "fire\tand ice", "ＣＡＴ (fullwidth)", "grinning face with smiling eyes",
-    "on", "next to", "in front of", "background", "1 2 3", "école", "İstanbul",
+    "on", "next to", "in front of", "background", "1 2 3", "école", "İstanbul", "ΓΑΤΑ", "ΟΔΟΣ ΑΣ.", "ΚΟΣΜΟΣ καλός", "𝐀𝐁c apple", "x\x1cy",
     " ".join(["cat"] * 80),
 ]
 

@@ -23,6 +23,25 @@ public static class InferenceTestModels
 
     public static string UpscalerPath => Path.Combine(ModelsRoot, "upscaler", "x4", "model.onnx");
 
+    /// <summary>
+    /// A CLIP BPE tokenizer folder (vocab.json, merges.txt and configs; banana-nano 1's, 3,481 ids) for the tests of
+    /// the BPE and tokenizer-graph layouts, which banana-nano 2's concept lexicon replaced in <c>models/</c>.
+    /// </summary>
+    public static string ClipBpeTokenizer => DataFile("clip-bpe-tokenizer");
+
+    /// <summary>
+    /// A model folder of the tiny stand-in graphs (<c>Data/variant-model</c>, whose text encoder takes any id) with the
+    /// CLIP BPE tokenizer, copied to <paramref name="folder"/>; <paramref name="withVocabulary"/> false leaves out
+    /// vocab.json and merges.txt (for a tokenizer graph to stand in).
+    /// </summary>
+    public static string BpeModelFolder(string folder, bool withVocabulary = true)
+    {
+        CopyFolder(DataFile("variant-model"), folder, file => !file.EndsWith(".py", StringComparison.Ordinal));
+        CopyFolder(ClipBpeTokenizer, Path.Combine(folder, "tokenizer"),
+            file => withVocabulary || Path.GetFileName(file) is not ("vocab.json" or "merges.txt"));
+        return folder;
+    }
+
     public static string DataFile(string name) => Path.Combine(RepositoryRoot, "BananaLab.Tests", "Inference", "Data", name);
 
     /// <summary>The catalog entry of appsettings.json, pointed at a folder.</summary>
@@ -32,8 +51,8 @@ public static class InferenceTestModels
         DisplayName = "Banana Nano",
         Provider = "onnx",
         Path = folder ?? NanoFolder,
-        NativeWidth = 64,
-        NativeHeight = 64,
+        NativeWidth = 128,
+        NativeHeight = 128,
         Tiers = new(StringComparer.OrdinalIgnoreCase) { ["1K"] = 1, ["2K"] = 2, ["4K"] = 4 },
         AcceptsReferenceImage = true,
     };

@@ -1,16 +1,17 @@
 // Benchmark of the banana-nano ONNX pipeline on this machine; prints a markdown table.
 //
 //   dotnet run -c Release --project tools/bench-inference -- [--models DIR] [--runs 5] [--steps 20]
-//       [--pytorch /usr/bin/python3] [--save DIR] [--only tiers|stages] [--aspect 1:1]
+//       [--pytorch /usr/bin/python3] [--save DIR] [--only tiers|stages|turbo] [--aspect 1:1]
 //
 // Rows: the pipeline at 1K/2K/4K (denoise + decode + x4 super-resolution + encode), the pipeline's
-// native-resolution stage alone (64x64, no upscaling), the same ONNX graphs in a bare loop, and
+// native-resolution stage alone (128x128, no upscaling), the same ONNX graphs in a bare loop, and
 // optionally PyTorch eager (tools/bench-inference/pytorch_baseline.py, run by the given Python on the weights of the
 // committed ONNX files). Medians of warm runs. `--only tiers` times just
 // the 1K/2K/4K rows, the figures the model's description quotes; `--aspect W:H` sizes those rows as the product does for
 // that aspect ratio (without it: 1024x1024, 2048x1152, 4096x2304, the sizes of the earlier runs). `--only stages` times the
 // finishing step of each tier stage by stage (StageProfile.cs). The load average is printed before and after, since
-// a shared machine's other jobs show up in every figure.
+// a shared machine's other jobs show up in every figure. `--only turbo` times banana-nano (20 steps, guidance 3) against
+// banana-nano-turbo (4 steps, no guidance), their catalog defaults, alternating run by run at native size and at 1K.
 using System.Diagnostics;
 using System.Globalization;
 using BananaLab.Bench;
@@ -45,7 +46,8 @@ var options = Options.Create(new InferenceOptions { ExecutionProvider = Inferenc
 var upscalerPath = Path.Combine(modelsRoot, "upscaler", "x4", "model.onnx");
 // The onnx generator and the worker's finishing step, as the worker runs them.
 using var generator = new LocalGeneration(root, upscalerPath, options.Value);
-var model = new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = Path.Combine(modelsRoot, "banana-nano"), NativeWidth = 64, NativeHeight = 64 };
+const int Native = 128;
+var model = new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = Path.Combine(modelsRoot, "banana-nano"), NativeWidth = Native, NativeHeight = Native };
 
 Console.WriteLine($"# banana-nano inference benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"{Environment.ProcessorCount} cores, ONNX Runtime CPU, {options.Value.EffectiveIntraOpThreads} intra-op threads, " +
@@ -58,6 +60,29 @@ double? peakWorkingSet = null, peakManaged = null;
 
 GenerationRequest Request(int width, int height, long seed) => new(Guid.NewGuid(), model, "red apple", null, width, height, 1, seed,
     steps, Guidance, OutputFormat.Png, null, 0);
+if (arguments.GetOptional("only") == "turbo")
+{
+    var turbo = new ModelDefinition { Id = "banana-nano-turbo", Provider = "onnx", Path = Path.Combine(modelsRoot, "banana-nano-turbo"), NativeWidth = Native, NativeHeight = Native };
+    GenerationRequest For(ModelDefinition m, int size, long seed) => new(Guid.NewGuid(), m, "a cat next to a banana on a blue background", null,
+        size, size, 1, seed, m == turbo ? 4 : 20, m == turbo ? 1.0 : 3.0, OutputFormat.Png, null, 0);
+    Console.WriteLine("| Size | banana-nano, 20 steps, guidance 3 (ms) | banana-nano-turbo, 4 steps (ms) | Speed-up |\n|---|---:|---:|---:|");
+    foreach (var size in new[] { Native, 1024 })
+    {
+        var times = new Dictionary<ModelDefinition, List<double>> { [model] = [], [turbo] = [] };
+        foreach (var m in times.Keys) await generator.GenerateAsync(For(m, size, 0), NoProgress.Instance, new CountingOutput(), CancellationToken.None);
+        for (var i = 0; i < runs; i++)
+            foreach (var m in i % 2 == 0 ? new[] { model, turbo } : [turbo, model]) // alternate who goes first
+            {
+                var clock = Stopwatch.StartNew();
+                await generator.GenerateAsync(For(m, size, i + 1), NoProgress.Instance, new CountingOutput(), CancellationToken.None);
+                times[m].Add(clock.Elapsed.TotalMilliseconds);
+            }
+        var (nano, fast) = (Median(times[model]), Median(times[turbo]));
+        Console.WriteLine($"| {size}x{size} | {nano:F1} | {fast:F1} | {nano / fast:F2}x |");
+    }
+    Console.WriteLine($"\nLoad average at end: {LoadAverage()}");
+    return 0;
+}
 if (arguments.GetOptional("only") == "stages")
 {
     await StageProfile.RunAsync(generator, width => Request(width.Width, width.Height, 1), tierSizes, runs, saveDir);
@@ -68,22 +93,22 @@ if (!tiersOnly)
 {
     // The native stage and the bare loop alternate run by run, so background load hits both alike.
     using var bareLoop = new BareLoop(Path.Combine(modelsRoot, "banana-nano"), options.Value.EffectiveIntraOpThreads, steps, Guidance);
-    await generator.GenerateAsync(Request(64, 64, 0), NoProgress.Instance, new CountingOutput(), CancellationToken.None);
+    await generator.GenerateAsync(Request(Native, Native, 0), NoProgress.Instance, new CountingOutput(), CancellationToken.None);
     bareLoop.Once(0);
     var nativeTimes = new List<double>();
     var bareTimes = new List<double>();
     for (var i = 0; i < runs; i++)
     {
-        var output = saveDir is not null && i == 0 ? (IImageOutput)new FileOutput(saveDir, "64x64") : new CountingOutput();
+        var output = saveDir is not null && i == 0 ? (IImageOutput)new FileOutput(saveDir, $"{Native}x{Native}") : new CountingOutput();
         // Alternate which goes first so spinning ONNX worker threads left by one do not always slow the other.
         if (i % 2 == 1) bareTimes.Add(bareLoop.Once(i + 1));
         var clock = Stopwatch.StartNew();
-        await generator.GenerateAsync(Request(64, 64, i + 1), NoProgress.Instance, output, CancellationToken.None);
+        await generator.GenerateAsync(Request(Native, Native, i + 1), NoProgress.Instance, output, CancellationToken.None);
         nativeTimes.Add(clock.Elapsed.TotalMilliseconds);
         if (i % 2 == 0) bareTimes.Add(bareLoop.Once(i + 1));
     }
-    rows.Add(("pipeline native 64x64 (denoise + decode + PNG, no upscaling)", Median(nativeTimes), ""));
-    rows.Add(("bare ONNX loop 64x64 (text encoder + UNet steps + VAE decode)", Median(bareTimes), ""));
+    rows.Add(($"pipeline native {Native}x{Native} (denoise + decode + PNG, no upscaling)", Median(nativeTimes), ""));
+    rows.Add(($"bare ONNX loop {Native}x{Native} (text encoder + UNet steps + VAE decode)", Median(bareTimes), ""));
 }
 
 foreach (var (size, width, height) in tierSizes)
@@ -121,7 +146,7 @@ if (arguments.GetOptional("pytorch") is { } python3)
     var text = await python.StandardOutput.ReadToEndAsync();
     await python.WaitForExitAsync();
     var median = text.Split(' ', '\n').FirstOrDefault(t => t.StartsWith("median_ms=", StringComparison.Ordinal));
-    if (median is not null) rows.Add(("PyTorch eager 64x64 (sample.py NanoPipeline, the ONNX files' weights)", double.Parse(median[10..], CultureInfo.InvariantCulture), ""));
+    if (median is not null) rows.Add(($"PyTorch eager {Native}x{Native} (sample.py NanoPipeline, the ONNX files' weights)", double.Parse(median[10..], CultureInfo.InvariantCulture), ""));
     else Console.Error.WriteLine($"PyTorch baseline failed: {await errors}");
 }
 
@@ -169,7 +194,7 @@ sealed class BareLoop : IDisposable
         _text = new InferenceSession(Path.Combine(folder, "text_encoder", "model.onnx"), sessionOptions);
         _unet = new InferenceSession(Path.Combine(folder, "unet", "model.onnx"), sessionOptions);
         _vae = new InferenceSession(Path.Combine(folder, "vae_decoder", "model.onnx"), sessionOptions);
-        _tokenizer = ClipTokenizer.Load(Path.Combine(folder, "tokenizer"), "tokenizer");
+        _tokenizer = ClipTokenizer.ForModel(folder, "model", new OnnxSessionFactory(Options.Create(new InferenceOptions())));
         _scheduler = new DdimScheduler(SchedulerConfig.Parse(File.ReadAllText(Path.Combine(folder, "scheduler", "scheduler_config.json"))), steps);
         _scaling = 1 / System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "vae_decoder", "config.json")))
             .RootElement.GetProperty("scaling_factor").GetDouble();

@@ -3,7 +3,7 @@ ONNX files with onnx.numpy_helper: no training checkpoint needed, so a fresh clo
 
     import onnx_weights
     pipe = onnx_weights.OnnxNanoPipeline("models/banana-nano")   # sample.py's NanoPipeline, same __call__
-    imgs = pipe(["red apple"], [0], steps=20, guidance=5.0)      # [B,3,64,64] in [0,1]
+    imgs = pipe(["red apple"], [0], steps=20, guidance=5.0)      # [B,3,128,128] in [0,1] (banana-nano 1: 64)
 
 Most initializers keep their PyTorch names (conv weights, biases, embeddings, LayerNorm). The exporter folded the rest
 into anonymous `onnx::...` constants; the node that reads each one names its module (`/a8d/cross_attn/q/MatMul` is
@@ -46,6 +46,10 @@ def graph_weights(path):
     """{state_dict key: numpy array} for every weight the ONNX graph at `path` holds, plus its unmatched constants."""
     model = onnx.load(path)
     initializers = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    # export_onnx.store_fp16: a float16 initializer read through a Cast under the weight's own name is that weight
+    for node in model.graph.node:
+        if node.op_type == "Cast" and node.input[0] in initializers:
+            initializers[node.output[0]] = initializers.pop(node.input[0]).astype(np.float32)
     weights, constants = {}, {}
     for name, value in initializers.items():
         if not name.startswith("onnx::"):
@@ -105,13 +109,19 @@ class OnnxNanoPipeline(NanoPipeline):
                               os.path.join(folder, "text_encoder", "model.onnx"))
         self.unet = load_strict(UNet(c["d"], c["c1"], c["c2"], tdim=c["tdim"], attn16=c["attn16"]),
                                 os.path.join(folder, "unet", "model.onnx"))
-        self.ae = AE().eval()
+        lexicon = os.path.exists(os.path.join(folder, "tokenizer", "lexicon.tsv.gz"))  # banana-nano 2
+        if lexicon:
+            from vae2 import AE8
+            from lexicon2 import Lexicon
+            self.ae = AE8().eval()
+        else:
+            self.ae = AE().eval()
         load_strict(self.ae.decoder, os.path.join(folder, "vae_decoder", "model.onnx"))
         encoder = os.path.join(folder, "vae_encoder", "model.onnx")
         if os.path.exists(encoder):
             load_strict(self.ae.encoder, encoder, prefix="e.")  # export_onnx.py's EncWrap
         with open(os.path.join(folder, "vae_decoder", "config.json")) as f:
             self.sf = json.load(f)["scaling_factor"]
-        self.tok = CLIPTokenizer.load(os.path.join(folder, "tokenizer"))
+        self.tok = (Lexicon if lexicon else CLIPTokenizer).load(os.path.join(folder, "tokenizer"))
         with open(os.path.join(folder, "model_index.json")) as f:
             self.step_count = json.load(f).get("banana_nano", {}).get("train_steps")

@@ -2,7 +2,7 @@
 
     /usr/bin/python3 tools/bench-inference/pytorch_baseline.py --steps 20 --guidance 5 --runs 5 --threads 2
 
-Runs tools/train-nano/sample.py's NanoPipeline (DDIM, CFG, VAE decode at 64x64, no upscaling) on the very weights the
+Runs tools/train-nano/sample.py's NanoPipeline (DDIM, CFG, VAE decode at native size (banana-nano 2: 128x128), no upscaling) on the very weights the
 product runs: read from the committed ONNX files (models/banana-nano) into the same PyTorch modules by onnx_weights.py.
 Needs only Debian's python3-torch and python3-onnx; no training checkpoint.
 """

@@ -1,32 +1,37 @@
-// Renders banana-nano's contact sheet through the product's own ONNX pipeline: 32 prompts (24 emoji
-// captions, 8 that are not emoji names), one image each at a fixed seed, in an 8×4 grid with captions.
-//   dotnet run -c Release --project tools/contact-sheet [-- docs/banana-nano-samples.png]
+// Renders a catalog model's contact sheet through the product's own ONNX pipeline, with the model's catalog defaults
+// (appsettings.json: native size, steps, guidance): the 32 prompts of tools/train-nano/heldout/samples.tsv, written by
+// a helper who never saw the training data (12 everyday names, 10 held-out words, 10 two-object compositions), one
+// image each at seed 1234, in an 8×4 grid with the prompt and its kind under each image.
+//   dotnet run -c Release --project tools/contact-sheet [-- --model banana-nano --out docs/banana-nano-samples.png]
+using System.Diagnostics;
+using System.Text.Json;
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Worker.Inference;
 using SkiaSharp;
 
-string[] prompts =
-[
-    // Training captions (emoji names, some with the background augmentation).
-    "red apple", "grinning face", "banana", "sun", "snowman", "blue heart", "pile of poo", "rocket",
-    "cat face", "dog face", "christmas tree", "fire", "pizza", "hot beverage", "green apple", "ghost",
-    "red apple on a blue background", "banana on a black background", "sun on a purple background", "rocket on a yellow background",
-    "tomato", "watermelon", "globe showing americas", "crown",
-    // Not emoji names: how far the text encoder generalises.
-    "a red ball", "yellow fruit", "a smiling yellow face", "a blue bird", "something hot to drink",
-    "a green tree", "an orange on a green background", "a purple flower",
-];
-const int Cell = 192, Caption = 34, Columns = 8;
+const int Cell = 256, Caption = 44, Columns = 8;
 
-var output = args.Length > 0 ? args[0] : "docs/banana-nano-samples.png";
 var root = Directory.GetCurrentDirectory();
 while (!File.Exists(Path.Combine(root, "BananaLab.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Run inside the repository.");
-using var generator = new LocalGeneration(root, Path.Combine(root, "models", "upscaler", "x4", "model.onnx"));
-var model = new ModelDefinition { Id = "banana-nano", Provider = "onnx", Path = Path.Combine(root, "models", "banana-nano"), NativeWidth = 64, NativeHeight = 64 };
+var modelId = Arg("--model") ?? "banana-nano";
+var output = Arg("--out") ?? $"docs/{modelId}-samples.png";
+var samples = File.ReadLines(Path.Combine(root, "tools", "train-nano", "heldout", "samples.tsv")).Skip(1)
+    .Where(line => line.Length > 0).Select(line => line.Split('\t')).Select(cells => (Prompt: cells[0], Kind: cells[1])).ToList();
 
-var rows = (prompts.Length + Columns - 1) / Columns;
+using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "appsettings.json")));
+var entry = settings.RootElement.GetProperty("Models").GetProperty(modelId);
+var model = new ModelDefinition
+{
+    Id = modelId, Provider = "onnx", Path = Path.Combine(root, entry.GetProperty("Path").GetString()!),
+    NativeWidth = entry.GetProperty("NativeWidth").GetInt32(), NativeHeight = entry.GetProperty("NativeHeight").GetInt32(),
+};
+int steps = entry.GetProperty("DefaultSteps").GetInt32();
+double guidance = entry.GetProperty("DefaultGuidance").GetDouble();
+using var generator = new LocalGeneration(root, Path.Combine(root, "models", "upscaler", "x4", "model.onnx"));
+
+var rows = (samples.Count + Columns - 1) / Columns;
 using var sheet = new SKBitmap(Columns * Cell, rows * (Cell + Caption));
 using var canvas = new SKCanvas(sheet);
 canvas.Clear(SKColors.White);
@@ -34,21 +39,29 @@ canvas.Clear(SKColors.White);
 const string FontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 using var typeface = File.Exists(FontFile) ? SKTypeface.FromFile(FontFile) : SKTypeface.Default;
 using var font = new SKFont(typeface, 13);
+using var small = new SKFont(typeface, 11);
 using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-for (var i = 0; i < prompts.Length; i++)
+using var grey = new SKPaint { Color = SKColors.DimGray, IsAntialias = true };
+var clock = Stopwatch.StartNew();
+for (var i = 0; i < samples.Count; i++)
 {
+    var (prompt, kind) = samples[i];
     var image = new MemoryOutput();
-    await generator.GenerateAsync(new GenerationRequest(Guid.NewGuid(), model, prompts[i], null, Cell, Cell, 1, Seed: 1234, Steps: 20,
-        Guidance: 3.0, OutputFormat.Png, null, 0), new NoProgress(), image, CancellationToken.None);
+    await generator.GenerateAsync(new GenerationRequest(Guid.NewGuid(), model, prompt, null, Cell, Cell, 1, Seed: 1234, Steps: steps,
+        Guidance: guidance, OutputFormat.Png, null, 0), new NoProgress(), image, CancellationToken.None);
     using var tile = SKImage.FromEncodedData(image.Bytes);
     var (x, y) = (i % Columns * Cell, i / Columns * (Cell + Caption));
     canvas.DrawImage(tile, x, y, new SKSamplingOptions(SKFilterMode.Nearest), null);
-    canvas.DrawText(prompts[i].Length > 25 ? prompts[i][..24] + "…" : prompts[i], x + 6, y + Cell + 20, SKTextAlign.Left, font, paint);
-    Console.WriteLine($"{i + 1}/{prompts.Length} {prompts[i]}");
+    canvas.DrawText(prompt.Length > 34 ? prompt[..33] + "…" : prompt, x + 6, y + Cell + 18, SKTextAlign.Left, font, paint);
+    canvas.DrawText(kind switch { "word" => "held-out words", "composition" => "composition", _ => "everyday name" },
+        x + 6, y + Cell + 35, SKTextAlign.Left, small, grey);
+    Console.WriteLine($"{i + 1}/{samples.Count} [{kind}] {prompt}");
 }
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 using (var file = File.Create(output)) sheet.Encode(file, SKEncodedImageFormat.Png, 100);
-Console.WriteLine($"wrote {output}");
+Console.WriteLine($"wrote {output}: {modelId}, {steps} steps, guidance {guidance}, {samples.Count} images in {clock.Elapsed.TotalSeconds:F0} s");
+
+string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 sealed class MemoryOutput : IImageOutput
 {

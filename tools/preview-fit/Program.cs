@@ -2,7 +2,7 @@
 // (models/banana-nano/preview/latent_rgb.json), then measures old and new previews against results.
 //   dotnet run -c Release --project tools/preview-fit [-- --model models/banana-nano] [--sheet docs/preview-vs-final.png]
 // Latents: the product pipeline generates each prompt at a fixed seed (20 steps, guidance 3, native
-// 64×64), the VAE encoder maps the image back to a sampler-scale latent (its mean × scaling factor),
+// size), the VAE encoder maps the image back to a sampler-scale latent (its mean × scaling factor),
 // and the VAE decoder decodes that latent; the decoded RGB, area-averaged to latent resolution, is
 // the target of an ordinary least-squares fit rgb = A·latent + b (4 channels + bias per colour).
 using System.Diagnostics;
@@ -46,7 +46,7 @@ var options = Options.Create(new InferenceOptions { ExecutionProvider = Inferenc
 var sessions = new OnnxSessionFactory(options);
 var upscalerPath = Path.Combine(root, "models", "upscaler", "x4", "model.onnx");
 using var vae = new StableDiffusionModel(modelFolder, Path.GetRelativePath(root, modelFolder), sessions);
-int factor = vae.DownsampleFactor, channels = vae.LatentChannels, native = 64;
+int factor = vae.DownsampleFactor, channels = vae.LatentChannels, native = (vae.UnetSampleSize ?? 8) * factor; // the model's native size (banana-nano 2: 16 × 8 = 128)
 int latentSize = native / factor;
 float[] costLatent;
 
@@ -89,7 +89,7 @@ var withoutMap = WithoutPreviewMap(modelFolder);
 try
 {
     using var generator = NewGenerator();
-    Console.WriteLine("\nlast preview vs final image (native 64x64, 20 steps, guidance 3), MAD 0-255 per channel:");
+    Console.WriteLine($"\nlast preview vs final image (native {native}x{native}, 20 steps, guidance 3), MAD 0-255 per channel:");
     Console.WriteLine("| prompt | seed | old mosaic | fitted map |\n|---|---:|---:|---:|");
     var (oldAll, newAll) = (new List<double>(), new List<double>());
     var rows = new List<byte[][]>();
@@ -165,7 +165,7 @@ float[] Encode(SKBitmap image)
     return latent;
 }
 
-// vae_decoder output in [0, 1], [3, 64, 64].
+// vae_decoder output in [0, 1], [3, native, native].
 float[] Decode(float[] latent)
 {
     var decoder = vae.VaeDecoder;
@@ -424,7 +424,7 @@ static float[] Floats(OrtValue value) =>
         ? value.GetTensorDataAsSpan<Float16>().ToArray().Select(h => (float)(Half)BitConverter.UInt16BitsToHalf(h.value)).ToArray()
         : value.GetTensorDataAsSpan<float>().ToArray();
 
-/// <summary>One fitting sample: a sampler-scale latent [C, 16, 16] and its VAE decode [3, 64, 64] in [0, 1].</summary>
+/// <summary>One fitting sample: a sampler-scale latent [C, 16, 16] and its VAE decode [3, native, native] in [0, 1].</summary>
 sealed record Sample(float[] Latent, float[] Decoded);
 
 sealed class MemoryOutput : IImageOutput
@@ -434,8 +434,9 @@ sealed class MemoryOutput : IImageOutput
     public Stream Create(int index) => _stream;
 }
 
+/// <summary>Keeps the last report that carries a preview (the finishing phases that follow carry none).</summary>
 sealed class LastProgress : IGenerationProgress
 {
     public GenerationProgress? Last { get; private set; }
-    public void Report(GenerationProgress progress) => Last = progress;
+    public void Report(GenerationProgress progress) { if (progress.PreviewPng is not null) Last = progress; }
 }

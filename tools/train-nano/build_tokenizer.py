@@ -1,12 +1,12 @@
 """Learn BPE merges over the caption corpus and write the HF-style tokenizer folder.
-    /usr/bin/python3 build_tokenizer.py --out /work/main/models/banana-nano/tokenizer
+    /usr/bin/python3 build_tokenizer.py --out /work/main/BananaLab.Tests/Inference/Data/clip-bpe-tokenizer
 """
 import argparse, json, time
 import data
 import clip_bpe
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--out", default="/work/main/models/banana-nano/tokenizer")
+ap.add_argument("--out", default="/work/main/BananaLab.Tests/Inference/Data/clip-bpe-tokenizer")
 ap.add_argument("--merges", type=int, default=4000)
 args = ap.parse_args()
 _, names, _ = data.load()

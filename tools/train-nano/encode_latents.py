@@ -11,7 +11,7 @@ from clip_bpe import CLIPTokenizer
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--vae", default="/work/nano-run/vae.pt")
-ap.add_argument("--tokenizer", default="/work/main/models/banana-nano/tokenizer")
+ap.add_argument("--tokenizer", default="/work/main/BananaLab.Tests/Inference/Data/clip-bpe-tokenizer")
 ap.add_argument("--out", default="/work/nano-run/latents.pt")
 args = ap.parse_args()
 torch.set_num_threads(2)

@@ -4,7 +4,7 @@
 import json, os
 from clip_bpe import CLIPTokenizer, pretokenize, whitespace_clean
 
-tok = CLIPTokenizer.load("/work/main/models/banana-nano/tokenizer")
+tok = CLIPTokenizer.load("/work/main/BananaLab.Tests/Inference/Data/clip-bpe-tokenizer")
 caps = [
     "", "red apple", "Red Apple", "  grinning   face  ", "grinning face\twith\nsmiling eyes",
     "red apple on a blue background", "dog face and cat face", "a photo of a banana",

@@ -51,7 +51,7 @@ class NanoPipeline:
         c = ck["cfg"]
         v2 = c.get("version", 1) == 2
         vae = vae or ("/work/nano2-run/vae2.pt" if v2 else "/work/nano-run/vae.pt")
-        tokenizer = tokenizer or ("/work/nano2-run/tokenizer2" if v2 else "/work/main/models/banana-nano/tokenizer")
+        tokenizer = tokenizer or ("/work/nano2-run/tokenizer2" if v2 else "/work/main/BananaLab.Tests/Inference/Data/clip-bpe-tokenizer")
         self.te = TextEncoder(c["vocab_size"], c["d"], layers=c.get("layers", 4)).eval()
         self.unet = UNet(c["d"], c["c1"], c["c2"], attn16=c.get("attn16", "cross")).eval()
         self.te.load_state_dict(ck["ema_te" if ema else "te"])

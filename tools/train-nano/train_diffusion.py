@@ -45,7 +45,7 @@ ids = D["ids"]
 empty = D["empty_ids"]
 NB, N = lat.shape[:2]
 from clip_bpe import CLIPTokenizer
-vocab = len(CLIPTokenizer.load("/work/main/models/banana-nano/tokenizer").encoder)
+vocab = len(CLIPTokenizer.load("/work/main/BananaLab.Tests/Inference/Data/clip-bpe-tokenizer").encoder)
 ac = alphas_cumprod()
 attn16 = None if args.attn16 == "none" else args.attn16
 cfg = dict(vocab_size=vocab, d=args.d, layers=args.layers, c1=args.c1, c2=args.c2, attn16=attn16)

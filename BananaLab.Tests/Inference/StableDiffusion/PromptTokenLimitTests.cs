@@ -31,9 +31,11 @@ public sealed class PromptTokenLimitTests
         using var generation = CreateGenerator();
         var model = Nano();
 
-        Assert.Equal(new PromptTokens(2, 75), generation.Generator.CountPromptTokens(model, "red apple"));
-        // "red apple" is two of banana-nano's tokens: 38 times is one past its context.
-        var tooLong = generation.Generator.CountPromptTokens(model, string.Concat(Enumerable.Repeat("red apple ", 38)));
+        // banana-nano's tokens are concept ids: "red apple" is one (the emoji's name), "a cat" is the eleven cat emoji.
+        Assert.Equal(new PromptTokens(1, 75), generation.Generator.CountPromptTokens(model, "red apple"));
+        Assert.Equal(new PromptTokens(11, 75), generation.Generator.CountPromptTokens(model, "a cat"));
+        // 76 times "red apple" is one past its context.
+        var tooLong = generation.Generator.CountPromptTokens(model, string.Concat(Enumerable.Repeat("red apple ", 76)));
         Assert.Equal(new PromptTokens(76, 75), tooLong);
         Assert.True(tooLong!.Exceeds);
     }
@@ -51,7 +53,7 @@ public sealed class PromptTokenLimitTests
 
         var tokens = generation.Generator.CountPromptTokens(Nano(folder), string.Concat(Enumerable.Repeat("red apple ", 45)));
 
-        Assert.Equal(new PromptTokens(90, null), tokens);
+        Assert.Equal(new PromptTokens(45, null), tokens);
         Assert.False(tokens!.Exceeds);
     }
 

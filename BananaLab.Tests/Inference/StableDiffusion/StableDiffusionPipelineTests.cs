@@ -46,11 +46,11 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
     [Fact]
     public async Task Upscaling_reports_its_tiles_so_a_long_enlargement_moves_from_0_to_1()
     {
-        // 64 → 256 → 1024: one model tile, then another.
-        var (_, _, progress) = await Generate(Request(width: 1024, height: 1024, steps: 2));
+        // 128 → 512 → 2048: one model tile, then the tiles of the 512-pixel image (five in all).
+        var (_, _, progress) = await Generate(Request(width: 2048, height: 2048, steps: 2));
 
         var fractions = progress.Reports.Where(r => r.Phase == GenerationPhase.Upscaling).Select(r => r.PhaseFraction).ToList();
-        Assert.Equal([0, 0.5, 1.0], fractions.Select(f => Math.Round(f, 6)));
+        Assert.Equal([0, 0.2, 0.4, 0.6, 0.8, 1.0], fractions.Select(f => Math.Round(f, 6)));
         var percents = progress.Reports.Where(r => r.Phase == GenerationPhase.Upscaling)
             .Select(r => new RunEstimate(DenoiseSeconds: 1, UpscaleSeconds: 8, EncodeSeconds: 1).PercentAt(r)).ToList();
         Assert.True(percents.Zip(percents.Skip(1)).All(p => p.Second > p.First), $"percent should rise with every tile: {string.Join(", ", percents)}");
@@ -216,10 +216,10 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
     }
 
     /// <summary>
-    /// The VAE round trip through a 16×16 latent loses fine detail; on this smooth picture the trained
-    /// banana-nano VAE is about 3 of 255 off, a broken path (noise, wrong scaling) tens.
+    /// The VAE round trip through a 16×16 latent loses fine detail; on this smooth picture banana-nano 2's 8× autoencoder
+    /// (trained on flat-coloured emoji, 23.5 dB on them) is about 9.5 of 255 off, a broken path (noise, wrong scaling) tens.
     /// </summary>
-    private const double ReferenceTolerance = 8.0;
+    private const double ReferenceTolerance = 14.0;
 
     private static TempDirectory CopyOfNano()
     {
@@ -240,7 +240,7 @@ public sealed class StableDiffusionPipelineTests(NanoPipelineFixture fixture) : 
     }
 
     /// <summary>Mean |a − b| over RGB, 0..255, after bringing b to a's size.</summary>
-    private static double MeanAbsoluteDifference(byte[] a, byte[] b)
+    internal static double MeanAbsoluteDifference(byte[] a, byte[] b)
     {
         using var first = SKBitmap.Decode(a).Copy(SKColorType.Rgba8888);
         using var decoded = SKBitmap.Decode(b).Copy(SKColorType.Rgba8888);

@@ -18,8 +18,7 @@ public sealed class VariantGraphTests : IDisposable
     public VariantGraphTests()
     {
         _folder = Path.Combine(_temp.Path, "variant");
-        CopyFolder(DataFile("variant-model"), _folder, file => !file.EndsWith(".py", StringComparison.Ordinal));
-        CopyFolder(Path.Combine(RepositoryRoot, "models", "banana-nano", "tokenizer"), Path.Combine(_folder, "tokenizer"));
+        BpeModelFolder(_folder);
     }
 
     [Fact]

@@ -12,8 +12,8 @@ namespace BananaLab.Tests.Inference.Tokenization;
 /// <summary>
 /// A model folder whose tokenizer is an ONNX graph (ONNX Runtime Extensions' <c>CLIPTokenizer</c>, the layout of Microsoft's
 /// C# Stable Diffusion sample and of OnnxStack) reads prompts exactly as one with <c>vocab.json</c>/<c>merges.txt</c>. The
-/// graph, <c>Data/banana-nano-cliptokenizer.onnx</c>, holds banana-nano's own vocabulary and merges; it was written by
-/// <c>/usr/bin/python3 tools/tokenizer-graph/clip_tokenizer_graph.py models/banana-nano/tokenizer
+/// graph, <c>Data/banana-nano-cliptokenizer.onnx</c>, holds banana-nano 1's vocabulary and merges (<c>Data/clip-bpe-tokenizer</c>);
+/// it was written by <c>/usr/bin/python3 tools/tokenizer-graph/clip_tokenizer_graph.py BananaLab.Tests/Inference/Data/clip-bpe-tokenizer
 /// BananaLab.Tests/Inference/Data/banana-nano-cliptokenizer.onnx</c> (rerun it when the vocabulary changes).
 /// </summary>
 public sealed class ClipTokenizerGraphTests : IDisposable
@@ -25,7 +25,7 @@ public sealed class ClipTokenizerGraphTests : IDisposable
     [Fact]
     public void The_graph_gives_the_ids_of_microsoft_ml_tokenizers_for_200_prompts()
     {
-        using var fromVocabulary = ClipTokenizer.Load(Path.Combine(NanoFolder, "tokenizer"), "banana-nano/tokenizer");
+        using var fromVocabulary = ClipTokenizer.Load(ClipBpeTokenizer, "clip-bpe-tokenizer");
         using var fromGraph = ClipTokenizer.ForModel(FolderWith(("tokenizer/model.onnx", GraphFile)), "graph", _sessions);
 
         Assert.Equal((fromVocabulary.BosId, fromVocabulary.EosId, fromVocabulary.PadId), (fromGraph.BosId, fromGraph.EosId, fromGraph.PadId));
@@ -49,13 +49,14 @@ public sealed class ClipTokenizerGraphTests : IDisposable
     public async Task A_model_folder_with_a_tokenizer_graph_generates_the_same_bytes(string graphPath)
     {
         var graphFolder = FolderWith((graphPath, GraphFile));
+        var vocabularyFolder = BpeModelFolder(Path.Combine(_temp.Path, "vocabulary"));
         var generator = CreateGenerator();
         var withVocabulary = new MemoryImageOutput();
         var withGraph = new MemoryImageOutput();
         const string prompt = "a red apple and a green pear, 🍎🍐, café";
 
-        await generator.GenerateAsync(Request(64, 64, count: 2, steps: 3, prompt: prompt, negative: "blurry"), new RecordingProgress(),
-            withVocabulary, CancellationToken.None);
+        await generator.GenerateAsync(Request(64, 64, count: 2, steps: 3, prompt: prompt, negative: "blurry", model: Nano(vocabularyFolder)),
+            new RecordingProgress(), withVocabulary, CancellationToken.None);
         await generator.GenerateAsync(Request(64, 64, count: 2, steps: 3, prompt: prompt, negative: "blurry", model: Nano(graphFolder)),
             new RecordingProgress(), withGraph, CancellationToken.None);
 
@@ -76,11 +77,13 @@ public sealed class ClipTokenizerGraphTests : IDisposable
         Assert.Contains("/cliptokenizer.onnx is not a CLIP tokenizer graph", error.Message);
     }
 
-    /// <summary>A copy of banana-nano without its vocabulary and merges, with <paramref name="extra"/> (path in the folder, source file) added.</summary>
+    /// <summary>
+    /// A BPE model folder (<see cref="BpeModelFolder"/>) without its vocabulary and merges, with <paramref name="extra"/>
+    /// (path in the folder, source file) added.
+    /// </summary>
     private string FolderWith((string Path, string Source) extra)
     {
-        var folder = Path.Combine(_temp.Path, Guid.NewGuid().ToString("N"));
-        CopyFolder(NanoFolder, folder, file => Path.GetFileName(file) is not ("vocab.json" or "merges.txt"));
+        var folder = BpeModelFolder(Path.Combine(_temp.Path, Guid.NewGuid().ToString("N")), withVocabulary: false);
         var added = Path.Combine(folder, extra.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(added)!);
         File.Copy(extra.Source, added);

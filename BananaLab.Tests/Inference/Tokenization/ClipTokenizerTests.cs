@@ -6,7 +6,7 @@ namespace BananaLab.Tests.Inference.Tokenization;
 public sealed class ClipTokenizerTests
 {
     private static readonly ClipTokenizer Tokenizer =
-        ClipTokenizer.Load(Path.Combine(InferenceTestModels.NanoFolder, "tokenizer"), "models/banana-nano/tokenizer");
+        ClipTokenizer.Load(InferenceTestModels.ClipBpeTokenizer, "clip-bpe-tokenizer");
 
     private static readonly JsonElement Vectors =
         JsonDocument.Parse(File.ReadAllText(InferenceTestModels.DataFile("tokenizer_test_vectors.json"))).RootElement;

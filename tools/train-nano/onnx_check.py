@@ -124,7 +124,7 @@ def main():
     ap.add_argument("--model", default="/work/main/models/banana-nano")
     ap.add_argument("--ckpt", default="/work/nano-run/diff_ckpt.pt")
     ap.add_argument("--upscaler", default="/work/main/models/upscaler/x4/model.onnx")
-    ap.add_argument("--upscaler_pt", default="/work/nano-run/upscaler_x4.pt")
+    ap.add_argument("--upscaler_pt", default="/work/nano-run/upscaler_x4.pt", help="'' skips the upscaler check")
     a = ap.parse_args()
     torch.set_num_threads(1)
     from sample import NanoPipeline, ddim_timesteps, ddim_step
@@ -141,7 +141,8 @@ def main():
         v_t = pipe.unet(torch.from_numpy(x), torch.from_numpy(t), torch.from_numpy(ctx_t)).numpy()
         v_o = run_graph(M["unet"], {"sample": x, "timestep": t, "encoder_hidden_states": ctx_t})["out_sample"]
         print("unet          max rel err %.2e" % rel(v_o, v_t))
-        img = np.random.default_rng(1).uniform(-1, 1, (B, 3, 64, 64)).astype(np.float32)
+        size = 128 if type(pipe.ae).__name__ == "AE8" else 64  # banana-nano 2 : 1
+        img = np.random.default_rng(1).uniform(-1, 1, (B, 3, size, size)).astype(np.float32)
         z_t = pipe.ae.encoder(torch.from_numpy(img)).numpy()
         z_o = run_graph(M["vae_encoder"], {"sample": img})["latent_sample"]
         print("vae_encoder   max rel err %.2e" % rel(z_o, z_t))
@@ -165,7 +166,7 @@ def main():
         out = np.clip((out + 1) / 2, 0, 1)
         print("pipeline (20 DDIM steps, cfg 5) max abs err in [0,1] pixels %.2e" % np.abs(out - ref).max())
         print("timesteps(20):", list(ddim_timesteps(20)))
-        if a.upscaler:
+        if a.upscaler and a.upscaler_pt:
             from train_upscaler import ESPCN
             m = ESPCN(4); m.load_state_dict(torch.load(a.upscaler_pt)); m.eval()
             u = np.random.default_rng(2).uniform(0, 1, (1, 3, 37, 23)).astype(np.float32)

@@ -25,27 +25,18 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public const string EmbeddedModel = "banana-nano";
 
-    /// <summary>A second catalog entry on the embedded model's files (see <see cref="Settings"/>).</summary>
-    public const string DraftModel = "banana-nano-draft";
+    /// <summary>The shipped catalog's second offline model, banana-nano distilled to 4 steps: Compare mode's partner.</summary>
+    public const string TurboModel = "banana-nano-turbo";
 
     /// <summary>
     /// What the browser tests change from a plain install, each something a user could set in the environment.
     /// The studio starts from the model's default steps: at 20 a generation can finish between two renders that
     /// reach a busy browser, and 60 keeps it on screen long enough to watch its progress. Sign-in attempts are
-    /// limited per address, and every test signs in from 127.0.0.1. A second catalog entry on the same embedded files
-    /// (<see cref="DraftModel"/>, fewer steps) gives Compare mode two models, as an operator would configure one.
+    /// limited per address, and every test signs in from 127.0.0.1.
     /// </summary>
     private static readonly Dictionary<string, string?> Settings = new()
     {
         [$"Models:{EmbeddedModel}:DefaultSteps"] = "60",
-        [$"Models:{DraftModel}:DisplayName"] = "Banana Nano draft",
-        [$"Models:{DraftModel}:Provider"] = "onnx",
-        [$"Models:{DraftModel}:Path"] = "models/banana-nano",
-        [$"Models:{DraftModel}:NativeWidth"] = "64",
-        [$"Models:{DraftModel}:NativeHeight"] = "64",
-        [$"Models:{DraftModel}:Tiers:1K"] = "1",
-        [$"Models:{DraftModel}:DefaultSteps"] = "8",
-        [$"Models:{DraftModel}:TimeoutSeconds"] = "300",
         ["RateLimits:SignInAttemptsPerMinute"] = "10000",
         ["Worker:PollIntervalMs"] = "200",
     };

@@ -25,7 +25,7 @@ public sealed class ComparisonBrowserTests(BrowserFixture browser, ITestOutputHe
         using var api = new HttpClient { BaseAddress = browser.BaseAddress };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Secret);
         var response = await api.PostAsJsonAsync("/api/v1/comparisons",
-            new { prompt = "a green apple", models = new[] { BrowserFixture.EmbeddedModel, BrowserFixture.DraftModel }, size = "1K" });
+            new { prompt = "a green apple", models = new[] { BrowserFixture.EmbeddedModel, BrowserFixture.TurboModel }, size = "1K" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var comparison = (await response.Content.ReadFromJsonAsync<ComparisonResponse>(ApiClientExtensions.Json))!;
         foreach (var task in comparison.Tasks) await browser.Host.WaitForFinishAsync(task.Id, BrowserFixture.GenerationTimeout);
@@ -44,7 +44,7 @@ public sealed class ComparisonBrowserTests(BrowserFixture browser, ITestOutputHe
             await Expect(columns.Nth(i).GetByTestId("result-image")).ToBeVisibleAsync();
         }
         await Expect(columns.Nth(0).GetByTestId("run-model")).ToHaveTextAsync("Banana Nano");
-        await Expect(columns.Nth(1).GetByTestId("run-model")).ToHaveTextAsync("Banana Nano draft");
+        await Expect(columns.Nth(1).GetByTestId("run-model")).ToHaveTextAsync("Banana Nano Turbo");
         // Side by side: the same top edge, the second column to the right of the first, neither overlapping.
         var (left, right) = ((await columns.Nth(0).BoundingBoxAsync())!, (await columns.Nth(1).BoundingBoxAsync())!);
         output.WriteLine($"Columns: {left.X},{left.Y} {left.Width}×{left.Height} and {right.X},{right.Y} {right.Width}×{right.Height}");

@@ -89,6 +89,7 @@ public class BananaLabFactory : WebApplicationFactory<Program>
         [$"Models:{TextOnlyModel}:NativeHeight"] = "64",
         [$"Models:{TextOnlyModel}:Tiers:1K"] = "1",
         [$"Models:{TextOnlyModel}:AcceptsReferenceImage"] = "false",
+        [$"Models:{TextOnlyModel}:DefaultSteps"] = "2", // the test model's, so Compare mode offers one steps field for both
     };
 
     public HttpClient CreateClient(string apiKey)

@@ -80,6 +80,28 @@ public sealed class StudioCompareModeTests(RemoteProviderFactory app) : StudioTe
         page.WaitForAssertion(() => Assert.Equal(97, Get<BananaLab.Core.Users.UserService>().FindAsync(user.Id).Result!.CreditBalance), Wait);
     }
 
+    [Fact]
+    public async Task Banana_nano_beside_its_turbo_runs_each_at_its_own_steps_and_guidance()
+    {
+        var user = await SignInNewUserAsync(credits: 100);
+        RenderProviders();
+        var page = Render<StudioPage>();
+        page.WaitForAssertion(() => Assert.Equal("5 credits", page.Find("[data-testid=cost]").TextContent.Trim()), Wait);
+        TypePrompt(page, "a cat next to a banana");
+        await page.InvokeAsync(() => page.FindComponents<MudSwitch<bool>>().Single().Instance.ValueChanged.InvokeAsync(true));
+
+        // The shipped catalog's two offline models: 20 steps with guidance 3, and 4 steps without guidance.
+        await ChooseAsync(page, "banana-nano", "banana-nano-turbo");
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=generate]").HasAttribute("disabled")));
+        Assert.DoesNotContain("Advanced", page.Markup); // one steps field cannot fit both, so neither is sent
+        await page.Find("[data-testid=generate]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=comparison-column]").Count), Wait);
+        var tasks = (await Get<TaskService>().ListAsync(user.Id, new TaskQuery(), CancellationToken.None)).Items;
+        Assert.Equal([("banana-nano", 20, 3.0), ("banana-nano-turbo", 4, 1.0)],
+            tasks.OrderBy(t => t.ModelId).Select(t => (t.ModelId, t.Steps, t.Guidance)));
+    }
+
     private static async Task ChooseAsync(IRenderedComponent<StudioPage> page, params string[] models)
     {
         var select = page.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Models to compare").Instance;

@@ -61,7 +61,9 @@ public sealed class StudioForm
 
     /// <summary>
     /// Compare mode's models: the form takes what all of them take (a setting one of them lacks is hidden and not sent),
-    /// the image count all of them make, the sizes all of them offer; steps and guidance start at the first one's defaults.
+    /// the image count all of them make, the sizes all of them offer. Steps and guidance start at the first one's defaults
+    /// when all of them share those defaults; when they differ (banana-nano's 20 steps with guidance 3 beside
+    /// banana-nano-turbo's 4 without), the fields are hidden and not sent, so each model runs at its own.
     /// </summary>
     public void UseModels(IReadOnlyList<ModelDefinition> models, GenerationOffers offers)
     {
@@ -70,8 +72,10 @@ public sealed class StudioForm
         Steps = models[0].DefaultSteps;
         Guidance = models[0].DefaultGuidance;
         var capabilities = models.Select(offers.CapabilitiesOf).ToList();
-        Fit(capabilities.Any(c => c is null) ? null : capabilities.Aggregate(Common)!, models.Min(offers.MaxImages),
-            [.. models.Select(m => m.OfferedTiers.AsEnumerable()).Aggregate((a, b) => a.Intersect(b))]);
+        var common = capabilities.Any(c => c is null) ? null : capabilities.Aggregate(Common)!;
+        if (common is not null && models.Any(m => m.DefaultSteps != Steps || m.DefaultGuidance != Guidance))
+            common = common with { Steps = false, Guidance = false };
+        Fit(common, models.Min(offers.MaxImages), [.. models.Select(m => m.OfferedTiers.AsEnumerable()).Aggregate((a, b) => a.Intersect(b))]);
     }
 
     /// <summary>Keeps the size, aspect ratio, count and reference within what the chosen model or models take.</summary>

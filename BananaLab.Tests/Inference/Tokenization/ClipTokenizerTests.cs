@@ -8,24 +8,18 @@ public sealed class ClipTokenizerTests
     private static readonly ClipTokenizer Tokenizer =
         ClipTokenizer.Load(InferenceTestModels.ClipBpeTokenizer, "clip-bpe-tokenizer");
 
-    private static readonly JsonElement Vectors =
-        JsonDocument.Parse(File.ReadAllText(InferenceTestModels.DataFile("tokenizer_test_vectors.json"))).RootElement;
+    private static readonly TokenizerTestVectors Vectors = new(InferenceTestModels.DataFile("tokenizer_test_vectors.json"));
 
-    public static TheoryData<int> Cases()
-    {
-        var data = new TheoryData<int>();
-        for (var i = 0; i < Vectors.GetProperty("cases").GetArrayLength(); i++) data.Add(i);
-        return data;
-    }
+    public static TheoryData<int> Cases() => Vectors.Indices();
 
-    private static JsonElement Case(int index) => Vectors.GetProperty("cases")[index];
+    private static JsonElement Case(int index) => Vectors.Case(index);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Input_ids_match_the_python_tokenizer(int index)
     {
-        var expected = Case(index).GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        Assert.Equal(expected, Tokenizer.EncodeForModel(Case(index).GetProperty("text").GetString()!));
+        var (text, expected) = Vectors.Read(index, "input_ids", e => e.GetInt64());
+        Assert.Equal(expected, Tokenizer.EncodeForModel(text));
     }
 
     [Theory]
@@ -54,10 +48,10 @@ public sealed class ClipTokenizerTests
     [Fact]
     public void Bos_eos_and_pad_come_from_the_vocabulary_and_config()
     {
-        Assert.Equal(Vectors.GetProperty("bos_token_id").GetInt32(), Tokenizer.BosId);
-        Assert.Equal(Vectors.GetProperty("eos_token_id").GetInt32(), Tokenizer.EosId);
-        Assert.Equal(Vectors.GetProperty("pad_token_id").GetInt32(), Tokenizer.PadId);
-        Assert.Equal(Vectors.GetProperty("model_max_length").GetInt32(), Tokenizer.MaxLength);
+        Assert.Equal(Vectors.Root.GetProperty("bos_token_id").GetInt32(), Tokenizer.BosId);
+        Assert.Equal(Vectors.Root.GetProperty("eos_token_id").GetInt32(), Tokenizer.EosId);
+        Assert.Equal(Vectors.Root.GetProperty("pad_token_id").GetInt32(), Tokenizer.PadId);
+        Assert.Equal(Vectors.Root.GetProperty("model_max_length").GetInt32(), Tokenizer.MaxLength);
     }
 
     [Fact]

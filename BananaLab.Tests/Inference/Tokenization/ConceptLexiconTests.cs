@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BananaLab.Worker.Inference.Tokenization;
 
 namespace BananaLab.Tests.Inference.Tokenization;
@@ -14,32 +13,25 @@ public class ConceptLexiconTests
 
     private static readonly Lazy<ConceptLexicon> Lexicon = new(() => ConceptLexicon.Load(TokenizerFolder));
 
-    private static readonly JsonElement Vectors = JsonDocument.Parse(File.ReadAllText(
-        Path.Combine(InferenceTestModels.RepositoryRoot, "tools", "train-nano", "lexicon_test_vectors.json"))).RootElement;
+    private static readonly TokenizerTestVectors Vectors =
+        new(Path.Combine(InferenceTestModels.RepositoryRoot, "tools", "train-nano", "lexicon_test_vectors.json"));
 
-    public static TheoryData<int> Cases()
-    {
-        var data = new TheoryData<int>();
-        for (var i = 0; i < Vectors.GetProperty("cases").GetArrayLength(); i++) data.Add(i);
-        return data;
-    }
-
-    private static JsonElement Case(int index) => Vectors.GetProperty("cases")[index];
+    public static TheoryData<int> Cases() => Vectors.Indices();
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Words_match_the_python_rule(int index)
     {
-        var expected = Case(index).GetProperty("words").EnumerateArray().Select(e => e.GetString()!).ToList();
-        Assert.Equal(expected, ConceptLexicon.Words(Case(index).GetProperty("text").GetString()!));
+        var (text, expected) = Vectors.Read(index, "words", e => e.GetString()!);
+        Assert.Equal(expected, ConceptLexicon.Words(text));
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Concept_ids_match_the_python_rule(int index)
     {
-        var expected = Case(index).GetProperty("concept_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
-        Assert.Equal(expected, Lexicon.Value.ConceptIds(Case(index).GetProperty("text").GetString()!));
+        var (text, expected) = Vectors.Read(index, "concept_ids", e => e.GetInt32());
+        Assert.Equal(expected, Lexicon.Value.ConceptIds(text));
     }
 
     [Theory]
@@ -47,16 +39,16 @@ public class ConceptLexiconTests
     public void The_model_folder_tokenizer_gives_the_python_input_ids(int index)
     {
         using var tokenizer = ClipTokenizer.LoadLexicon(TokenizerFolder, "models/banana-nano/tokenizer");
-        var expected = Case(index).GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        Assert.Equal(expected, tokenizer.EncodeForModel(Case(index).GetProperty("text").GetString()!));
+        var (text, expected) = Vectors.Read(index, "input_ids", e => e.GetInt64());
+        Assert.Equal(expected, tokenizer.EncodeForModel(text));
     }
 
     [Fact]
     public void Bos_and_eos_are_the_last_two_ids_after_the_concepts()
     {
-        Assert.Equal(Vectors.GetProperty("bos").GetInt32(), Lexicon.Value.BosId);
-        Assert.Equal(Vectors.GetProperty("eos").GetInt32(), Lexicon.Value.EosId);
-        Assert.Equal(Vectors.GetProperty("n_concepts").GetInt32(), Lexicon.Value.BosId);
+        Assert.Equal(Vectors.Root.GetProperty("bos").GetInt32(), Lexicon.Value.BosId);
+        Assert.Equal(Vectors.Root.GetProperty("eos").GetInt32(), Lexicon.Value.EosId);
+        Assert.Equal(Vectors.Root.GetProperty("n_concepts").GetInt32(), Lexicon.Value.BosId);
     }
 
     [Fact]

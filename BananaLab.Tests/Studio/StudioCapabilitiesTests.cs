@@ -38,6 +38,25 @@ public sealed class StudioCapabilitiesTests(RemoteProviderFactory app) : StudioT
         Assert.Equal((RemoteProviderFactory.RemoteModel, 0L, 0, 0.0, null), (task.ModelId, task.Seed, task.Steps, task.Guidance, task.NegativePrompt));
     }
 
+    [Fact]
+    public async Task Banana_nano_counts_concept_tokens_and_says_when_it_knows_no_word_of_the_prompt()
+    {
+        await SignInNewUserAsync();
+        RenderProviders();
+        var page = Render<StudioPage>();
+        page.WaitForAssertion(() => Assert.Contains("Negative prompt", page.Markup));
+        await page.InvokeAsync(() => Select(page, "Model").ValueChanged.InvokeAsync("banana-nano"));
+
+        // German "Katze" reaches the eleven cat emoji through the lexicon; "yeehaw" is no word it knows.
+        TypePrompt(page, "a Katze next to a banana");
+        page.WaitForAssertion(() => Assert.Equal("13 / 75 tokens", page.Find("[data-testid=prompt-tokens]").TextContent.Trim()));
+        Assert.Empty(page.FindAll("[data-testid=prompt-unknown]"));
+
+        TypePrompt(page, "yeehaw");
+        page.WaitForAssertion(() => Assert.Equal("0 / 75 tokens", page.Find("[data-testid=prompt-tokens]").TextContent.Trim()));
+        Assert.Contains("knows none of these words", page.Find("[data-testid=prompt-unknown]").TextContent);
+    }
+
     private static MudSelect<string> Select(IRenderedComponent<StudioPage> page, string label) =>
         page.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == label).Instance;
 }

@@ -24,6 +24,7 @@ Plus the seed difference: mean |pixel| difference between seed 0 and seed 1 of 1
 
     /usr/bin/python3 quality_gate.py --ckpt /work/nano2-run/diff2_ckpt.pt --steps 20 --guidance 3
     /usr/bin/python3 quality_gate.py --ckpt /work/nano2-run/turbo_ckpt.pt --steps 4 --guidance 1
+    /usr/bin/python3 quality_gate.py --models ../../models/banana-nano --steps 20 --guidance 3   # the shipped files
 """
 import argparse, json, time
 import numpy as np
@@ -48,9 +49,11 @@ def main():
     ap.add_argument("--no_ema", action="store_true")
     ap.add_argument("--heldout", default="heldout", help="banana-nano 2: the frozen held-out folder")
     ap.add_argument("--json", default=None, help="banana-nano 2: also write the results (and misses) here")
+    ap.add_argument("--models", default=None, help="banana-nano 2: score an exported model folder (the shipped weights, "
+                                                   "read by tools/bench-inference/onnx_weights.py) instead of --ckpt")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    if torch.load(a.ckpt, map_location="cpu")["cfg"].get("version", 1) == 2:
+    if a.models or torch.load(a.ckpt, map_location="cpu")["cfg"].get("version", 1) == 2:
         return gate2(a)
     rgba, names, _ = data.load()
     bank = [torch.from_numpy(data.composite(rgba, (255, 255, 255))).permute(0, 3, 1, 2)]
@@ -99,7 +102,13 @@ def gate2(a):
     cp_of = lambda s: index[int(s[2:], 16)]
     singles = torch.cat([torch.from_numpy(data2.single(rgba, bg)).permute(0, 3, 1, 2) for bg in data2.BG_WORDS])
     bank = thumbs128(singles)  # own single e on white = index e
-    pipe = NanoPipeline(a.ckpt, ema=not a.no_ema)
+    if a.models:
+        import os, sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench-inference"))
+        from onnx_weights import OnnxNanoPipeline
+        pipe = OnnxNanoPipeline(a.models)
+    else:
+        pipe = NanoPipeline(a.ckpt, ema=not a.no_ema)
     words = read_tsv(f"{a.heldout}/words.tsv")
     comps = read_tsv(f"{a.heldout}/compositions.tsv")
     # (c) bank: the true render + its 5 confusions for every row
@@ -136,7 +145,7 @@ def gate2(a):
         res["secs"] = time.time() - t0
         print(f"seed-diff {res['seed_diff']:.3f} ({res['secs']:.0f}s)", flush=True)
         results[g] = res
-    out = {"ckpt": a.ckpt, "train_step": pipe.step_count, "steps": a.steps, "results": results}
+    out = {"ckpt": a.models or a.ckpt, "train_step": pipe.step_count, "steps": a.steps, "results": results}
     if a.json:
         json.dump(out, open(a.json, "w"), indent=1)
     print(json.dumps({g: {k: (v if not isinstance(v, dict) else {m: v[m] for m in ("top1", "top10")})

@@ -52,6 +52,14 @@ public class ConceptLexiconTests
     }
 
     [Fact]
+    public void Banana_nano_turbo_reads_the_same_lexicon_object_through_its_link()
+    {
+        var turbo = Path.Combine(InferenceTestModels.ModelsRoot, "banana-nano-turbo", "tokenizer");
+
+        Assert.Same(ConceptLexicon.LoadShared(TokenizerFolder), ConceptLexicon.LoadShared(turbo));
+    }
+
+    [Fact]
     public void A_corrupt_table_line_is_named()
     {
         var folder = Directory.CreateTempSubdirectory("lexicon-").FullName;

@@ -133,7 +133,7 @@ public sealed class ClipTokenizer : IDisposable
     {
         try
         {
-            var lexicon = ConceptLexicon.Load(folder);
+            var lexicon = ConceptLexicon.LoadShared(folder);
             return new ClipTokenizer(lexicon.ConceptIds, lexicon.BosId, lexicon.EosId, lexicon.EosId, lexicon.MaxLength);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or IOException)

@@ -54,8 +54,8 @@ public sealed class ConceptLexicon
     public static bool IsIn(string tokenizerFolder) => File.Exists(Path.Combine(tokenizerFolder, TableFile));
 
     /// <summary>
-    /// Loads <see cref="TableFile"/> and <see cref="ConfigFile"/> from a tokenizer folder (about 0.4 M keys, under a
-    /// second). Throws <see cref="InvalidDataException"/> naming the line or field that is wrong.
+    /// Loads <see cref="TableFile"/> and <see cref="ConfigFile"/> from a tokenizer folder (banana-nano's: 0.4 M keys,
+    /// 0.3–0.5 s and 39 MB of managed heap on the 2-core box). Throws <see cref="InvalidDataException"/> naming the line or field that is wrong.
     /// </summary>
     public static ConceptLexicon Load(string tokenizerFolder)
     {
@@ -90,7 +90,7 @@ public sealed class ConceptLexicon
 
     /// <summary>
     /// <see cref="Load"/>, once per lexicon: folders that are the same files (banana-nano-turbo's <c>tokenizer</c> is a
-    /// link to banana-nano's) share one table of about 0.4 M keys instead of holding two. A failed load is not kept.
+    /// link to banana-nano's) share one table (39 MB) instead of holding two. A failed load is not kept.
     /// </summary>
     public static ConceptLexicon LoadShared(string tokenizerFolder)
     {

@@ -18,11 +18,9 @@ namespace BananaLab.Tests.Moderation;
 public sealed class PromptClassifierTests(PromptClassifierTests.Shipped shipped, ITestOutputHelper output) : IClassFixture<PromptClassifierTests.Shipped>
 {
     /// <summary>The shipped model, loaded once for the class the way the product loads it (content root = the checkout).</summary>
-    public sealed class Shipped : IDisposable
+    public sealed class Shipped
     {
         public OnnxPromptClassifier Classifier { get; } = new(Options.Create(new PromptClassifierOptions()), new Environment(RepositoryPaths.Root));
-
-        public void Dispose() => Classifier.Dispose();
     }
 
     private static string ToolFile(string name) => Path.Combine(RepositoryPaths.Root, "tools", "moderation-classifier", name);
@@ -124,6 +122,25 @@ public sealed class PromptClassifierTests(PromptClassifierTests.Shipped shipped,
         Assert.False(factory.Services.GetRequiredService<IPromptClassifier>().IsLoaded);
         Assert.Same(PromptClassification.None, factory.Services.GetRequiredService<IPromptClassifier>().Classify("anything"));
         Assert.Contains(logs.Lines, l => l.Contains("Moderation:PromptClassifier:Path") && l.Contains("classifier layer is off"));
+    }
+
+    [Fact]
+    public void The_start_up_check_and_the_classifier_share_one_loaded_model_and_log_it_once()
+    {
+        using var temp = new TempDirectory();
+        var model = Path.Combine(temp.Path, "prompt-classifier.onnx"); // a path no other test has loaded
+        var shippedModel = Path.Combine(RepositoryPaths.Root, PromptClassifierOptions.DefaultPath);
+        File.Copy(shippedModel, model);
+        File.Copy(Path.ChangeExtension(shippedModel, ".json"), Path.ChangeExtension(model, ".json"));
+        var logs = new CapturedLogs();
+        using var factory = new ClassifierFactory(model).WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+
+        var classifier = Assert.IsType<OnnxPromptClassifier>(factory.Services.GetRequiredService<IPromptClassifier>());
+        _ = factory.Server; // start-up validation has run
+
+        Assert.Same(PromptClassifierModel.LoadShared(model, out var loadedNow), classifier.Model);
+        Assert.False(loadedNow);
+        Assert.Single(logs.Lines, l => l.Contains($"Prompt classifier {model}"));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BananaLab.Core.Moderation;
@@ -55,6 +56,31 @@ internal sealed class PromptClassifierModel : IDisposable
     public InferenceSession Session { get; }
     public PromptClassifierSpec Spec { get; }
     public PromptFeatures Features { get; }
+
+    private static readonly ConcurrentDictionary<(string Path, DateTime Written), Lazy<PromptClassifierModel>> Loaded = new();
+
+    /// <summary>
+    /// <see cref="Load"/>, once per file for the process: the start-up validator and the classifier (and every host a
+    /// process starts) share one session, which lives as long as the process. A failed load is not kept.
+    /// <paramref name="loadedNow"/> is true for the call that loaded it.
+    /// </summary>
+    public static PromptClassifierModel LoadShared(string modelPath, out bool loadedNow)
+    {
+        var key = (modelPath, File.GetLastWriteTimeUtc(modelPath));
+        var created = false;
+        var lazy = Loaded.GetOrAdd(key, _ => new Lazy<PromptClassifierModel>(() => { created = true; return Load(modelPath); }));
+        try
+        {
+            var model = lazy.Value;
+            loadedNow = created;
+            return model;
+        }
+        catch
+        {
+            Loaded.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
+        }
+    }
 
     /// <summary>Loads the model and its spec; throws <see cref="InvalidDataException"/> saying what is wrong with which file.</summary>
     public static PromptClassifierModel Load(string modelPath)
@@ -132,8 +158,8 @@ public sealed class PromptClassifierOptionsValidator(IHostEnvironment environmen
         }
         try
         {
-            using var model = PromptClassifierModel.Load(path);
-            logger.LogInformation("Prompt classifier {Path}: categories {Categories}", path, string.Join(", ", model.Spec.Categories));
+            var model = PromptClassifierModel.LoadShared(path, out var loadedNow);
+            if (loadedNow) logger.LogInformation("Prompt classifier {Path}: categories {Categories}", path, string.Join(", ", model.Spec.Categories));
             return ValidateOptionsResult.Success;
         }
         catch (InvalidDataException e)
@@ -147,9 +173,10 @@ public sealed class PromptClassifierOptionsValidator(IHostEnvironment environmen
 /// Runs the prompt classifier in process with ONNX Runtime: features (<see cref="PromptFeatures"/>) in as the text's
 /// non-zero buckets (int64 [n]) and their counts (float [n]), one session created once and shared (InferenceSession.Run is thread-safe:
 /// https://onnxruntime.ai/docs/api/csharp/api/Microsoft.ML.OnnxRuntime.InferenceSession.html), probabilities out.
-/// Without a model file it is not loaded and scores nothing.
+/// Without a model file it is not loaded and scores nothing. The session is the one the start-up validator loaded
+/// (<see cref="PromptClassifierModel.LoadShared"/>), not a second copy.
 /// </summary>
-public sealed class OnnxPromptClassifier : IPromptClassifier, IDisposable
+public sealed class OnnxPromptClassifier : IPromptClassifier
 {
     private readonly PromptClassifierModel? _model;
 
@@ -159,7 +186,7 @@ public sealed class OnnxPromptClassifier : IPromptClassifier, IDisposable
         if (!File.Exists(path)) return;
         try
         {
-            _model = PromptClassifierModel.Load(path);
+            _model = PromptClassifierModel.LoadShared(path, out _);
         }
         catch (InvalidDataException e)
         {
@@ -169,6 +196,9 @@ public sealed class OnnxPromptClassifier : IPromptClassifier, IDisposable
     }
 
     public bool IsLoaded => _model is not null;
+
+    /// <summary>The loaded model, shared with the start-up check; null without a model file.</summary>
+    internal PromptClassifierModel? Model => _model;
 
     public IReadOnlyList<string> Categories => _model?.Spec.Categories ?? [];
 
@@ -196,6 +226,4 @@ public sealed class OnnxPromptClassifier : IPromptClassifier, IDisposable
             scores[i] = new CategoryScore(categories[i], probabilities[0, i], Thresholds[categories[i]]);
         return new PromptClassification(scores);
     }
-
-    public void Dispose() => _model?.Dispose();
 }

@@ -29,7 +29,7 @@ sets.AddRange(args.Where(a => !a.StartsWith("--")).Select(a => (Path.GetFileName
 var builtIn = BuiltInTerms.Load();
 var wordNet = BuiltInTerms.LoadWordNet();
 var ruleLayer = new ModerationRuleSet([.. builtIn, .. wordNet]);
-using var classifier = new OnnxPromptClassifier(Options.Create(new PromptClassifierOptions()), new RepositoryRoot());
+var classifier = new OnnxPromptClassifier(Options.Create(new PromptClassifierOptions()), new RepositoryRoot());
 if (!classifier.IsLoaded) throw new InvalidOperationException($"No classifier at {PromptClassifierOptions.DefaultPath}; run tools/moderation-classifier/train.sh.");
 IReadOnlyList<string> Classify(string prompt) => PromptModerator.ClassifierInput(prompt) is { } input ? classifier.Classify(input).Flagged : [];
 var layers = new List<(string Name, Func<string, IReadOnlyList<string>> Screen)>

@@ -12,7 +12,7 @@ var rounds = args.Length > 0 ? int.Parse(args[0]) : 5;
 var root = Directory.GetCurrentDirectory();
 var prompts = File.ReadLines(Path.Combine(root, "tools", "moderation-classifier", "validation.tsv")).Skip(1)
     .Select(l => l.Split('\t')[3]).ToList();
-using var classifier = new OnnxPromptClassifier(Options.Create(new PromptClassifierOptions()), new Root(root));
+var classifier = new OnnxPromptClassifier(Options.Create(new PromptClassifierOptions()), new Root(root));
 if (!classifier.IsLoaded) throw new InvalidOperationException($"no model at {PromptClassifierOptions.DefaultPath} under {root}");
 var features = new PromptFeatures(2, 5, 1 << 15);
 

@@ -28,7 +28,7 @@ public static class ApiBenchmark
         var seconds = Arg(args, "--seconds", 30);
         var clients = Arg(args, "--clients", 64);
         var data = Path.Combine(Path.GetTempPath(), "bananalab-bench-api", Guid.NewGuid().ToString("N"));
-        var port = FreePort();
+        var port = BenchSupport.FreePort();
 
         await using var factory = new BenchFactory(data);
         factory.UseKestrel(port);
@@ -120,13 +120,6 @@ public static class ApiBenchmark
             }
         }));
         return (latencies, errors, clock.Elapsed.TotalSeconds);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     static int Arg(string[] args, string name, int fallback)

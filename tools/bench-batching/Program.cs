@@ -51,7 +51,7 @@ public static class BatchingBenchmark
         async Task<(int Images, double Rate, double P50, double P99, double MeanBatch)> MeasureAsync(int clients, int batch)
         {
             var data = Path.Combine(Path.GetTempPath(), "bananalab-bench-batching", Guid.NewGuid().ToString("N"));
-            var port = FreePort();
+            var port = BenchSupport.FreePort();
             await using var host = new Host(data, batch);
             host.UseKestrel(port);
             host.StartServer();
@@ -105,13 +105,6 @@ public static class BatchingBenchmark
         int Arg(string name, int fallback) => Value(name) is { } v ? int.Parse(v) : fallback;
 
         string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-
-        static int FreePort()
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }
 

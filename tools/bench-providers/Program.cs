@@ -142,7 +142,7 @@ sealed class Host(string dataDirectory, IReadOnlyDictionary<string, string> mode
     /// <summary>Starts it; returns its base URL.</summary>
     public string Start()
     {
-        var port = FreePort();
+        var port = BenchSupport.FreePort();
         UseKestrel(port);
         StartServer();
         return $"http://127.0.0.1:{port}";
@@ -176,13 +176,6 @@ sealed class Host(string dataDirectory, IReadOnlyDictionary<string, string> mode
         foreach (var (key, value) in models) settings[key] = value;
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services => services.AddImageGenerator<ExactSizeGenerator>());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -14,6 +14,14 @@ internal static class BenchSupport
         throw new InvalidOperationException("Run the benchmark from inside the repository.");
     }
 
+    /// <summary>A TCP port free on 127.0.0.1 now (the OS picks it), for a benchmark's own loopback server.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>The nearest-rank percentile of values sorted ascending; NaN for none.</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

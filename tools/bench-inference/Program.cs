@@ -1,7 +1,7 @@
 // Benchmark of the banana-nano ONNX pipeline on this machine; prints a markdown table.
 //
 //   dotnet run -c Release --project tools/bench-inference -- [--models DIR] [--runs 5] [--steps 20] [--count 1]
-//       [--pytorch /usr/bin/python3] [--save DIR] [--only tiers|stages|turbo] [--aspect 1:1]
+//       [--pytorch /usr/bin/python3] [--save DIR] [--only tiers|stages|turbo|parts] [--aspect 1:1]
 //
 // Rows: the pipeline at 1K/2K/4K (denoise + decode + x4 super-resolution + encode), the pipeline's
 // native-resolution stage alone (128x128, no upscaling), the same ONNX graphs in a bare loop, and
@@ -11,7 +11,8 @@
 // that aspect ratio (without it: 1024x1024, 2048x1152, 4096x2304, the sizes of the earlier runs). `--only stages` times the
 // finishing step of each tier stage by stage (StageProfile.cs). The load average is printed before and after, since
 // a shared machine's other jobs show up in every figure. `--only turbo` times banana-nano (20 steps, guidance 3) against
-// banana-nano-turbo (4 steps, no guidance), their catalog defaults, alternating run by run at native size and at 1K.
+// banana-nano-turbo (4 steps, no guidance), their catalog defaults, alternating run by run at native size and at 1K;
+// `--only parts` times each graph alone and the concept lexicon's load.
 using System.Diagnostics;
 using System.Globalization;
 using BananaLab.Bench;
@@ -83,6 +84,48 @@ if (arguments.GetOptional("only") == "turbo")
         Console.WriteLine($"| {size}x{size} | {nano:F1} | {fast:F1} | {nano / fast:F2}x |");
     }
     Console.WriteLine($"\nLoad average at end: {LoadAverage()}");
+    return 0;
+}
+if (arguments.GetOptional("only") == "parts")
+{
+    // Each graph alone with the pipeline's session settings (medians of `runs` after a warm-up), and the concept lexicon's
+    // load time and managed heap: the fixed costs banana-nano-turbo shares with banana-nano.
+    var folder = Path.Combine(modelsRoot, "banana-nano");
+    using var sessionOptions = new SessionOptions
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = options.Value.EffectiveIntraOpThreads, InterOpNumThreads = 1,
+    };
+    using var text = new InferenceSession(Path.Combine(folder, "text_encoder", "model.onnx"), sessionOptions);
+    using var unet = new InferenceSession(Path.Combine(folder, "unet", "model.onnx"), sessionOptions);
+    using var decoder = new InferenceSession(Path.Combine(folder, "vae_decoder", "model.onnx"), sessionOptions);
+    double Time(Action call)
+    {
+        call();
+        var times = new List<double>();
+        for (var i = 0; i < Math.Max(runs, 5); i++) { var clock = Stopwatch.StartNew(); call(); times.Add(clock.Elapsed.TotalMilliseconds); }
+        return Median(times);
+    }
+    Console.WriteLine("| Part | Median (ms) |\n|---|---:|");
+    foreach (var batch in new[] { 1, 2 })
+    {
+        using var ids = OrtValue.CreateTensorValueFromMemory(new long[batch * 77], [batch, 77]);
+        using var context = OrtValue.CreateTensorValueFromMemory(new float[batch * 77 * 128], [batch, 77, 128]);
+        using var sample = OrtValue.CreateTensorValueFromMemory(new float[batch * 4 * 16 * 16], [batch, 4, 16, 16]);
+        using var timestep = OrtValue.CreateTensorValueFromMemory(new long[batch], [batch]);
+        using var runOptions = new RunOptions();
+        Console.WriteLine($"| text encoder, batch {batch} | {Time(() => text.Run(runOptions, ["input_ids"], [ids], ["last_hidden_state"]).Dispose()):F2} |");
+        Console.WriteLine($"| UNet, batch {batch} | {Time(() => unet.Run(runOptions, ["sample", "timestep", "encoder_hidden_states"], [sample, timestep, context], ["out_sample"]).Dispose()):F2} |");
+    }
+    using (var latent = OrtValue.CreateTensorValueFromMemory(new float[4 * 16 * 16], [1, 4, 16, 16]))
+    using (var runOptions = new RunOptions())
+        Console.WriteLine($"| VAE decoder, {Native}x{Native} | {Time(() => decoder.Run(runOptions, ["latent_sample"], [latent], ["sample"]).Dispose()):F2} |");
+    var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+    var loadClock = Stopwatch.StartNew();
+    var lexicon = ConceptLexicon.Load(Path.Combine(folder, "tokenizer"));
+    var loadMs = loadClock.Elapsed.TotalMilliseconds;
+    var heapMb = (GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1e6;
+    GC.KeepAlive(lexicon);
+    Console.WriteLine($"| concept lexicon load (managed heap +{heapMb:F0} MB) | {loadMs:F0} |");
     return 0;
 }
 if (arguments.GetOptional("only") == "stages")

@@ -55,7 +55,7 @@ public sealed class ConceptLexicon
 
     /// <summary>
     /// Loads <see cref="TableFile"/> and <see cref="ConfigFile"/> from a tokenizer folder (banana-nano's: 0.4 M keys,
-    /// 0.3–0.5 s and 39 MB of managed heap on the 2-core box). Throws <see cref="InvalidDataException"/> naming the line or field that is wrong.
+    /// 0.35 s and 39 MB of managed heap on the 2-core box: <c>tools/bench-inference --only parts</c>). Throws <see cref="InvalidDataException"/> naming the line or field that is wrong.
     /// </summary>
     public static ConceptLexicon Load(string tokenizerFolder)
     {

@@ -3,6 +3,7 @@ using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
 using BananaLab.Tests.Infrastructure;
 using BananaLab.Worker.Inference;
+using Microsoft.Extensions.Configuration;
 
 namespace BananaLab.Tests.Inference;
 
@@ -44,18 +45,25 @@ public static class InferenceTestModels
 
     public static string DataFile(string name) => Path.Combine(RepositoryRoot, "BananaLab.Tests", "Inference", "Data", name);
 
-    /// <summary>The catalog entry of appsettings.json, pointed at a folder.</summary>
-    public static ModelDefinition Nano(string? folder = null) => new()
+    private static readonly IConfiguration Settings =
+        new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "appsettings.json")).Build();
+
+    /// <summary>A catalog entry of the shipped appsettings.json, its path under <see cref="ModelsRoot"/>.</summary>
+    public static ModelDefinition Catalog(string id)
     {
-        Id = "banana-nano",
-        DisplayName = "Banana Nano",
-        Provider = "onnx",
-        Path = folder ?? NanoFolder,
-        NativeWidth = 128,
-        NativeHeight = 128,
-        Tiers = new(StringComparer.OrdinalIgnoreCase) { ["1K"] = 1, ["2K"] = 2, ["4K"] = 4 },
-        AcceptsReferenceImage = true,
-    };
+        var model = Settings.GetSection($"Models:{id}").Get<ModelDefinition>() ?? throw new InvalidOperationException($"no {id} in appsettings.json");
+        model.Id = id;
+        model.Path = Path.Combine(ModelsRoot, Path.GetFileName(model.Path));
+        return model;
+    }
+
+    /// <summary>banana-nano's catalog entry of appsettings.json, pointed at a folder (the shipped one by default).</summary>
+    public static ModelDefinition Nano(string? folder = null)
+    {
+        var model = Catalog("banana-nano");
+        if (folder is not null) model.Path = folder;
+        return model;
+    }
 
     public static GenerationRequest Request(int width = 1024, int height = 1024, int count = 1, long seed = 7, int steps = 2,
         double guidance = 5.0, OutputFormat format = OutputFormat.Png, string? reference = null, double strength = 0.75,

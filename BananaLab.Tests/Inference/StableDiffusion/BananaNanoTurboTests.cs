@@ -1,7 +1,6 @@
 using BananaLab.Core.Catalog;
 using BananaLab.Core.Generation;
 using BananaLab.Core.Tasks;
-using Microsoft.Extensions.Configuration;
 using SkiaSharp;
 using static BananaLab.Tests.Inference.InferenceTestModels;
 
@@ -13,18 +12,6 @@ namespace BananaLab.Tests.Inference.StableDiffusion;
 /// </summary>
 public sealed class BananaNanoTurboTests(NanoPipelineFixture fixture) : IClassFixture<NanoPipelineFixture>
 {
-    private static readonly IConfiguration Settings =
-        new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "appsettings.json")).Build();
-
-    /// <summary>A catalog entry of appsettings.json, its path made absolute (under BANANALAB_TEST_MODELS when set).</summary>
-    private static ModelDefinition Catalog(string id)
-    {
-        var model = Settings.GetSection($"Models:{id}").Get<ModelDefinition>() ?? throw new InvalidOperationException($"no {id} in appsettings.json");
-        model.Id = id;
-        model.Path = Path.Combine(ModelsRoot, Path.GetFileName(model.Path));
-        return model;
-    }
-
     private async Task<(byte[] Image, RecordingProgress Progress)> Generate(ModelDefinition model, long seed, string prompt = "a cat next to a banana")
     {
         var output = new MemoryImageOutput();
